@@ -1,0 +1,19 @@
+"""Every action_id, block_id and callback_id, shared by the view builders and the listeners."""
+
+COMMAND = "/peercoach"
+
+# Modals
+JOIN_MODAL = "join_modal"
+LEVEL_BLOCK, LEVEL_ACTION = "level_block", "level_select"
+TEAM_BLOCK, TEAM_ACTION = "team_block", "team_input"
+GOALS_BLOCK, GOALS_ACTION = "goals_block", "goals_select"
+NEVER_PAIR_BLOCK, NEVER_PAIR_ACTION = "never_pair_block", "never_pair_select"
+
+# Buttons on the App Home and in messages
+HOME_JOIN = "home_join"
+HOME_EDIT = "home_edit"
+HOME_PAUSE = "home_pause"
+HOME_RESUME = "home_resume"
+HOME_LEAVE = "home_leave"
+LEAVE_CONFIRM = "leave_confirm"
+LEAVE_CANCEL = "leave_cancel"

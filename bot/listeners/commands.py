@@ -1,0 +1,133 @@
+"""The /peercoach slash command: parse the subcommand, call a service, answer ephemerally."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.deps import Deps
+from bot.listeners.common import open_join_modal
+from bot.services import membership
+from bot.views import membership as views
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One /peercoach call, parsed out of Slack's payload."""
+
+    ack: Ack
+    client: WebClient
+    trigger_id: str
+    team_id: str
+    user_id: str
+    channel_id: str
+    args: list[str]
+
+
+Subcommand = Callable[[Deps, Invocation], None]
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(*names: str) -> Callable[[Subcommand], Subcommand]:
+    """Register a function as the handler of `/peercoach <name>`."""
+
+    def decorate(handler: Subcommand) -> Subcommand:
+        for name in names:
+            SUBCOMMANDS[name] = handler
+        return handler
+
+    return decorate
+
+
+def register(app: App, deps: Deps) -> None:
+    """Attach the slash command listener."""
+
+    def peercoach_command(
+        ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        words = (command.get("text") or "").split()
+        name, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        handler = SUBCOMMANDS.get(name)
+        if handler is None:
+            ack(**views.help_message(f"I don't know `{name}`. Here's what I can do:"))
+            return
+        call = Invocation(
+            ack=ack,
+            client=client,
+            trigger_id=command["trigger_id"],
+            team_id=context.team_id or command["team_id"],
+            user_id=command["user_id"],
+            channel_id=command.get("channel_id", ""),
+            args=args,
+        )
+        handler(deps, call)
+
+    app.command(ids.COMMAND)(peercoach_command)
+
+
+@subcommand("join", "profile", "edit")
+def _join(deps: Deps, call: Invocation) -> None:
+    call.ack()
+    open_join_modal(
+        deps, call.client, trigger_id=call.trigger_id, team_id=call.team_id, user_id=call.user_id
+    )
+
+
+@subcommand("pause")
+def _pause(deps: Deps, call: Invocation) -> None:
+    now = deps.clock()
+    try:
+        with deps.unit_of_work() as session:
+            workspace = membership.workspace_for(session, call.team_id, now=now)
+            schedule = membership.schedule_of(workspace)
+            until = membership.parse_pause(call.args, now=now, schedule=schedule)
+            membership.pause_member(
+                session, team_id=call.team_id, user_id=call.user_id, until=until, now=now
+            )
+    except membership.UsageError as problem:
+        call.ack(**views.ephemeral(str(problem)))
+        return
+    call.ack(**views.ephemeral(views.paused_text(until)))
+
+
+@subcommand("resume")
+def _resume(deps: Deps, call: Invocation) -> None:
+    try:
+        with deps.unit_of_work() as session:
+            membership.resume_member(
+                session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
+            )
+    except membership.UsageError as problem:
+        call.ack(**views.ephemeral(str(problem)))
+        return
+    call.ack(**views.ephemeral(views.RESUMED_TEXT))
+
+
+@subcommand("status")
+def _status(deps: Deps, call: Invocation) -> None:
+    with deps.unit_of_work() as session:
+        status = membership.member_status(
+            session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
+        )
+    call.ack(**views.ephemeral(views.status_text(status)))
+
+
+@subcommand("leave")
+def _leave(deps: Deps, call: Invocation) -> None:
+    with deps.unit_of_work() as session:
+        member = membership.find_member(session, team_id=call.team_id, user_id=call.user_id)
+        is_member = member is not None and member.status != "left"
+    if not is_member:
+        call.ack(**views.ephemeral("You're not in PeerCoach, so there's nothing to leave."))
+        return
+    call.ack(**views.leave_confirmation())
+
+
+@subcommand("help")
+def _help(deps: Deps, call: Invocation) -> None:
+    call.ack(**views.help_message())

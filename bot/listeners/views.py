@@ -1,0 +1,58 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.deps import Deps
+from bot.listeners.common import publish_home
+from bot.services import membership
+from bot.views import membership as views
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    """Attach the view_submission listeners."""
+
+    def join_submitted(
+        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id = context.team_id or "", context.user_id or ""
+        profile, errors = views.parse_join_submission(view["state"]["values"], user_id=user_id)
+        if profile is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        tz_name, tz_offset = _time_zone_of(client, user_id)
+        with deps.unit_of_work() as session:
+            outcome = membership.save_profile(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                profile=profile,
+                tz_name=tz_name,
+                tz_offset_minutes=tz_offset,
+                now=deps.clock(),
+            )
+        client.chat_postMessage(channel=user_id, text=views.joined_text(outcome))
+        publish_home(deps, client, team_id=team_id, user_id=user_id)
+
+    app.view(ids.JOIN_MODAL)(join_submitted)
+
+
+def _time_zone_of(client: WebClient, user_id: str) -> tuple[str | None, int | None]:
+    """Ask Slack for the person's time zone; pairing still works without it."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+        return None, None
+    offset = user.get("tz_offset")
+    return user.get("tz"), (int(offset) // 60 if offset is not None else None)

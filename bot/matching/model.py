@@ -1,0 +1,78 @@
+"""Plain data types of the matching engine (no Slack, no database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class MatchingInputError(ValueError):
+    """Input the engine cannot work with (duplicate ids, wrong types, bad rules)."""
+
+
+class MatchingInternalError(RuntimeError):
+    """A result failed validation; a bug in the engine, never sent to users."""
+
+
+@dataclass(frozen=True)
+class MatchMember:
+    """One eligible member of a round."""
+
+    id: str
+    level: int | None = None
+    team: str | None = None
+    goals: frozenset[str] = frozenset()
+    tz_offset_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class PastGroup:
+    """One group of an earlier round; cycles_ago=1 is the last round."""
+
+    members: tuple[str, ...]
+    cycles_ago: int
+    met: bool = True
+    keep_together: bool = False
+    first: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """Workspace settings that shape the grouping."""
+
+    group_size: int = 2
+    repeat_window: int | None = None
+    level_weight: float = 1.0
+    goal_weight: float = 1.0
+    tz_weight: float = 1.0
+    cross_team_weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class MatchedGroup:
+    """One group; members[0] goes first."""
+
+    members: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """A member left out because the never-pair lists made a full grouping impossible."""
+
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The groups of one round plus what could not be grouped."""
+
+    groups: tuple[MatchedGroup, ...]
+    unmatched: tuple[Unmatched, ...]
+    seed: int
+    stats: dict = field(default_factory=dict)
+
+
+# Machine-readable reasons for members left out.
+NO_COMPATIBLE_PARTNER = "no_compatible_partner"  # nobody in the round may be grouped with them
+NO_COMPATIBLE_GROUP = "no_compatible_group"  # partners exist, but not for everyone at once

@@ -1,0 +1,36 @@
+"""Wiring shared by the CLI's long-running modes: settings -> database -> Bolt app."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.deps import Deps
+from bot.slack_app import create_app
+from db.migrate import upgrade_to_head
+from db.session import make_engine, make_session_factory
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a running PeerCoach process holds."""
+
+    settings: Settings
+    engine: Engine
+    deps: Deps
+    app: App
+
+
+def start_runtime(settings: Settings) -> Runtime:
+    """Migrate the database to head, then build the app on it."""
+    logger.info("bringing the database schema to head")
+    upgrade_to_head(settings.database_url)
+    engine = make_engine(settings.database_url)
+    deps = Deps(settings=settings, sessions=make_session_factory(engine))
+    return Runtime(settings=settings, engine=engine, deps=deps, app=create_app(deps))

@@ -1,0 +1,265 @@
+"""Requests exactly as Slack sends them (form, payload=, JSON; signed), into our WSGI app."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+from bot import ids
+from bot.sandbox.slack_emulator import SlackEmulator
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body) if self.body else {}
+
+    @property
+    def text(self) -> str:
+        """The `text` of a JSON acknowledgement (what Slack shows the person), or ''."""
+        if not self.body or not self.headers.get("content-type", "").startswith("application/json"):
+            return self.body.decode()
+        return self.json().get("text", "")
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """A listener pool that can say when every listener it ran has finished."""
+
+    def __init__(self, max_workers: int = 5) -> None:
+        super().__init__(max_workers=max_workers)
+        self._futures: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        self._futures.append(future)
+        return future
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Block until every listener submitted so far has finished; re-raise none."""
+        while self._futures:
+            pending, self._futures = self._futures, []
+            done, not_done = wait(pending, timeout=timeout)
+            if not_done:
+                raise TimeoutError(f"{len(not_done)} listener(s) still running")
+
+
+def call_wsgi(
+    wsgi: WsgiApp, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """Send one HTTP request through a WSGI app in-process."""
+    headers = headers or {}
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "3000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": headers.get("Content-Type", ""),
+    }
+    for name, value in headers.items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    captured: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], *_: Any) -> None:
+        captured["status"] = int(status.split()[0])
+        captured["headers"] = {k.lower(): v for k, v in response_headers}
+
+    chunks = wsgi(environ, start_response)
+    return HttpResponse(captured["status"], captured["headers"], b"".join(chunks))
+
+
+class SlackRequests:
+    """Plays Slack's side of the HTTP conversation: people typing, clicking and submitting."""
+
+    def __init__(
+        self,
+        wsgi: WsgiApp,
+        *,
+        signing_secret: str,
+        emulator: SlackEmulator,
+        team_id: str,
+        path: str = "/slack/events",
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.wsgi = wsgi
+        self.signing_secret = signing_secret
+        self.emulator = emulator
+        self.team_id = team_id
+        self.path = path
+        self.wall_clock = wall_clock
+        self._ids = itertools.count(1)
+
+    # -- transport --------------------------------------------------------------------------
+
+    def signed_headers(self, body: bytes, content_type: str, timestamp: int | None = None) -> dict[str, str]:
+        stamp = str(int(self.wall_clock()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(self.signing_secret).generate_signature(
+            timestamp=stamp, body=body.decode()
+        )
+        return {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+        }
+
+    def post(self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None) -> HttpResponse:
+        all_headers = self.signed_headers(body, content_type) | (headers or {})
+        return call_wsgi(self.wsgi, "POST", self.path, body, all_headers)
+
+    def _trigger_id(self) -> str:
+        return f"{next(self._ids)}.{int(self.wall_clock())}.trigger"
+
+    # -- what people do ---------------------------------------------------------------------
+
+    def command_body(self, user_id: str, text: str, *, channel_id: str = "CGENERAL") -> bytes:
+        return urlencode(
+            {
+                "token": "deprecated-verification-token",
+                "team_id": self.team_id,
+                "team_domain": "sandbox",
+                "channel_id": channel_id,
+                "channel_name": "general",
+                "user_id": user_id,
+                "user_name": user_id.lower(),
+                "command": ids.COMMAND,
+                "text": text,
+                "api_app_id": "APEERCOACH",
+                "is_enterprise_install": "false",
+                "response_url": self.emulator.new_response_url(),
+                "trigger_id": self._trigger_id(),
+            }
+        ).encode()
+
+    def command(self, user_id: str, text: str, *, channel_id: str = "CGENERAL") -> HttpResponse:
+        """`/peercoach <text>` typed by a person."""
+        body = self.command_body(user_id, text, channel_id=channel_id)
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def _interaction(self, payload: dict[str, Any]) -> HttpResponse:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        return {"id": user_id, "username": user_id.lower(), "team_id": self.team_id}
+
+    def click(
+        self,
+        user_id: str,
+        action_id: str,
+        *,
+        value: str = "",
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """A person presses a button in a message (channel_id, message_ts) or a view."""
+        action = {
+            "type": "button",
+            "action_id": action_id,
+            "block_id": "b",
+            "text": {"type": "plain_text", "text": action_id},
+            "value": value,
+            "action_ts": f"{int(self.wall_clock())}.000001",
+        }
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": "sandbox"},
+            "user": self._user(user_id),
+            "api_app_id": "APEERCOACH",
+            "token": "deprecated-verification-token",
+            "trigger_id": self._trigger_id(),
+            "actions": [action],
+        }
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view["id"]}
+            payload["view"] = view
+        else:
+            payload["container"] = {
+                "type": "message", "message_ts": message_ts, "channel_id": channel_id,
+                "is_ephemeral": False,
+            }
+            payload["channel"] = {"id": channel_id, "name": "directmessage"}
+            payload["message"] = {"type": "message", "ts": message_ts, "text": ""}
+            payload["response_url"] = self.emulator.new_response_url()
+        return self._interaction(payload)
+
+    def submit(self, user_id: str, view: dict[str, Any], values: dict[str, Any]) -> HttpResponse:
+        """A person submits a modal the app opened, with these input values."""
+        submitted = {**view, "state": {"values": values}}
+        return self._interaction(
+            {
+                "type": "view_submission",
+                "team": {"id": self.team_id, "domain": "sandbox"},
+                "user": self._user(user_id),
+                "api_app_id": "APEERCOACH",
+                "token": "deprecated-verification-token",
+                "trigger_id": self._trigger_id(),
+                "view": submitted,
+                "response_urls": [],
+            }
+        )
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None) -> HttpResponse:
+        """Slack delivers an Events API event."""
+        envelope = {
+            "token": "deprecated-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": "APEERCOACH",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_time": int(self.wall_clock()),
+            "authorizations": [{"team_id": self.team_id, "user_id": "UPEERCOACHBOT", "is_bot": True}],
+        }
+        return self.post(json.dumps(envelope).encode(), "application/json")
+
+    def open_home(self, user_id: str) -> HttpResponse:
+        return self.event({"type": "app_home_opened", "user": user_id, "channel": "D0HOME",
+                           "tab": "home", "event_ts": f"{int(self.wall_clock())}.000100"})
+
+
+def select(block_id: str, action_id: str, value: str) -> dict[str, Any]:
+    """Modal state for a static select."""
+    return {block_id: {action_id: {"type": "static_select", "selected_option": {"value": value}}}}
+
+
+def multi_select(block_id: str, action_id: str, values: list[str]) -> dict[str, Any]:
+    return {block_id: {action_id: {"type": "multi_static_select",
+                                   "selected_options": [{"value": v} for v in values]}}}
+
+
+def text_input(block_id: str, action_id: str, value: str | None) -> dict[str, Any]:
+    return {block_id: {action_id: {"type": "plain_text_input", "value": value}}}
+
+
+def users_select(block_id: str, action_id: str, users: list[str]) -> dict[str, Any]:
+    return {block_id: {action_id: {"type": "multi_users_select", "selected_users": users}}}
+
+
+def join_values(level: int, team: str, goals: list[str], never: list[str] | None = None) -> dict[str, Any]:
+    """The join modal's state as Slack sends it on submission."""
+    return (
+        select(ids.LEVEL_BLOCK, ids.LEVEL_ACTION, str(level))
+        | text_input(ids.TEAM_BLOCK, ids.TEAM_ACTION, team)
+        | multi_select(ids.GOALS_BLOCK, ids.GOALS_ACTION, goals)
+        | users_select(ids.NEVER_PAIR_BLOCK, ids.NEVER_PAIR_ACTION, never or [])
+    )

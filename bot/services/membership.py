@@ -1,0 +1,230 @@
+"""Opting in and out: join, edit, pause, resume, leave and status, without Slack."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.schedule import Schedule, round_times_after
+from db.models import Exclusion, Member, MemberStatus, Workspace
+
+MAX_PAUSE = timedelta(weeks=52)
+
+
+class UsageError(ValueError):
+    """The person asked for something we can't do; the message is shown to them as is."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a member tells us in the join modal."""
+
+    level: int
+    team: str
+    goals: tuple[str, ...]
+    never_pair: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MemberStatusView:
+    """What `status` and the App Home show a person about themselves."""
+
+    status: str  # "none" for people who never joined
+    since: datetime | None = None
+    paused_until: datetime | None = None
+    next_round_at: datetime | None = None
+    profile: Profile | None = None
+
+
+def workspace_for(session: Session, team_id: str, *, now: datetime) -> Workspace:
+    """Return the workspace row for a Slack team, creating it with default settings."""
+    workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
+    if workspace is None:
+        workspace = Workspace(
+            team_id=team_id,
+            created_at=now,
+            cadence_weeks=1,
+            day_of_week=0,
+            hour=9,
+            timezone="UTC",
+            group_size=2,
+        )
+        session.add(workspace)
+        session.flush()
+    return workspace
+
+
+def schedule_of(workspace: Workspace) -> Schedule:
+    """Return the round schedule stored on a workspace."""
+    return Schedule(
+        cadence_weeks=workspace.cadence_weeks,
+        day_of_week=workspace.day_of_week,
+        hour=workspace.hour,
+        timezone=workspace.timezone,
+    )
+
+
+def find_member(session: Session, *, team_id: str, user_id: str) -> Member | None:
+    """Return the member row for a person in a workspace, if they ever joined."""
+    return session.scalar(
+        select(Member)
+        .join(Workspace)
+        .where(Workspace.team_id == team_id, Member.slack_user_id == user_id)
+    )
+
+
+def profile_of(member: Member) -> Profile | None:
+    """Return a member's current profile, or None once they left."""
+    if member.level is None:
+        return None
+    return Profile(
+        level=member.level,
+        team=member.team or "",
+        goals=tuple(member.goals),
+        never_pair=tuple(e.excluded_user_id for e in member.exclusions),
+    )
+
+
+def save_profile(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    profile: Profile,
+    tz_name: str | None,
+    tz_offset_minutes: int | None,
+    now: datetime,
+) -> str:
+    """Make the person an active member with this profile; return 'joined', 'rejoined' or
+    'updated'."""
+    workspace = workspace_for(session, team_id, now=now)
+    member = find_member(session, team_id=team_id, user_id=user_id)
+    if member is None:
+        outcome = "joined"
+        member = Member(workspace_id=workspace.id, slack_user_id=user_id, joined_at=now, goals=[])
+        session.add(member)
+    elif member.status == MemberStatus.LEFT:
+        outcome = "rejoined"
+        member.joined_at, member.left_at = now, None
+    else:
+        outcome = "updated"
+    if outcome != "updated":
+        member.status, member.paused_until = MemberStatus.ACTIVE.value, None
+    member.level, member.team, member.goals = profile.level, profile.team, list(profile.goals)
+    if tz_name is not None:
+        member.tz_name, member.tz_offset_minutes = tz_name, tz_offset_minutes
+    member.updated_at = now
+    wanted = [u for u in dict.fromkeys(profile.never_pair) if u != user_id]
+    member.exclusions = [e for e in member.exclusions if e.excluded_user_id in wanted]
+    kept = {e.excluded_user_id for e in member.exclusions}
+    member.exclusions.extend(
+        Exclusion(workspace_id=workspace.id, excluded_user_id=u) for u in wanted if u not in kept
+    )
+    session.flush()
+    return outcome
+
+
+def parse_pause(args: list[str], *, now: datetime, schedule: Schedule) -> datetime:
+    """Turn `pause` arguments into the moment the pause ends.
+
+    No argument pauses for one cycle; `N weeks` / `Nw` / `N` pauses that many weeks;
+    `until YYYY-MM-DD` pauses until the start of that day in the programme's time zone.
+    """
+    words = [w.lower() for w in args]
+    if not words:
+        until = now + timedelta(weeks=schedule.cadence_weeks)
+    elif words[0] == "until" and len(words) == 2:
+        try:
+            day = date.fromisoformat(words[1])
+        except ValueError:
+            raise UsageError(f"I couldn't read `{args[1]}` as a date: use YYYY-MM-DD.") from None
+        until = datetime.combine(day, time(0), tzinfo=ZoneInfo(schedule.timezone)).astimezone(UTC)
+        if until <= now:
+            raise UsageError("That date has already passed: pick a day in the future.")
+    else:
+        match = re.fullmatch(r"(\d{1,2})\s*(w|wk|wks|week|weeks)?", " ".join(words))
+        if match is None:
+            raise UsageError(
+                "Try `/peercoach pause`, `/peercoach pause 3 weeks` "
+                "or `/peercoach pause until 2026-12-31`."
+            )
+        weeks = int(match.group(1))
+        if weeks < 1:
+            raise UsageError("Pause for at least one week.")
+        until = now + timedelta(weeks=weeks)
+    if until - now > MAX_PAUSE:
+        raise UsageError("You can pause for up to a year; use `/peercoach leave` to stop for good.")
+    return until
+
+
+def _require_member(session: Session, team_id: str, user_id: str) -> Member:
+    member = find_member(session, team_id=team_id, user_id=user_id)
+    if member is None or member.status == MemberStatus.LEFT:
+        raise UsageError("You're not in PeerCoach yet: `/peercoach join` to opt in.")
+    return member
+
+
+def pause_member(
+    session: Session, *, team_id: str, user_id: str, until: datetime, now: datetime
+) -> Member:
+    """Pause a member until a moment; they resume on their own then."""
+    member = _require_member(session, team_id, user_id)
+    member.status, member.paused_until, member.updated_at = MemberStatus.PAUSED.value, until, now
+    return member
+
+
+def resume_member(session: Session, *, team_id: str, user_id: str, now: datetime) -> Member:
+    """Make a paused member active again."""
+    member = _require_member(session, team_id, user_id)
+    if member.status == MemberStatus.ACTIVE:
+        raise UsageError("You're already active: you'll be paired in the next round.")
+    member.status, member.paused_until, member.updated_at = MemberStatus.ACTIVE.value, None, now
+    return member
+
+
+def leave_member(session: Session, *, team_id: str, user_id: str, now: datetime) -> Member:
+    """Stop for good: forget the profile and never-pair list; keep only that they took part."""
+    member = _require_member(session, team_id, user_id)
+    member.status, member.left_at, member.updated_at = MemberStatus.LEFT.value, now, now
+    member.paused_until = None
+    member.level, member.team, member.goals = None, None, []
+    member.tz_name = member.tz_offset_minutes = None
+    member.exclusions.clear()
+    return member
+
+
+def resume_due_members(session: Session, *, workspace_id: int, now: datetime) -> list[str]:
+    """Resume everyone whose pause has ended; return their Slack user ids."""
+    due = session.scalars(
+        select(Member).where(
+            Member.workspace_id == workspace_id,
+            Member.status == MemberStatus.PAUSED.value,
+            Member.paused_until.is_not(None),
+            Member.paused_until <= now,
+        )
+    ).all()
+    for member in due:
+        member.status, member.paused_until, member.updated_at = MemberStatus.ACTIVE.value, None, now
+    return [m.slack_user_id for m in due]
+
+
+def member_status(session: Session, *, team_id: str, user_id: str, now: datetime) -> MemberStatusView:
+    """Describe a person's own membership, resuming them first if their pause has ended."""
+    member = find_member(session, team_id=team_id, user_id=user_id)
+    if member is None or member.status == MemberStatus.LEFT:
+        return MemberStatusView(status="none")
+    if member.status == MemberStatus.PAUSED and member.paused_until and member.paused_until <= now:
+        resume_due_members(session, workspace_id=member.workspace_id, now=now)
+    next_round = round_times_after(schedule_of(member.workspace), now)
+    return MemberStatusView(
+        status=member.status,
+        since=member.updated_at if member.status == MemberStatus.PAUSED else member.joined_at,
+        paused_until=member.paused_until,
+        next_round_at=next_round,
+        profile=profile_of(member),
+    )

@@ -1,0 +1,31 @@
+"""Run Alembic migrations from code (the CLI and server start use this, never create_all)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+import migrations
+
+MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+
+
+def alembic_config(database_url: str) -> Config:
+    """Build an Alembic config that works from any working directory and installed wheels."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser interpolation would choke on '%' in URL-encoded passwords.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade_to_head(database_url: str) -> None:
+    """Bring the database to the newest schema."""
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def downgrade_to_base(database_url: str) -> None:
+    """Undo every migration (used by tests that prove downgrades work)."""
+    command.downgrade(alembic_config(database_url), "base")

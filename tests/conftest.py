@@ -1,0 +1,78 @@
+"""Shared fixtures: a migrated database (SQLite, or PEERCOACH_TEST_DATABASE_URL), the Slack
+emulator, a manual clock and the real app wired to them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from bot.sandbox.clock import ManualClock
+from bot.sandbox.harness import Sandbox
+from bot.sandbox.slack_emulator import SlackEmulator
+from db.migrate import upgrade_to_head
+from db.models import Base
+from db.session import make_engine, make_session_factory
+
+# A Monday morning; tests move it forward as they need.
+START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PEERCOACH_TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'peercoach-test.db'}"
+    )
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine, database_url: str) -> Engine:
+    """The test database, emptied before the test (the schema stays at head)."""
+    upgrade_to_head(database_url)  # a migration test may have left it elsewhere
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    return engine
+
+
+@pytest.fixture
+def session(db: Engine) -> Iterator[Session]:
+    """A session for service-level tests; committed work is visible to the next one."""
+    with make_session_factory(db)() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def slack(clock: ManualClock) -> Iterator[SlackEmulator]:
+    """The Slack emulator; a test fails if the app made any call real Slack would refuse."""
+    with SlackEmulator(clock=clock.monotonic) as emulator:
+        for n in range(1, 41):
+            emulator.add_user(f"U{n:03d}", name=f"leader{n}")
+        yield emulator
+    assert emulator.violations == [], "calls real Slack would refuse"
+
+
+@pytest.fixture
+def sandbox(db: Engine, slack: SlackEmulator, clock: ManualClock) -> Iterator[Sandbox]:
+    box = Sandbox(emulator=slack, engine=db, clock=clock)
+    yield box
+    box.settle()
+    box.close()
