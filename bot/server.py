@@ -25,7 +25,9 @@ def make_wsgi_app(app: App, engine: Engine) -> WsgiApp:
             healthy = database_is_reachable(engine)
             status = "200 OK" if healthy else "503 Service Unavailable"
             body = b"ok" if healthy else b"database unreachable"
-            start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+            start_response(
+                status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+            )
             return [body]
         return slack(environ, start_response)
 

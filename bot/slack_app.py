@@ -42,7 +42,9 @@ def create_app(
         logger.exception("listener failed (ref %s)", ref, exc_info=error)
         if respond is not None and body.get("response_url"):
             try:
-                respond(response_type="ephemeral", replace_original=False, text=SORRY.format(ref=ref))
+                respond(
+                    response_type="ephemeral", replace_original=False, text=SORRY.format(ref=ref)
+                )
             except Exception:
                 logger.exception("could not tell the user about ref %s", ref)
 

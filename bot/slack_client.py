@@ -12,7 +12,9 @@ from slack_sdk.http_retry.handler import RetryHandler
 from bot.config import Settings
 
 
-def make_web_client(settings: Settings, *, extra_handlers: list[RetryHandler] | None = None) -> WebClient:
+def make_web_client(
+    settings: Settings, *, extra_handlers: list[RetryHandler] | None = None
+) -> WebClient:
     """A WebClient on the configured base URL that retries connection errors and HTTP 429."""
     return WebClient(
         token=settings.secret("slack_bot_token") or None,

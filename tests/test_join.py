@@ -10,16 +10,6 @@ from bot.sandbox.slack_requests import join_values
 from db.models import Exclusion, Member
 
 
-def join(sandbox: Sandbox, user: str, *, level: int = 3, goals: list[str] | None = None,
-         never: list[str] | None = None, team: str = "Sales") -> None:
-    sandbox.people.command(user, "join")
-    sandbox.settle()
-    view = sandbox.emulator.calls_to("views.open")[-1].response["view"]
-    response = sandbox.people.submit(user, view, join_values(level, team, goals or ["delegation"], never))
-    assert response.status == 200 and response.body == b""
-    sandbox.settle()
-
-
 def test_join_opens_the_modal_with_the_commands_trigger(sandbox: Sandbox) -> None:
     response = sandbox.people.command("U001", "join")
     sandbox.settle()
@@ -31,7 +21,10 @@ def test_join_opens_the_modal_with_the_commands_trigger(sandbox: Sandbox) -> Non
     assert view["callback_id"] == ids.JOIN_MODAL
     assert view["title"]["text"] == "Join PeerCoach"
     assert {b.get("block_id") for b in view["blocks"]} >= {
-        ids.LEVEL_BLOCK, ids.TEAM_BLOCK, ids.GOALS_BLOCK, ids.NEVER_PAIR_BLOCK,
+        ids.LEVEL_BLOCK,
+        ids.TEAM_BLOCK,
+        ids.GOALS_BLOCK,
+        ids.NEVER_PAIR_BLOCK,
     }
     assert opened[0].args["trigger_id"].endswith(".trigger")
 
@@ -39,7 +32,7 @@ def test_join_opens_the_modal_with_the_commands_trigger(sandbox: Sandbox) -> Non
 def test_submitting_the_modal_makes_an_active_member_with_slack_time_zone(sandbox: Sandbox) -> None:
     sandbox.emulator.add_user("U001", tz="America/New_York", tz_offset_seconds=-5 * 3600)
 
-    join(sandbox, "U001", level=2, goals=["feedback", "conflict"], never=["U007"])
+    sandbox.join("U001", level=2, goals=["feedback", "conflict"], never=["U007"])
 
     with sandbox.deps.unit_of_work() as session:
         member = session.scalars(select(Member)).one()
@@ -54,7 +47,7 @@ def test_submitting_the_modal_makes_an_active_member_with_slack_time_zone(sandbo
 
 
 def test_joining_again_edits_the_profile_prefilled(sandbox: Sandbox) -> None:
-    join(sandbox, "U002", level=4, goals=["strategy"], never=["U009"], team="Finance")
+    sandbox.join("U002", level=4, goals=["strategy"], never=["U009"], team="Finance")
 
     sandbox.people.command("U002", "profile")
     sandbox.settle()
@@ -62,7 +55,9 @@ def test_joining_again_edits_the_profile_prefilled(sandbox: Sandbox) -> None:
     by_block = {b.get("block_id"): b for b in view["blocks"]}
     assert by_block[ids.LEVEL_BLOCK]["element"]["initial_option"]["value"] == "4"
     assert by_block[ids.TEAM_BLOCK]["element"]["initial_value"] == "Finance"
-    assert [o["value"] for o in by_block[ids.GOALS_BLOCK]["element"]["initial_options"]] == ["strategy"]
+    assert [o["value"] for o in by_block[ids.GOALS_BLOCK]["element"]["initial_options"]] == [
+        "strategy"
+    ]
     assert by_block[ids.NEVER_PAIR_BLOCK]["element"]["initial_users"] == ["U009"]
 
     stored = sandbox.emulator.calls_to("views.open")[-1].response["view"]
@@ -94,7 +89,7 @@ def test_invalid_modal_input_comes_back_as_inline_errors(sandbox: Sandbox) -> No
 def test_join_still_works_when_slack_cannot_tell_the_time_zone(sandbox: Sandbox) -> None:
     sandbox.emulator.fail_next("users.info", "user_not_visible")
 
-    join(sandbox, "U004")
+    sandbox.join("U004")
 
     with sandbox.deps.unit_of_work() as session:
         member = session.scalars(select(Member)).one()

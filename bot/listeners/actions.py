@@ -17,7 +17,9 @@ from bot.views import membership as views
 def register(app: App, deps: Deps) -> None:
     """Attach the button listeners."""
 
-    def open_profile(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def open_profile(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         ack()
         open_join_modal(
             deps,
@@ -33,8 +35,12 @@ def register(app: App, deps: Deps) -> None:
         try:
             with deps.unit_of_work() as session:
                 workspace = membership.workspace_for(session, team_id, now=now)
-                until = membership.parse_pause([], now=now, schedule=membership.schedule_of(workspace))
-                membership.pause_member(session, team_id=team_id, user_id=user_id, until=until, now=now)
+                until = membership.parse_pause(
+                    [], now=now, schedule=membership.schedule_of(workspace)
+                )
+                membership.pause_member(
+                    session, team_id=team_id, user_id=user_id, until=until, now=now
+                )
         except membership.UsageError:
             pass  # a stale Home: republishing below shows the real state
         publish_home(deps, client, team_id=team_id, user_id=user_id)
@@ -44,7 +50,9 @@ def register(app: App, deps: Deps) -> None:
         team_id, user_id = context.team_id or "", context.user_id or ""
         try:
             with deps.unit_of_work() as session:
-                membership.resume_member(session, team_id=team_id, user_id=user_id, now=deps.clock())
+                membership.resume_member(
+                    session, team_id=team_id, user_id=user_id, now=deps.clock()
+                )
         except membership.UsageError:
             pass  # a stale Home: republishing below shows the real state
         publish_home(deps, client, team_id=team_id, user_id=user_id)
@@ -55,7 +63,9 @@ def register(app: App, deps: Deps) -> None:
         _leave(deps, team_id, user_id)
         publish_home(deps, client, team_id=team_id, user_id=user_id)
 
-    def leave_confirmed(ack: Ack, respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def leave_confirmed(
+        ack: Ack, respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         _leave(deps, team_id, user_id)

@@ -22,5 +22,7 @@ def open_join_modal(
 def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
     """Render the person's App Home from the database."""
     with deps.unit_of_work() as session:
-        status = membership.member_status(session, team_id=team_id, user_id=user_id, now=deps.clock())
+        status = membership.member_status(
+            session, team_id=team_id, user_id=user_id, now=deps.clock()
+        )
     client.views_publish(user_id=user_id, view=views.home_view(status))

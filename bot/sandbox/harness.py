@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.sandbox.clock import ManualClock
 from bot.sandbox.slack_emulator import SlackEmulator
-from bot.sandbox.slack_requests import SlackRequests, TrackingExecutor
+from bot.sandbox.slack_requests import SlackRequests, TrackingExecutor, join_values
 from bot.server import make_wsgi_app
 from bot.slack_app import create_app
 from db.session import make_session_factory
@@ -42,14 +42,19 @@ class Sandbox:
             database_url=self.engine.url.render_as_string(hide_password=False),
             run_scheduler=False,
         )
-        self.deps = Deps(settings=self.settings, sessions=make_session_factory(self.engine),
-                         clock=self.clock)
+        self.deps = Deps(
+            settings=self.settings, sessions=make_session_factory(self.engine), clock=self.clock
+        )
         self.executor = TrackingExecutor()
         self.app = create_app(self.deps, listener_executor=self.executor)
         wsgi = make_wsgi_app(self.app, self.engine)
         self.wsgi = wsgi
-        self.people = SlackRequests(wsgi, signing_secret=SIGNING_SECRET, emulator=self.emulator,
-                                    team_id=self.emulator.team_id)
+        self.people = SlackRequests(
+            wsgi,
+            signing_secret=SIGNING_SECRET,
+            emulator=self.emulator,
+            team_id=self.emulator.team_id,
+        )
 
     @property
     def team_id(self) -> str:
@@ -61,6 +66,25 @@ class Sandbox:
     def settle(self) -> None:
         """Wait until every listener started so far has finished its work."""
         self.executor.wait_idle()
+
+    def join(
+        self,
+        user: str,
+        *,
+        level: int = 3,
+        team: str = "Sales",
+        goals: list[str] | None = None,
+        never: list[str] | None = None,
+    ) -> None:
+        """A person types `/peercoach join`, fills in the modal and submits it."""
+        self.people.command(user, "join")
+        self.settle()
+        view = self.emulator.calls_to("views.open")[-1].response["view"]
+        values = join_values(level, team, goals or ["delegation"], never)
+        response = self.people.submit(user, view, values)
+        if response.status != 200 or response.body:
+            raise AssertionError(f"join of {user} was refused: {response.body!r}")
+        self.settle()
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)

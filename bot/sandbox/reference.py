@@ -62,17 +62,21 @@ def check_blocks(blocks: list[dict[str, Any]], surface: str) -> list[str]:
             problems.append(f"section text over {MAX_SECTION_TEXT} characters")
         if len(block.get("block_id", "")) > MAX_ID:
             problems.append("block_id over 255 characters")
-        for element in block.get("elements", []) + [block.get("element") or {}, block.get("accessory") or {}]:
+        nested = [block.get("element") or {}, block.get("accessory") or {}]
+        for element in [*block.get("elements", []), *nested]:
             if element.get("type") == "button":
                 if len(element["text"]["text"]) > MAX_BUTTON_TEXT:
-                    problems.append(f"button text over {MAX_BUTTON_TEXT}: {element['text']['text']!r}")
+                    problems.append(
+                        f"button text over {MAX_BUTTON_TEXT}: {element['text']['text']!r}"
+                    )
                 if len(element.get("value", "")) > 2000:
                     problems.append("button value over 2000 characters")
             if len(element.get("action_id", "")) > MAX_ID:
                 problems.append("action_id over 255 characters")
-            if element.get("type") in ("static_select", "multi_static_select") and len(
-                element.get("options", [])
-            ) > 100:
+            if (
+                element.get("type") in ("static_select", "multi_static_select")
+                and len(element.get("options", [])) > 100
+            ):
                 problems.append("select with more than 100 options")
     return problems
 

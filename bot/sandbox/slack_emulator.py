@@ -95,7 +95,9 @@ class SlackEmulator:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 status, body, headers = emulator._handle(
-                    self.path, raw, self.headers.get("Content-Type", ""),
+                    self.path,
+                    raw,
+                    self.headers.get("Content-Type", ""),
                     self.headers.get("Authorization", ""),
                 )
                 payload = json.dumps(body).encode()
@@ -168,7 +170,12 @@ class SlackEmulator:
         }
 
     def fail_next(
-        self, method: str, error: str, *, status: int = 200, retry_after: int | None = None,
+        self,
+        method: str,
+        error: str,
+        *,
+        status: int = 200,
+        retry_after: int | None = None,
         times: int = 1,
     ) -> None:
         """Make the next `times` calls to `method` fail with `error` (and HTTP `status`)."""
@@ -251,7 +258,9 @@ class SlackEmulator:
                 args[name] = json.loads(args[name])
         return args
 
-    def _answer(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _answer(
+        self, method: str, args: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         problems = check_call(method, args)
         if args.get("team_id") not in (None, self.team_id):
             problems.append(f"{method}: team_id {args['team_id']!r} is not this workspace")
@@ -366,8 +375,13 @@ class SlackEmulator:
         return {
             "channel": message.channel,
             "ts": message.ts,
-            "message": {"type": "message", "text": message.text, "ts": message.ts,
-                        "bot_id": "BPEERCOACH", "blocks": message.blocks},
+            "message": {
+                "type": "message",
+                "text": message.text,
+                "ts": message.ts,
+                "bot_id": "BPEERCOACH",
+                "blocks": message.blocks,
+            },
         }
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -384,8 +398,13 @@ class SlackEmulator:
 
     def _store_view(self, view: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
         self.violations.extend(check_view(view))
-        stored = {"id": view_id or self._new_id("V"), "team_id": self.team_id,
-                  "state": {"values": {}}, "hash": self._new_ts(), **view}
+        stored = {
+            "id": view_id or self._new_id("V"),
+            "team_id": self.team_id,
+            "state": {"values": {}},
+            "hash": self._new_ts(),
+            **view,
+        }
         with self._changed:
             self.views[stored["id"]] = stored
         return stored
@@ -421,8 +440,12 @@ class SlackEmulator:
     def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = self._new_id("F")
         with self._changed:
-            self.uploads[file_id] = {"filename": args["filename"], "length": int(args["length"]),
-                                     "alt_txt": args.get("alt_txt"), "content": None}
+            self.uploads[file_id] = {
+                "filename": args["filename"],
+                "length": int(args["length"]),
+                "alt_txt": args.get("alt_txt"),
+                "content": None,
+            }
         return {"upload_url": f"{self.root_url}/upload/{file_id}", "file_id": file_id}
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -432,8 +455,11 @@ class SlackEmulator:
                 upload = self.uploads.get(entry["id"])
                 if upload is None or upload["content"] is None:
                     raise SlackError("file_not_found")
-                upload.update(title=entry.get("title"), channel=args.get("channel_id"),
-                              initial_comment=args.get("initial_comment"))
+                upload.update(
+                    title=entry.get("title"),
+                    channel=args.get("channel_id"),
+                    initial_comment=args.get("initial_comment"),
+                )
         return {"files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
 
 

@@ -53,7 +53,7 @@ class TrackingExecutor(ThreadPoolExecutor):
         """Block until every listener submitted so far has finished; re-raise none."""
         while self._futures:
             pending, self._futures = self._futures, []
-            done, not_done = wait(pending, timeout=timeout)
+            _, not_done = wait(pending, timeout=timeout)
             if not_done:
                 raise TimeoutError(f"{len(not_done)} listener(s) still running")
 
@@ -110,7 +110,9 @@ class SlackRequests:
 
     # -- transport --------------------------------------------------------------------------
 
-    def signed_headers(self, body: bytes, content_type: str, timestamp: int | None = None) -> dict[str, str]:
+    def signed_headers(
+        self, body: bytes, content_type: str, timestamp: int | None = None
+    ) -> dict[str, str]:
         stamp = str(int(self.wall_clock()) if timestamp is None else timestamp)
         signature = SignatureVerifier(self.signing_secret).generate_signature(
             timestamp=stamp, body=body.decode()
@@ -121,7 +123,9 @@ class SlackRequests:
             "X-Slack-Signature": signature,
         }
 
-    def post(self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None) -> HttpResponse:
+    def post(
+        self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None
+    ) -> HttpResponse:
         all_headers = self.signed_headers(body, content_type) | (headers or {})
         return call_wsgi(self.wsgi, "POST", self.path, body, all_headers)
 
@@ -194,7 +198,9 @@ class SlackRequests:
             payload["view"] = view
         else:
             payload["container"] = {
-                "type": "message", "message_ts": message_ts, "channel_id": channel_id,
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel_id,
                 "is_ephemeral": False,
             }
             payload["channel"] = {"id": channel_id, "name": "directmessage"}
@@ -228,13 +234,22 @@ class SlackRequests:
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._ids):08d}",
             "event_time": int(self.wall_clock()),
-            "authorizations": [{"team_id": self.team_id, "user_id": "UPEERCOACHBOT", "is_bot": True}],
+            "authorizations": [
+                {"team_id": self.team_id, "user_id": "UPEERCOACHBOT", "is_bot": True}
+            ],
         }
         return self.post(json.dumps(envelope).encode(), "application/json")
 
     def open_home(self, user_id: str) -> HttpResponse:
-        return self.event({"type": "app_home_opened", "user": user_id, "channel": "D0HOME",
-                           "tab": "home", "event_ts": f"{int(self.wall_clock())}.000100"})
+        return self.event(
+            {
+                "type": "app_home_opened",
+                "user": user_id,
+                "channel": "D0HOME",
+                "tab": "home",
+                "event_ts": f"{int(self.wall_clock())}.000100",
+            }
+        )
 
 
 def select(block_id: str, action_id: str, value: str) -> dict[str, Any]:
@@ -243,8 +258,14 @@ def select(block_id: str, action_id: str, value: str) -> dict[str, Any]:
 
 
 def multi_select(block_id: str, action_id: str, values: list[str]) -> dict[str, Any]:
-    return {block_id: {action_id: {"type": "multi_static_select",
-                                   "selected_options": [{"value": v} for v in values]}}}
+    return {
+        block_id: {
+            action_id: {
+                "type": "multi_static_select",
+                "selected_options": [{"value": v} for v in values],
+            }
+        }
+    }
 
 
 def text_input(block_id: str, action_id: str, value: str | None) -> dict[str, Any]:
@@ -255,7 +276,9 @@ def users_select(block_id: str, action_id: str, users: list[str]) -> dict[str, A
     return {block_id: {action_id: {"type": "multi_users_select", "selected_users": users}}}
 
 
-def join_values(level: int, team: str, goals: list[str], never: list[str] | None = None) -> dict[str, Any]:
+def join_values(
+    level: int, team: str, goals: list[str], never: list[str] | None = None
+) -> dict[str, Any]:
     """The join modal's state as Slack sends it on submission."""
     return (
         select(ids.LEVEL_BLOCK, ids.LEVEL_ACTION, str(level))

@@ -213,7 +213,9 @@ def resume_due_members(session: Session, *, workspace_id: int, now: datetime) ->
     return [m.slack_user_id for m in due]
 
 
-def member_status(session: Session, *, team_id: str, user_id: str, now: datetime) -> MemberStatusView:
+def member_status(
+    session: Session, *, team_id: str, user_id: str, now: datetime
+) -> MemberStatusView:
     """Describe a person's own membership, resuming them first if their pause has ended."""
     member = find_member(session, team_id=team_id, user_id=user_id)
     if member is None or member.status == MemberStatus.LEFT:

@@ -1,0 +1,63 @@
+"""The App Home tab: a person's own status, with buttons to change it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import ids
+from bot.sandbox.harness import Sandbox
+
+
+def home_buttons(sandbox: Sandbox, user: str) -> list[str]:
+    home: dict[str, Any] = sandbox.emulator.homes[user]
+    return [e["action_id"] for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_opening_the_home_tab_before_joining_offers_join(sandbox: Sandbox) -> None:
+    response = sandbox.people.open_home("U001")
+    sandbox.settle()
+    assert response.status == 200
+    assert home_buttons(sandbox, "U001") == [ids.HOME_JOIN]
+    assert "not in PeerCoach" in str(sandbox.emulator.homes["U001"]["blocks"])
+
+
+def test_home_join_button_opens_the_modal(sandbox: Sandbox) -> None:
+    sandbox.people.open_home("U001")
+    sandbox.settle()
+    view = sandbox.emulator.homes["U001"]
+    sandbox.people.click("U001", ids.HOME_JOIN, view=view)
+    sandbox.settle()
+    assert (
+        sandbox.emulator.successful("views.open")[-1].args["view"]["callback_id"] == ids.JOIN_MODAL
+    )
+
+
+def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
+    sandbox.join("U001")
+    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_PAUSE, ids.HOME_LEAVE]
+
+    sandbox.people.click("U001", ids.HOME_PAUSE, view=sandbox.emulator.homes["U001"])
+    sandbox.settle()
+    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_RESUME, ids.HOME_LEAVE]
+    assert "You're paused" in str(sandbox.emulator.homes["U001"]["blocks"])
+
+    sandbox.people.click("U001", ids.HOME_RESUME, view=sandbox.emulator.homes["U001"])
+    sandbox.settle()
+    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_PAUSE, ids.HOME_LEAVE]
+
+    sandbox.people.click("U001", ids.HOME_LEAVE, view=sandbox.emulator.homes["U001"])
+    sandbox.settle()
+    assert home_buttons(sandbox, "U001") == [ids.HOME_JOIN]
+
+
+def test_leave_button_asks_for_confirmation_in_slack(sandbox: Sandbox) -> None:
+    sandbox.join("U001")
+    blocks = sandbox.emulator.homes["U001"]["blocks"]
+    leave = next(
+        e
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.HOME_LEAVE
+    )
+    assert leave["confirm"]["confirm"]["text"] == "Leave"
