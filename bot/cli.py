@@ -7,7 +7,13 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from typing import TYPE_CHECKING
+
 from bot.config import ConfigError, configure_logging, load_settings
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from bot.scheduler import RoundScheduler
 
 logger = logging.getLogger("peercoach")
 
@@ -21,10 +27,18 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(required=["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"])
     configure_logging(settings)
     runtime = start_runtime(settings)
+    scheduler = _start_scheduler(runtime)
     logger.info("PeerCoach listening on port %s (POST /slack/events, GET /healthz)", settings.port)
-    waitress.serve(
-        make_wsgi_app(runtime.app, runtime.engine), host=args.host, port=settings.port, threads=8
-    )
+    try:
+        waitress.serve(
+            make_wsgi_app(runtime.app, runtime.engine),
+            host=args.host,
+            port=settings.port,
+            threads=8,
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
     return 0
 
 
@@ -36,7 +50,77 @@ def _socket(args: argparse.Namespace) -> int:
     settings = load_settings(required=["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
     configure_logging(settings)
     runtime = start_runtime(settings)
-    SocketModeHandler(runtime.app, settings.secret("slack_app_token")).start()
+    scheduler = _start_scheduler(runtime)
+    try:
+        SocketModeHandler(runtime.app, settings.secret("slack_app_token")).start()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+    return 0
+
+
+def _start_scheduler(runtime: Runtime) -> RoundScheduler | None:
+    from bot.scheduler import RoundScheduler
+
+    if not runtime.settings.run_scheduler:
+        logger.info("RUN_SCHEDULER=false: rounds are run by a separate `peercoach worker`")
+        return None
+    scheduler = RoundScheduler(runtime.deps)
+    scheduler.start()
+    return scheduler
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from bot.runtime import start_runtime
+    from bot.scheduler import RoundScheduler
+
+    settings = load_settings(required=["SLACK_BOT_TOKEN"])
+    configure_logging(settings)
+    runtime = start_runtime(settings)
+    scheduler = RoundScheduler(runtime.deps, blocking=True)
+    try:
+        scheduler.start()  # blocks; a second worker waits idle until the lease is free
+    finally:
+        scheduler.shutdown()
+    return 0
+
+
+def _round_run(args: argparse.Namespace) -> int:
+    from bot.runtime import start_runtime
+    from bot.scheduler import RoundScheduler, run_round_now
+    from bot.services.rounds import plan_round, seed_for
+    from db.models import Workspace
+
+    settings = load_settings(required=[] if args.dry_run else ["SLACK_BOT_TOKEN"])
+    configure_logging(settings)
+    runtime = start_runtime(settings)
+    now = runtime.deps.clock()
+    if args.dry_run:
+        from sqlalchemy import select
+
+        with runtime.deps.unit_of_work() as session:
+            workspace = session.scalar(select(Workspace).where(Workspace.team_id == args.team))
+            if workspace is None:
+                print(f"peercoach: no workspace {args.team}", file=sys.stderr)
+                return 1
+            seed = seed_for(args.team, f"manual:{now.isoformat()}")
+            plan = plan_round(session, workspace, now=now, seed=seed).result
+            session.rollback()  # a dry run writes nothing
+        for group in plan.groups:
+            print(" + ".join(group.members), " ", ", ".join(group.reasons))
+        for left in plan.unmatched:
+            print(f"not paired: {left.id} ({left.reason})")
+        print(
+            f"{len(plan.groups)} groups, {len(plan.unmatched)} not paired (dry run: nothing sent)"
+        )
+        return 0
+    delivery = RoundScheduler(runtime.deps).delivery
+    try:
+        round_id = run_round_now(runtime.deps, delivery, team_id=args.team, now=now)
+    except LookupError as problem:
+        print(f"peercoach: {problem}", file=sys.stderr)
+        return 1
+    print(f"round {round_id} started for {args.team}")
     return 0
 
 
@@ -78,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply migrations up to head").set_defaults(
         func=_db_upgrade
     )
+    commands.add_parser(
+        "worker", help="run only the round scheduler (one per deployment; others stay idle)"
+    ).set_defaults(func=_worker)
+    round_parser = commands.add_parser("round", help="round tasks")
+    round_commands = round_parser.add_subparsers(dest="round_command", required=True)
+    run = round_commands.add_parser("run", help="start a new round now for a workspace")
+    run.add_argument("--team", required=True, help="the Slack team id, e.g. T0123ABCD")
+    run.add_argument("--dry-run", action="store_true", help="print the groups; send nothing")
+    run.set_defaults(func=_round_run)
     commands.add_parser(
         "match", help="pair members: a JSON problem on stdin, JSON groups on stdout"
     ).set_defaults(func=_match)

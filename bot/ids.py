@@ -17,3 +17,20 @@ HOME_RESUME = "home_resume"
 HOME_LEAVE = "home_leave"
 LEAVE_CONFIRM = "leave_confirm"
 LEAVE_CANCEL = "leave_cancel"
+
+# Pairing DMs
+WE_MET = "we_met"
+CANT_MAKE_IT = "cant_make_it"
+DIDNT_MEET = "didnt_meet"
+OPEN_REFLECTION = "open_reflection"
+COMMITMENT_DONE = "commitment_done"
+COMMITMENT_PARTLY = "commitment_partly"
+COMMITMENT_NOT_YET = "commitment_not_yet"
+RESUME_FROM_DM = "resume_from_dm"
+
+# Reflection modal
+REFLECTION_MODAL = "reflection_modal"
+USEFULNESS_BLOCK, USEFULNESS_ACTION = "usefulness_block", "usefulness_select"
+TAKEAWAY_BLOCK, TAKEAWAY_ACTION = "takeaway_block", "takeaway_input"
+COMMITMENT_BLOCK, COMMITMENT_ACTION = "commitment_block", "commitment_input"
+SHARE_BLOCK, SHARE_ACTION = "share_block", "share_checkbox"

@@ -12,17 +12,18 @@ from slack_sdk.http_retry.handler import RetryHandler
 from bot.config import Settings
 
 
-def make_web_client(
-    settings: Settings, *, extra_handlers: list[RetryHandler] | None = None
-) -> WebClient:
-    """A WebClient on the configured base URL that retries connection errors and HTTP 429."""
+def make_web_client(settings: Settings, *, retry_rate_limits: bool = True) -> WebClient:
+    """A WebClient on the configured base URL that retries connection errors (and HTTP 429).
+
+    Listeners let slack-sdk wait out a 429 (they have seconds to answer anyway); the
+    delivery loop passes retry_rate_limits=False and honours Retry-After itself, on its clock.
+    """
+    handlers: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=2)]
+    if retry_rate_limits:
+        handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return WebClient(
         token=settings.secret("slack_bot_token") or None,
         base_url=settings.slack_api_url,
         timeout=15,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-            *(extra_handlers or []),
-        ],
+        retry_handlers=handlers,
     )

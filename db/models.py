@@ -29,6 +29,8 @@ class MemberStatus(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     LEFT = "left"
+    # Slack refused to reach them (deactivated or removed account); not their own choice.
+    INACTIVE = "inactive"
 
 
 class Workspace(Base):
@@ -69,6 +71,8 @@ class Member(Base):
     goals: Mapped[list[str]] = mapped_column(JSON, default=list)
     tz_name: Mapped[str | None] = mapped_column(String(64))
     tz_offset_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Rounds in a row this member let pass without any response; reset by any response.
+    missed_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     workspace: Mapped[Workspace] = relationship(back_populates="members")
     exclusions: Mapped[list[Exclusion]] = relationship(
@@ -89,3 +93,135 @@ class Exclusion(Base):
     excluded_user_id: Mapped[str] = mapped_column(String(32))
 
     member: Mapped[Member] = relationship(back_populates="exclusions")
+
+
+class Round(Base):
+    """One pairing cycle of a workspace. A scheduled round exists once per period."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("workspace_id", "period_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    # "2026-11-30T09:00:00+00:00" for a scheduled round, "manual:<started_at>" for one run
+    # by an admin; the unique key is what makes scheduled rounds idempotent.
+    period_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    seed: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    nudge_at: Mapped[datetime]
+    checkin_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    unmatched: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    groups: Mapped[list[PairGroup]] = relationship(back_populates="round", order_by="PairGroup.id")
+
+
+class PairGroup(Base):
+    """A pair or trio in a round, and its group DM."""
+
+    __tablename__ = "pair_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    first_user_id: Mapped[str] = mapped_column(String(32))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    prompt_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    met_at: Mapped[datetime | None]
+    # Set when delivery found a member unreachable and the group could not go ahead.
+    cancelled_at: Mapped[datetime | None]
+
+    round: Mapped[Round] = relationship(back_populates="groups")
+    seats: Mapped[list[GroupSeat]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="GroupSeat.position"
+    )
+
+
+class GroupSeat(Base):
+    """One member's place in a group, with what they told us about the chat."""
+
+    __tablename__ = "group_seats"
+    __table_args__ = (UniqueConstraint("group_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("pair_groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    met_at: Mapped[datetime | None]
+    cant_make_it_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+
+    group: Mapped[PairGroup] = relationship(back_populates="seats")
+
+
+class Reflection(Base):
+    """A member's private note on one chat. Only its author ever sees the text."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (UniqueConstraint("group_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("pair_groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    usefulness: Mapped[int] = mapped_column(Integer)
+    takeaway: Mapped[str | None] = mapped_column(String(1000))
+    commitment: Mapped[str | None] = mapped_column(String(500))
+    share_takeaway: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # done / partly / not_yet, answered when the next round asks.
+    commitment_outcome: Mapped[str | None] = mapped_column(String(16))
+    commitment_outcome_at: Mapped[datetime | None]
+
+
+class PromptShown(Base):
+    """That a prompt was shown to a member, so the deck is not repeated until exhausted."""
+
+    __tablename__ = "prompts_shown"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    prompt_id: Mapped[str] = mapped_column(String(64))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+
+
+class OutboxMessage(Base):
+    """A message recorded before it is sent, so a crash neither loses nor repeats it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("workspace_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    # e.g. "intro:group:42", "nudge:group:42", "unpaired:round:7:U123": one message per key.
+    dedupe_key: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("pair_groups.id", ondelete="CASCADE"))
+    # Who the message goes to: a group DM is opened with all of them (one id: a 1:1 DM).
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(String(3000))
+    blocks: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    not_before: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class SchedulerLease(Base):
+    """Who may run the scheduler: one holder per deployment, renewed while it lives."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]

@@ -12,8 +12,10 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.deps import Deps
 from bot.listeners.common import open_join_modal
-from bot.services import membership
+from bot.listeners.pairing import open_reflection
+from bot.services import membership, pairing
 from bot.views import membership as views
+from bot.views import reflection as reflection_views
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,22 @@ def _pause(deps: Deps, call: Invocation) -> None:
     call.ack(**views.ephemeral(views.paused_text(until)))
 
 
+@subcommand("skip")
+def _skip(deps: Deps, call: Invocation) -> None:
+    now = deps.clock()
+    try:
+        with deps.unit_of_work() as session:
+            workspace = membership.workspace_for(session, call.team_id, now=now)
+            until = membership.skip_until(now=now, schedule=membership.schedule_of(workspace))
+            membership.pause_member(
+                session, team_id=call.team_id, user_id=call.user_id, until=until, now=now
+            )
+    except membership.UsageError as problem:
+        call.ack(**views.ephemeral(str(problem)))
+        return
+    call.ack(**views.ephemeral(views.skipped_text(until)))
+
+
 @subcommand("resume")
 def _resume(deps: Deps, call: Invocation) -> None:
     try:
@@ -126,6 +144,27 @@ def _leave(deps: Deps, call: Invocation) -> None:
         call.ack(**views.ephemeral("You're not in PeerCoach, so there's nothing to leave."))
         return
     call.ack(**views.leave_confirmation())
+
+
+@subcommand("reflect")
+def _reflect(deps: Deps, call: Invocation) -> None:
+    try:
+        with deps.unit_of_work() as session:
+            group_id = pairing.latest_group_of(session, team_id=call.team_id, user_id=call.user_id)
+    except membership.UsageError as problem:
+        call.ack(**views.ephemeral(str(problem)))
+        return
+    call.ack()
+    open_reflection(
+        deps, call.client, trigger_id=call.trigger_id, group_id=group_id, user_id=call.user_id
+    )
+
+
+@subcommand("history")
+def _history(deps: Deps, call: Invocation) -> None:
+    with deps.unit_of_work() as session:
+        entries = pairing.history_of(session, team_id=call.team_id, user_id=call.user_id)
+    call.ack(**reflection_views.history_message(entries))
 
 
 @subcommand("help")

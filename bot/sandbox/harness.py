@@ -13,7 +13,10 @@ from bot.deps import Deps
 from bot.sandbox.clock import ManualClock
 from bot.sandbox.slack_emulator import SlackEmulator
 from bot.sandbox.slack_requests import SlackRequests, TrackingExecutor, join_values
+from bot.scheduler import TickReport, tick
 from bot.server import make_wsgi_app
+from bot.services.delivery import Delivery
+from bot.slack_client import make_web_client
 from bot.slack_app import create_app
 from db.session import make_session_factory
 
@@ -49,6 +52,12 @@ class Sandbox:
         self.app = create_app(self.deps, listener_executor=self.executor)
         wsgi = make_wsgi_app(self.app, self.engine)
         self.wsgi = wsgi
+        self.delivery = Delivery(
+            self.deps.sessions,
+            make_web_client(self.settings, retry_rate_limits=False),
+            clock=self.clock,
+            sleep=self.clock.sleep,
+        )
         self.people = SlackRequests(
             wsgi,
             signing_secret=SIGNING_SECRET,
@@ -85,6 +94,10 @@ class Sandbox:
         if response.status != 200 or response.body:
             raise AssertionError(f"join of {user} was refused: {response.body!r}")
         self.settle()
+
+    def tick(self) -> TickReport:
+        """Run the scheduler's work for the current (manual) time, as the minute job does."""
+        return tick(self.deps, self.delivery, self.clock.now())
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)

@@ -108,7 +108,7 @@ def save_profile(
         outcome = "joined"
         member = Member(workspace_id=workspace.id, slack_user_id=user_id, joined_at=now, goals=[])
         session.add(member)
-    elif member.status == MemberStatus.LEFT:
+    elif member.status in (MemberStatus.LEFT, MemberStatus.INACTIVE):
         outcome = "rejoined"
         member.joined_at, member.left_at = now, None
     else:
@@ -160,6 +160,11 @@ def parse_pause(args: list[str], *, now: datetime, schedule: Schedule) -> dateti
     if until - now > MAX_PAUSE:
         raise UsageError("You can pause for up to a year; use `/peercoach leave` to stop for good.")
     return until
+
+
+def skip_until(*, now: datetime, schedule: Schedule) -> datetime:
+    """The end of a pause that skips exactly the next round."""
+    return round_times_after(schedule, now) + timedelta(hours=1)
 
 
 def _require_member(session: Session, team_id: str, user_id: str) -> Member:

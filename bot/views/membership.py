@@ -28,8 +28,11 @@ HELP_TEXT = (
     "• `/peercoach profile`: edit your level, team, topics and never-pair list\n"
     "• `/peercoach pause [N weeks | until YYYY-MM-DD]`: skip rounds for a while "
     "(one cycle by default); you resume on your own\n"
+    "• `/peercoach skip`: sit out just the next round\n"
     "• `/peercoach resume`: come back from a pause\n"
     "• `/peercoach status`: where you stand and when the next round is\n"
+    "• `/peercoach reflect`: reflect on your latest chat (private to you)\n"
+    "• `/peercoach history`: your own past pairings, reflections and commitments\n"
     "• `/peercoach leave`: stop taking part\n"
     "• `/peercoach help`: this message"
 )
@@ -173,6 +176,11 @@ def joined_text(outcome: str) -> str:
 def status_text(view: MemberStatusView) -> str:
     if view.status == "none":
         return "You're not in PeerCoach. `/peercoach join` to opt in."
+    if view.status == "inactive":
+        return (
+            "You're out of the pairing because Slack couldn't reach your account. "
+            "`/peercoach join` brings you back."
+        )
     next_round = f" Next round: {slack_date(view.next_round_at)}." if view.next_round_at else ""
     if view.status == "paused":
         until = f" until {slack_date(view.paused_until)}" if view.paused_until else ""
@@ -185,6 +193,13 @@ def paused_text(view_until: Any) -> str:
     return (
         f":double_vertical_bar: Paused until {slack_date(view_until)}. You'll be back in the "
         "rounds after that on your own; `/peercoach resume` brings you back sooner."
+    )
+
+
+def skipped_text(until: Any) -> str:
+    return (
+        ":fast_forward: You'll sit out the next round and be back for the one after "
+        f"(from {slack_date(until)}). `/peercoach resume` undoes this."
     )
 
 

@@ -1,0 +1,245 @@
+"""Sending the outbox: each recorded message reaches Slack once, whatever crashes in between.
+
+Every message is in the database before any Slack call. A group DM is opened first and its
+channel stored; then the message is posted and its `ts` stored in the very next write. A crash
+between Slack accepting the post and that write is the one window where a restart sends the
+message again: we prefer a duplicate to a lost intro (docs/delivery.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import urllib.error
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.services.rounds import render_intro
+from bot.services.outbox import enqueue
+from bot.views import pairing as messages
+from db.models import Member, MemberStatus, OutboxMessage, PairGroup
+from db.session import unit_of_work
+
+logger = logging.getLogger(__name__)
+
+# Slack's errors that mean "this person cannot be reached", not "try again".
+UNREACHABLE_ERRORS = frozenset({"user_disabled", "user_not_found", "user_not_visible"})
+# Slack's errors worth retrying later (besides HTTP 5xx and network failures).
+TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class TransientFailure(Exception):
+    """Slack or the network failed in a way that may pass: try this message later."""
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    rate_limited_seconds: float = 0.0
+
+
+class Delivery:
+    """Sends pending outbox messages, honouring Retry-After on the given clock."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        client: WebClient,
+        *,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None],
+        checkpoint: Callable[[str], None] = lambda _point: None,
+    ) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.clock = clock
+        self.sleep = sleep
+        # Called at "opened" and "posted": tests crash delivery there to prove restarts are safe.
+        self.checkpoint = checkpoint
+
+    def run(self, *, workspace_id: int | None = None) -> DeliveryReport:
+        """Send every pending message that is due; return what happened."""
+        report = DeliveryReport()
+        with unit_of_work(self.sessions) as session:
+            query = select(OutboxMessage.id).where(
+                OutboxMessage.status == "pending", OutboxMessage.not_before <= self.clock()
+            )
+            if workspace_id is not None:
+                query = query.where(OutboxMessage.workspace_id == workspace_id)
+            pending = list(session.scalars(query.order_by(OutboxMessage.id)))
+        for message_id in pending:
+            self._deliver(message_id, report)
+        return report
+
+    def _deliver(self, message_id: int, report: DeliveryReport) -> None:
+        try:
+            while True:  # a group may shrink (unreachable member) and be tried again
+                outcome = self._attempt(message_id, report)
+                if outcome != "retry":
+                    break
+        except TransientFailure as failure:
+            self._defer(message_id, str(failure), report)
+
+    def _attempt(self, message_id: int, report: DeliveryReport) -> str:
+        with unit_of_work(self.sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is None or message.status != "pending":
+                return "done"
+            recipients, channel = list(message.recipients), message.channel_id
+            text, blocks = message.text, message.blocks
+        if channel is None:
+            try:
+                opened = self._call(
+                    report, self.client.conversations_open, users=",".join(recipients)
+                )
+            except SlackApiError as error:
+                code = error.response.get("error", "")
+                if code in UNREACHABLE_ERRORS:
+                    return self._unreachable(message_id, recipients)
+                return self._fail(message_id, code, report)
+            channel = opened["channel"]["id"]
+            with unit_of_work(self.sessions) as session:
+                message = session.get(OutboxMessage, message_id)
+                assert message is not None
+                message.channel_id = channel
+                if message.group_id is not None and message.kind == "intro":
+                    group = session.get(PairGroup, message.group_id)
+                    if group is not None:
+                        group.channel_id = channel
+            self.checkpoint("opened")
+        try:
+            posted = self._call(
+                report, self.client.chat_postMessage, channel=channel, text=text, blocks=blocks
+            )
+        except SlackApiError as error:
+            return self._fail(message_id, error.response.get("error", ""), report)
+        self.checkpoint("posted")
+        with unit_of_work(self.sessions) as session:  # the one write that closes the window
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            message.status, message.ts, message.sent_at = "sent", posted["ts"], self.clock()
+            message.attempts += 1
+        report.sent += 1
+        return "done"
+
+    def _call(self, report: DeliveryReport, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """Call Slack, waiting out HTTP 429s; transient failures raise TransientFailure."""
+        while True:
+            try:
+                return method(**kwargs)
+            except SlackApiError as error:
+                status = error.response.status_code
+                if status == 429:
+                    wait = float(error.response.headers.get("Retry-After", 1) or 1)
+                    report.rate_limited_seconds += wait
+                    self.sleep(wait)
+                    continue
+                if status >= 500 or error.response.get("error") in TRANSIENT_ERRORS:
+                    raise TransientFailure(
+                        error.response.get("error") or f"HTTP {status}"
+                    ) from None
+                raise
+            except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError) as error:
+                raise TransientFailure(type(error).__name__) from None
+
+    def _defer(self, message_id: int, reason: str, report: DeliveryReport) -> None:
+        with unit_of_work(self.sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            message.attempts += 1
+            message.last_error = reason[:200]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = "failed"
+                report.failed += 1
+                logger.error(
+                    "giving up on outbox message %s after %s attempts: %s",
+                    message_id,
+                    message.attempts,
+                    reason,
+                )
+                return
+            backoff = min(timedelta(seconds=30 * 2 ** (message.attempts - 1)), MAX_BACKOFF)
+            message.not_before = self.clock() + backoff
+        report.deferred += 1
+
+    def _fail(self, message_id: int, code: str, report: DeliveryReport) -> str:
+        with unit_of_work(self.sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            message.status, message.last_error = "failed", code[:200]
+            message.attempts += 1
+        logger.error("Slack refused outbox message %s: %s", message_id, code)
+        report.failed += 1
+        return "done"
+
+    def _unreachable(self, message_id: int, recipients: list[str]) -> str:
+        """Find who Slack can't reach, take them out, and go on with (or call off) the group."""
+        gone = [u for u in recipients if not self._reachable(u)]
+        now = self.clock()
+        with unit_of_work(self.sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            if not gone:  # Slack said no but every user looks fine: don't loop on it
+                message.status, message.last_error = "failed", "unreachable_unknown"
+                return "done"
+            _deactivate(session, message.workspace_id, gone, now)
+            if message.group_id is None or message.kind != "intro":
+                message.status, message.last_error = "failed", "recipient_unreachable"
+                return "done"
+            group = session.get(PairGroup, message.group_id)
+            assert group is not None
+            for seat in group.seats:
+                if seat.slack_user_id in gone:
+                    seat.removed_at = now
+            remaining = [s.slack_user_id for s in group.seats if s.removed_at is None]
+            if len(remaining) >= 2:
+                rendered = render_intro(session, group)
+                message.recipients, message.text, message.blocks = (
+                    remaining,
+                    rendered.text,
+                    rendered.blocks,
+                )
+                return "retry"
+            group.cancelled_at = now
+            message.status, message.last_error = "cancelled", "partner_unreachable"
+            for user_id in remaining:
+                enqueue(
+                    session,
+                    workspace_id=message.workspace_id,
+                    kind="partner_unreachable",
+                    dedupe_key=f"partner_unreachable:group:{group.id}:{user_id}",
+                    recipients=[user_id],
+                    message=messages.partner_unreachable_message(),
+                    now=now,
+                    group_id=group.id,
+                )
+        return "done"
+
+    def _reachable(self, user_id: str) -> bool:
+        try:
+            user = self.client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            return error.response.get("error") not in UNREACHABLE_ERRORS
+        return not user.get("deleted", False)
+
+
+def _deactivate(session: Session, workspace_id: int, user_ids: list[str], now: datetime) -> None:
+    for member in session.scalars(
+        select(Member).where(
+            Member.workspace_id == workspace_id, Member.slack_user_id.in_(user_ids)
+        )
+    ):
+        member.status, member.updated_at = MemberStatus.INACTIVE.value, now

@@ -1,0 +1,51 @@
+"""Recording messages before they are sent: the write side of the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.views.pairing import Rendered
+from db.models import OutboxMessage
+
+
+def enqueue(
+    session: Session,
+    *,
+    workspace_id: int,
+    dedupe_key: str,
+    kind: str,
+    recipients: Sequence[str],
+    message: Rendered,
+    now: datetime,
+    group_id: int | None = None,
+    channel_id: str | None = None,
+) -> OutboxMessage | None:
+    """Record a message to send; return None if one with this key was recorded already."""
+    existing = session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.workspace_id == workspace_id, OutboxMessage.dedupe_key == dedupe_key
+        )
+    )
+    if existing is not None:
+        return None
+    entry = OutboxMessage(
+        workspace_id=workspace_id,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        group_id=group_id,
+        recipients=list(recipients),
+        channel_id=channel_id,
+        text=message.text[:3000],
+        blocks=message.blocks,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        not_before=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry

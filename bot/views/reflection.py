@@ -1,0 +1,189 @@
+"""Block Kit for reflections: the modal (and its parser) and a person's own history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import ids
+from bot.views.blocks import Block, option, plain, section, slack_date
+
+MAX_TAKEAWAY = 1000
+MAX_COMMITMENT = 500
+USEFULNESS_LABELS = {
+    1: "1 · Not useful",
+    2: "2 · A little",
+    3: "3 · Useful",
+    4: "4 · Very useful",
+    5: "5 · Exceptional",
+}
+
+
+@dataclass(frozen=True)
+class ReflectionInput:
+    usefulness: int
+    takeaway: str | None
+    commitment: str | None
+    share_takeaway: bool
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One past pairing as its member sees it: their own notes only."""
+
+    started_at: datetime
+    partners: tuple[str, ...]
+    met: bool
+    usefulness: int | None
+    takeaway: str | None
+    commitment: str | None
+    commitment_outcome: str | None
+
+
+def reflection_modal(
+    group_id: int, partners: Sequence[str], current: ReflectionInput | None
+) -> dict[str, Any]:
+    """The reflection modal for one pairing, prefilled if the person reflected already."""
+    usefulness: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.USEFULNESS_ACTION,
+        "placeholder": plain("1 to 5"),
+        "options": [option(label, str(n)) for n, label in USEFULNESS_LABELS.items()],
+    }
+    takeaway: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.TAKEAWAY_ACTION,
+        "multiline": True,
+        "max_length": MAX_TAKEAWAY,
+    }
+    commitment: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.COMMITMENT_ACTION,
+        "multiline": True,
+        "max_length": MAX_COMMITMENT,
+        "placeholder": plain("One thing you'll do before the next chat"),
+    }
+    share_option = option("Share my takeaway with my peer(s)", "share")
+    share: dict[str, Any] = {
+        "type": "checkboxes",
+        "action_id": ids.SHARE_ACTION,
+        "options": [share_option],
+    }
+    if current is not None:
+        usefulness["initial_option"] = option(
+            USEFULNESS_LABELS[current.usefulness], str(current.usefulness)
+        )
+        if current.takeaway:
+            takeaway["initial_value"] = current.takeaway
+        if current.commitment:
+            commitment["initial_value"] = current.commitment
+        if current.share_takeaway:
+            share["initial_options"] = [share_option]
+    with_whom = ", ".join(f"<@{p}>" for p in partners) or "your peers"
+    return {
+        "type": "modal",
+        "callback_id": ids.REFLECTION_MODAL,
+        "private_metadata": json.dumps({"group_id": group_id}),
+        "title": plain("Reflect"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "blocks": [
+            section(f"Your chat with {with_whom}. What you write here is private to you."),
+            {
+                "type": "input",
+                "block_id": ids.USEFULNESS_BLOCK,
+                "label": plain("How useful was it?"),
+                "element": usefulness,
+            },
+            {
+                "type": "input",
+                "block_id": ids.TAKEAWAY_BLOCK,
+                "optional": True,
+                "label": plain("One takeaway"),
+                "element": takeaway,
+            },
+            {
+                "type": "input",
+                "block_id": ids.COMMITMENT_BLOCK,
+                "optional": True,
+                "label": plain("One commitment for next cycle"),
+                "element": commitment,
+                "hint": plain("Next round I'll ask you (privately) how it went."),
+            },
+            {
+                "type": "input",
+                "block_id": ids.SHARE_BLOCK,
+                "optional": True,
+                "label": plain("Sharing"),
+                "element": share,
+            },
+        ],
+    }
+
+
+def group_id_of(view: dict[str, Any]) -> int:
+    return int(json.loads(view.get("private_metadata") or "{}")["group_id"])
+
+
+def parse_reflection(values: dict[str, Any]) -> tuple[ReflectionInput | None, dict[str, str]]:
+    """Read the reflection modal's state; return the input or inline errors by block_id."""
+
+    def state(block_id: str, action_id: str) -> dict[str, Any]:
+        return values.get(block_id, {}).get(action_id, {}) or {}
+
+    errors: dict[str, str] = {}
+    chosen = state(ids.USEFULNESS_BLOCK, ids.USEFULNESS_ACTION).get("selected_option") or {}
+    raw = str(chosen.get("value", ""))
+    usefulness = int(raw) if raw.isdigit() else 0
+    if usefulness not in USEFULNESS_LABELS:
+        errors[ids.USEFULNESS_BLOCK] = "Pick a number from 1 to 5."
+    takeaway = (state(ids.TAKEAWAY_BLOCK, ids.TAKEAWAY_ACTION).get("value") or "").strip() or None
+    if takeaway and len(takeaway) > MAX_TAKEAWAY:
+        errors[ids.TAKEAWAY_BLOCK] = f"Keep it under {MAX_TAKEAWAY} characters."
+    commitment = (
+        state(ids.COMMITMENT_BLOCK, ids.COMMITMENT_ACTION).get("value") or ""
+    ).strip() or None
+    if commitment and len(commitment) > MAX_COMMITMENT:
+        errors[ids.COMMITMENT_BLOCK] = f"Keep it under {MAX_COMMITMENT} characters."
+    shared = state(ids.SHARE_BLOCK, ids.SHARE_ACTION).get("selected_options") or []
+    share = any(o.get("value") == "share" for o in shared)
+    if share and not takeaway:
+        errors[ids.SHARE_BLOCK] = "Write a takeaway to share, or untick sharing."
+    if errors:
+        return None, errors
+    return ReflectionInput(usefulness, takeaway, commitment, share), {}
+
+
+def shared_takeaway_text(user_id: str, takeaway: str) -> str:
+    return f":bulb: <@{user_id}> shared a takeaway from your chat: “{takeaway}”"
+
+
+OUTCOME_LABELS = {"done": "done", "partly": "partly done", "not_yet": "not yet"}
+
+
+def history_message(entries: Sequence[HistoryEntry]) -> dict[str, Any]:
+    """`/peercoach history`: the person's own past pairings, reflections and commitments."""
+    if not entries:
+        return {
+            "response_type": "ephemeral",
+            "text": "No rounds yet: your history starts with your first pairing.",
+        }
+    blocks: list[Block] = [section("*Your PeerCoach history* (only you can see this)")]
+    for entry in entries:
+        partners = ", ".join(f"<@{p}>" for p in entry.partners) or "nobody"
+        lines = [
+            f"*{slack_date(entry.started_at, '{date_short_pretty}')}* with {partners}: "
+            + ("met" if entry.met else "didn't meet")
+        ]
+        if entry.usefulness:
+            lines.append(f"Usefulness: {entry.usefulness}/5")
+        if entry.takeaway:
+            lines.append(f"Takeaway: {entry.takeaway}")
+        if entry.commitment:
+            outcome = OUTCOME_LABELS.get(entry.commitment_outcome or "", "not answered yet")
+            lines.append(f"Commitment: {entry.commitment} ({outcome})")
+        blocks.append(section("\n".join(lines)))
+    return {"response_type": "ephemeral", "text": "Your PeerCoach history", "blocks": blocks[:50]}
