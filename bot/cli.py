@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, configure_logging, load_settings
@@ -86,26 +85,25 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _round_run(args: argparse.Namespace) -> int:
-    from bot.runtime import start_runtime
+    from bot.runtime import open_database
     from bot.scheduler import RoundScheduler, run_round_now
     from bot.services.rounds import plan_round, seed_for
     from db.models import Workspace
 
     settings = load_settings(required=[] if args.dry_run else ["SLACK_BOT_TOKEN"])
     configure_logging(settings)
-    runtime = start_runtime(settings)
-    now = runtime.deps.clock()
+    _, deps = open_database(settings)
+    now = deps.clock()
     if args.dry_run:
         from sqlalchemy import select
 
-        with runtime.deps.unit_of_work() as session:
+        with deps.unit_of_work() as session:
             workspace = session.scalar(select(Workspace).where(Workspace.team_id == args.team))
             if workspace is None:
                 print(f"peercoach: no workspace {args.team}", file=sys.stderr)
                 return 1
             seed = seed_for(args.team, f"manual:{now.isoformat()}")
             plan = plan_round(session, workspace, now=now, seed=seed).result
-            session.rollback()  # a dry run writes nothing
         for group in plan.groups:
             print(" + ".join(group.members), " ", ", ".join(group.reasons))
         for left in plan.unmatched:
@@ -114,9 +112,9 @@ def _round_run(args: argparse.Namespace) -> int:
             f"{len(plan.groups)} groups, {len(plan.unmatched)} not paired (dry run: nothing sent)"
         )
         return 0
-    delivery = RoundScheduler(runtime.deps).delivery
+    delivery = RoundScheduler(deps).delivery
     try:
-        round_id = run_round_now(runtime.deps, delivery, team_id=args.team, now=now)
+        round_id = run_round_now(deps, delivery, team_id=args.team, now=now)
     except LookupError as problem:
         print(f"peercoach: {problem}", file=sys.stderr)
         return 1

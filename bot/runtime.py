@@ -27,10 +27,15 @@ class Runtime:
     app: App
 
 
-def start_runtime(settings: Settings) -> Runtime:
-    """Migrate the database to head, then build the app on it."""
+def open_database(settings: Settings) -> tuple[Engine, Deps]:
+    """Migrate the database to head and return the engine and the app's dependencies."""
     logger.info("bringing the database schema to head")
     upgrade_to_head(settings.database_url)
     engine = make_engine(settings.database_url)
-    deps = Deps(settings=settings, sessions=make_session_factory(engine))
+    return engine, Deps(settings=settings, sessions=make_session_factory(engine))
+
+
+def start_runtime(settings: Settings) -> Runtime:
+    """Migrate the database to head, then build the app on it."""
+    engine, deps = open_database(settings)
     return Runtime(settings=settings, engine=engine, deps=deps, app=create_app(deps))

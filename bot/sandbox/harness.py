@@ -16,8 +16,8 @@ from bot.sandbox.slack_requests import SlackRequests, TrackingExecutor, join_val
 from bot.scheduler import TickReport, tick
 from bot.server import make_wsgi_app
 from bot.services.delivery import Delivery
-from bot.slack_client import make_web_client
 from bot.slack_app import create_app
+from bot.slack_client import make_web_client
 from db.session import make_session_factory
 
 SIGNING_SECRET = "sandbox-signing-secret"

@@ -9,7 +9,6 @@ message again: we prefer a duplicate to a lost intro (docs/delivery.md).
 from __future__ import annotations
 
 import logging
-import socket
 import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +20,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.services.rounds import render_intro
 from bot.services.outbox import enqueue
+from bot.services.rounds import render_intro
 from bot.views import pairing as messages
 from db.models import Member, MemberStatus, OutboxMessage, PairGroup
 from db.session import unit_of_work
@@ -67,22 +66,31 @@ class Delivery:
         self.client = client
         self.clock = clock
         self.sleep = sleep
-        # Called at "opened" and "posted": tests crash delivery there to prove restarts are safe.
+        # Called at "sending", "opened" and "posted": tests crash delivery there to prove that
+        # a restart neither loses nor repeats a message.
         self.checkpoint = checkpoint
 
     def run(self, *, workspace_id: int | None = None) -> DeliveryReport:
-        """Send every pending message that is due; return what happened."""
+        """Send every pending message that is due (including ones queued while sending)."""
         report = DeliveryReport()
-        with unit_of_work(self.sessions) as session:
-            query = select(OutboxMessage.id).where(
-                OutboxMessage.status == "pending", OutboxMessage.not_before <= self.clock()
-            )
-            if workspace_id is not None:
-                query = query.where(OutboxMessage.workspace_id == workspace_id)
-            pending = list(session.scalars(query.order_by(OutboxMessage.id)))
-        for message_id in pending:
-            self._deliver(message_id, report)
-        return report
+        attempted: set[int] = set()
+        while True:
+            with unit_of_work(self.sessions) as session:
+                query = select(OutboxMessage.id).where(
+                    OutboxMessage.status == "pending", OutboxMessage.not_before <= self.clock()
+                )
+                if workspace_id is not None:
+                    query = query.where(OutboxMessage.workspace_id == workspace_id)
+                pending = [
+                    i
+                    for i in session.scalars(query.order_by(OutboxMessage.id))
+                    if i not in attempted
+                ]
+            if not pending:
+                return report
+            for message_id in pending:
+                attempted.add(message_id)
+                self._deliver(message_id, report)
 
     def _deliver(self, message_id: int, report: DeliveryReport) -> None:
         try:
@@ -100,6 +108,7 @@ class Delivery:
                 return "done"
             recipients, channel = list(message.recipients), message.channel_id
             text, blocks = message.text, message.blocks
+        self.checkpoint("sending")
         if channel is None:
             try:
                 opened = self._call(
@@ -152,7 +161,7 @@ class Delivery:
                         error.response.get("error") or f"HTTP {status}"
                     ) from None
                 raise
-            except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError) as error:
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 raise TransientFailure(type(error).__name__) from None
 
     def _defer(self, message_id: int, reason: str, report: DeliveryReport) -> None:

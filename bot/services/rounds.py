@@ -327,7 +327,8 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
             for seat in group.seats:
                 if seat.removed_at is not None:
                     continue
-                responded = seat.met_at or seat.cant_make_it_at or seat.member_id in reflected
+                # A group that met counts for everyone in it: one press speaks for the chat.
+                responded = group.met_at or seat.cant_make_it_at or seat.member_id in reflected
                 _count_response(session, workspace, seat.member_id, bool(responded), old, now)
 
 

@@ -1,0 +1,57 @@
+"""Helpers for tests that run rounds: reading what Slack received, moving time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.sandbox.harness import Sandbox
+from bot.sandbox.slack_emulator import Message
+from db.models import Workspace
+
+MONDAY_9 = datetime.fromisoformat("2026-11-23T09:00:00+00:00")  # an hour after START
+
+
+def intros(sandbox: Sandbox) -> list[Message]:
+    """Every intro message posted, in order."""
+    return [m for m in sandbox.emulator.messages if m.text.startswith("Meet your PeerCoach peers")]
+
+
+def intro_groups(sandbox: Sandbox, since: int = 0) -> list[tuple[str, ...]]:
+    """The member sets of the group DMs that got an intro."""
+    return [sandbox.emulator.conversation_members(m.channel) for m in intros(sandbox)[since:]]
+
+
+def button_value(message: Message, action_id: str) -> str:
+    for block in message.blocks:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return element["value"]
+    raise AssertionError(f"no {action_id} button in {message.text!r}")
+
+
+def dms_to(sandbox: Sandbox, user: str) -> list[Message]:
+    """Messages in the app's 1:1 DM with a person."""
+    return [
+        m
+        for m in sandbox.emulator.messages
+        if sandbox.emulator.conversation_members(m.channel) == (user,)
+    ]
+
+
+def set_schedule(sandbox: Sandbox, **settings: Any) -> None:
+    with sandbox.deps.unit_of_work() as session:
+        workspace = session.scalar(select(Workspace))
+        assert workspace is not None
+        for name, value in settings.items():
+            setattr(workspace, name, value)
+
+
+def go_to(sandbox: Sandbox, moment: datetime) -> None:
+    sandbox.clock.set(moment)
+
+
+def next_week(moment: datetime) -> datetime:
+    return moment + timedelta(weeks=1)
