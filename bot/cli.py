@@ -138,6 +138,58 @@ def _match(args: argparse.Namespace) -> int:
     return match_main(sys.stdin, sys.stdout, sys.stderr)
 
 
+def _report(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.runtime import open_database
+    from bot.services.report import report_csv, report_json
+    from db.models import Workspace
+
+    settings = load_settings()
+    configure_logging(settings)
+    _, deps = open_database(settings)
+    with deps.unit_of_work() as session:
+        workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == args.team))
+        if workspace_id is None:
+            print(f"peercoach: no workspace {args.team}", file=sys.stderr)
+            return 1
+        render = report_csv if args.format == "csv" else report_json
+        sys.stdout.write(render(session, workspace_id))
+    return 0
+
+
+def _digest(args: argparse.Namespace) -> int:
+    from bot.runtime import open_database
+    from bot.services.digest import latest_closed_round, queue_digests, send_pending_digests
+    from bot.slack_client import make_web_client
+
+    settings = load_settings(required=["SLACK_BOT_TOKEN"])
+    configure_logging(settings)
+    _, deps = open_database(settings)
+    now = deps.clock()
+    with deps.unit_of_work() as session:
+        latest = latest_closed_round(session, args.team)
+        if latest is None:
+            print(f"peercoach: {args.team} has no finished cycle yet", file=sys.stderr)
+            return 1
+        # An operator's re-send: a fresh key, so it goes out even if the digest was sent.
+        queued = queue_digests(
+            session, latest[0], latest[1], now=now, resend_suffix=f"resend:{now.isoformat()}"
+        )
+    if queued == 0:
+        print("peercoach: no programme admins to send to", file=sys.stderr)
+        return 1
+    sent = send_pending_digests(deps.sessions, make_web_client(settings), deps.clock)
+    print(f"digest of round {latest[1]} sent to {sent} admin(s)")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.sandbox.demo import main as demo_main
+
+    return demo_main(args.demo_args)
+
+
 def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -169,6 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--team", required=True, help="the Slack team id, e.g. T0123ABCD")
     run.add_argument("--dry-run", action="store_true", help="print the groups; send nothing")
     run.set_defaults(func=_round_run)
+    report = commands.add_parser("report", help="programme figures (aggregates) as CSV or JSON")
+    report.add_argument("--team", required=True, help="the Slack team id")
+    report.add_argument("--format", choices=["csv", "json"], default="csv")
+    report.set_defaults(func=_report)
+    digest = commands.add_parser("digest", help="send the latest cycle's digest to admins now")
+    digest.add_argument("--team", required=True, help="the Slack team id")
+    digest.set_defaults(func=_digest)
+    demo = commands.add_parser(
+        "demo",
+        help="run the real app against a local Slack sandbox (no Slack needed); "
+        "see `peercoach demo --help`",
+        add_help=False,
+    )
+    demo.add_argument("demo_args", nargs=argparse.REMAINDER)
+    demo.set_defaults(func=_demo)
     commands.add_parser(
         "match", help="pair members: a JSON problem on stdin, JSON groups on stdout"
     ).set_defaults(func=_match)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ class Deps:
     settings: Settings
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=utc_now)
+    # How long-running work (rate-limit waits) sleeps; the sandbox moves its manual clock.
+    sleep: Callable[[float], None] = field(default=time.sleep)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.deps import Deps
 from bot.services import rounds
 from bot.services.delivery import Delivery, DeliveryReport
+from bot.services.digest import send_pending_digests
 from bot.slack_client import make_web_client
 from db.models import SchedulerLease, Workspace
 
@@ -41,6 +42,7 @@ class TickReport:
     rounds_started: list[int] = field(default_factory=list)
     follow_ups_queued: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    digests_sent: int = 0
 
 
 def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
@@ -68,6 +70,7 @@ def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
             assert workspace is not None
             report.follow_ups_queued += rounds.enqueue_follow_ups(session, workspace, now=now)
     report.delivery = delivery.run()
+    report.digests_sent = send_pending_digests(deps.sessions, delivery.client, deps.clock)
     return report
 
 

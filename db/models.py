@@ -48,6 +48,14 @@ class Workspace(Base):
     hour: Mapped[int] = mapped_column(Integer, default=9)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     group_size: Mapped[int] = mapped_column(Integer, default=2)
+    # Matching rules (admins change them in Slack; they apply from the next round).
+    repeat_window: Mapped[int | None] = mapped_column(Integer)
+    level_weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
+    goal_weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
+    tz_weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
+    cross_team_weight: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    # Prompt-deck themes in use; empty means all of them.
+    prompt_themes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     members: Mapped[list[Member]] = relationship(back_populates="workspace")
 
@@ -225,3 +233,51 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime]
+
+
+class ProgramAdmin(Base):
+    """Someone who may run the programme: added by an admin, or a Slack admin seen using it."""
+
+    __tablename__ = "program_admins"
+    __table_args__ = (UniqueConstraint("workspace_id", "slack_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    # "added" by another admin, or "slack_admin" (a workspace admin/owner, per users.info).
+    source: Mapped[str] = mapped_column(String(16))
+    added_by: Mapped[str | None] = mapped_column(String(32))
+    added_at: Mapped[datetime]
+
+
+class SettingsChange(Base):
+    """Who changed which programme setting, from what to what, and when."""
+
+    __tablename__ = "settings_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime]
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(String(500))
+    new_value: Mapped[str | None] = mapped_column(String(500))
+
+
+class DigestDelivery(Base):
+    """A round digest for one admin: recorded before it is sent, so it is sent once."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (UniqueConstraint("round_id", "admin_user_id", "dedupe_suffix"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    admin_user_id: Mapped[str] = mapped_column(String(32))
+    # "" for the automatic digest; an operator's re-send gets a unique suffix.
+    dedupe_suffix: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))

@@ -1,12 +1,19 @@
-"""Steps several listeners share: opening the join modal and refreshing the App Home."""
+"""Steps several listeners share: the join modal, the App Home, the admin check."""
 
 from __future__ import annotations
 
+import logging
+
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
-from bot.services import membership
+from bot.services import admin, membership
+from bot.services.metrics import cycle_figures, membership_figures
+from bot.views import admin as admin_views
 from bot.views import membership as views
+
+logger = logging.getLogger(__name__)
 
 
 def open_join_modal(
@@ -19,10 +26,36 @@ def open_join_modal(
     client.views_open(trigger_id=trigger_id, view=views.join_modal(current))
 
 
-def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    """Render the person's App Home from the database."""
+def require_admin(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> bool:
+    """Answer whether the person may run the programme (asking Slack about admin roles)."""
     with deps.unit_of_work() as session:
-        status = membership.member_status(
-            session, team_id=team_id, user_id=user_id, now=deps.clock()
+        if admin.is_added_admin(session, team_id=team_id, user_id=user_id):
+            return True
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+        return False
+    slack_admin = bool(user.get("is_admin") or user.get("is_owner"))
+    with deps.unit_of_work() as session:
+        return admin.is_admin(
+            session, team_id=team_id, user_id=user_id, is_slack_admin=slack_admin, now=deps.clock()
         )
-    client.views_publish(user_id=user_id, view=views.home_view(status))
+
+
+def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    """Render the person's App Home; admins also see the programme section (aggregates)."""
+    now = deps.clock()
+    with deps.unit_of_work() as session:
+        status = membership.member_status(session, team_id=team_id, user_id=user_id, now=now)
+    view = views.home_view(status)
+    if require_admin(deps, client, team_id=team_id, user_id=user_id):
+        with deps.unit_of_work() as session:
+            workspace = membership.workspace_for(session, team_id, now=now)
+            section = admin_views.admin_home_section(
+                membership_figures(session, workspace.id),
+                cycle_figures(session, workspace.id, last=8),
+                membership.round_times_after(membership.schedule_of(workspace), now),
+            )
+        view["blocks"] = view["blocks"] + section
+    client.views_publish(user_id=user_id, view=view)

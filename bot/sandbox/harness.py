@@ -46,7 +46,10 @@ class Sandbox:
             run_scheduler=False,
         )
         self.deps = Deps(
-            settings=self.settings, sessions=make_session_factory(self.engine), clock=self.clock
+            settings=self.settings,
+            sessions=make_session_factory(self.engine),
+            clock=self.clock,
+            sleep=self.clock.sleep,
         )
         self.executor = TrackingExecutor()
         self.app = create_app(self.deps, listener_executor=self.executor)

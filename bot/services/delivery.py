@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import urllib.error
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,7 +70,13 @@ class Delivery:
         # a restart neither loses nor repeats a message.
         self.checkpoint = checkpoint
 
-    def run(self, *, workspace_id: int | None = None) -> DeliveryReport:
+    def run(
+        self,
+        *,
+        workspace_id: int | None = None,
+        kinds: Collection[str] | None = None,
+        on_sent: Callable[[DeliveryReport], None] | None = None,
+    ) -> DeliveryReport:
         """Send every pending message that is due (including ones queued while sending)."""
         report = DeliveryReport()
         attempted: set[int] = set()
@@ -81,6 +87,8 @@ class Delivery:
                 )
                 if workspace_id is not None:
                     query = query.where(OutboxMessage.workspace_id == workspace_id)
+                if kinds is not None:
+                    query = query.where(OutboxMessage.kind.in_(list(kinds)))
                 pending = [
                     i
                     for i in session.scalars(query.order_by(OutboxMessage.id))
@@ -91,6 +99,8 @@ class Delivery:
             for message_id in pending:
                 attempted.add(message_id)
                 self._deliver(message_id, report)
+                if on_sent is not None:
+                    on_sent(report)
 
     def _deliver(self, message_id: int, report: DeliveryReport) -> None:
         try:

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.matching import MatchMember, MatchResult, MatchRules, PastGroup, match_members
+from bot.matching import MatchMember, MatchResult, PastGroup, match_members
 from bot.prompts import choose_prompts, load_deck
 from bot.schedule import Schedule, latest_round_time
+from bot.services.admin import match_rules_of
+from bot.services.digest import queue_digests
 from bot.services.membership import resume_due_members, schedule_of
 from bot.services.outbox import enqueue
 from bot.views import pairing as messages
@@ -118,7 +120,7 @@ def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: i
         candidates,
         history=past_groups(session, workspace.id),
         exclusions=[(a, b) for a, b in exclusions],
-        rules=MatchRules(group_size=workspace.group_size),
+        rules=match_rules_of(workspace),
         seed=seed,
     )
     return RoundPlan(members=members, result=result)
@@ -153,7 +155,8 @@ def start_round(
     )
     session.add(new_round)
     session.flush()
-    deck = load_deck()
+    themes = set(workspace.prompt_themes or ())
+    deck = tuple(p for p in load_deck() if not themes or p.theme in themes)
     for matched in plan.result.groups:
         _record_group(
             session, workspace, new_round, plan, matched.members, matched.reasons, deck, now
@@ -305,6 +308,7 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
     ).all()
     for old in open_rounds:
         old.closed_at = now
+        queue_digests(session, workspace.id, old.id, now=now)
         # Unsent follow-ups of a closed round are stale: drop them rather than send late.
         for stale in session.scalars(
             select(OutboxMessage).where(

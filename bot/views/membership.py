@@ -258,3 +258,27 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
         blocks.append(actions(button("Edit profile", ids.HOME_EDIT), pause_or_resume, leave))
     blocks += [divider(), context("`/peercoach help` lists every command.")]
     return {"type": "home", "blocks": blocks}
+
+
+def invitation_message(inviter: str) -> Any:
+    """A DM inviting someone to opt in; joining stays their own choice."""
+    from bot.views.pairing import Rendered
+
+    text = (
+        f"<@{inviter}> invites you to PeerCoach: each cycle you'd be paired with a peer leader "
+        "for a short, structured coaching chat. It's entirely your choice."
+    )
+    return Rendered(
+        text,
+        [
+            section(f":wave: {text}"),
+            actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")),
+            context("Not for you? Just ignore this message: nothing happens unless you join."),
+        ],
+    )
+
+
+def invite_progress_text(sent: int, total: int, skipped: int) -> str:
+    done = " Done." if sent >= total else ""
+    extra = f" ({skipped} already in PeerCoach or invited before)" if skipped else ""
+    return f"Invited {sent} of {total}{extra}.{done}"

@@ -1,0 +1,234 @@
+"""Programme admin: settings, preview, run now, invite, export. Admins only, checked each time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.deps import Deps
+from bot.listeners.commands import Invocation, subcommand
+from bot.listeners.common import publish_home, require_admin
+from bot.scheduler import run_round_now
+from bot.services import admin as admin_service
+from bot.services import invites, membership, rounds
+from bot.services.delivery import Delivery
+from bot.services.report import report_csv
+from bot.slack_client import make_web_client
+from bot.views import admin as views
+from bot.views import membership as membership_views
+
+
+def _delivery(deps: Deps) -> Delivery:
+    return Delivery(
+        deps.sessions,
+        make_web_client(deps.settings, retry_rate_limits=False),
+        clock=deps.clock,
+        sleep=deps.sleep,
+    )
+
+
+def open_settings(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str) -> None:
+    with deps.unit_of_work() as session:
+        workspace = membership.workspace_for(session, team_id, now=deps.clock())
+        current = admin_service.settings_of(session, workspace)
+    client.views_open(trigger_id=trigger_id, view=views.settings_modal(current))
+
+
+def open_preview(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str) -> None:
+    """Show the admin the groups a round would make now; nothing is written or sent."""
+    now = deps.clock()
+    with deps.unit_of_work() as session:
+        workspace = membership.workspace_for(session, team_id, now=now)
+        plan = rounds.plan_round(
+            session, workspace, now=now, seed=rounds.seed_for(team_id, f"preview:{now.isoformat()}")
+        )
+    result = plan.result
+    total = len(result.groups) or 1
+
+    def share(reason: str) -> str:
+        hits = sum(
+            any(r == reason or r.startswith(reason + ":") for r in g.reasons) for g in result.groups
+        )
+        return f"{hits / total:.0%}"
+
+    quality = {
+        "Groups": str(len(result.groups)),
+        "First meetings (repeats avoided)": share("first_meeting"),
+        "Same level band": share("same_level"),
+        "Adjacent level band": share("adjacent_level"),
+        "Share a goal": share("shared_goal"),
+        "Could not be paired": str(len(result.unmatched)),
+    }
+    client.views_open(trigger_id=trigger_id, view=views.preview_modal(result, quality))
+
+
+def run_now(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    round_id = run_round_now(deps, _delivery(deps), team_id=team_id, now=deps.clock())
+    client.chat_postMessage(
+        channel=user_id, text=f"Round {round_id} started: intros are going out."
+    )
+
+
+def export_csv(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    """Upload the programme report (aggregates only) to the admin's DM."""
+    with deps.unit_of_work() as session:
+        workspace = membership.workspace_for(session, team_id, now=deps.clock())
+        content = report_csv(session, workspace.id)
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    client.files_upload_v2(
+        channel=channel,
+        content=content,
+        filename="peercoach-report.csv",
+        title="PeerCoach programme report",
+        initial_comment="Your PeerCoach report: aggregates only, small numbers "
+        "shown as “fewer than 5”.",
+    )
+
+
+def invite_channel(
+    deps: Deps, client: WebClient, *, team_id: str, user_id: str, channel: str
+) -> None:
+    """DM every member of a channel an invitation, with a progress message for the admin."""
+    try:
+        people = invites.channel_members(client, channel)
+    except SlackApiError as error:
+        client.chat_postMessage(
+            channel=user_id,
+            text=f"I couldn't read that channel's members "
+            f"(`{error.response.get('error')}`). Is PeerCoach in the channel?",
+        )
+        return
+    with deps.unit_of_work() as session:
+        queued, skipped = invites.queue_invitations(
+            session,
+            team_id=team_id,
+            inviter=user_id,
+            channel=channel,
+            user_ids=people,
+            now=deps.clock(),
+        )
+        workspace_id = membership.workspace_for(session, team_id, now=deps.clock()).id
+    progress = client.chat_postMessage(
+        channel=user_id, text=membership_views.invite_progress_text(0, queued, skipped)
+    )
+
+    def update(report: Any) -> None:
+        if report.sent % 10 == 0 or report.sent >= queued:
+            client.chat_update(
+                channel=progress["channel"],
+                ts=progress["ts"],
+                text=membership_views.invite_progress_text(report.sent, queued, skipped),
+            )
+
+    report = _delivery(deps).run(workspace_id=workspace_id, kinds=["invite"], on_sent=update)
+    if queued == 0 or report.sent % 10:
+        update(report)
+
+
+def register(app: App, deps: Deps) -> None:
+    """Attach the admin buttons and the settings modal."""
+
+    def guarded(handler: Any) -> Any:
+        def listener(
+            ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+        ) -> None:
+            ack()
+            team_id, user_id = context.team_id or "", context.user_id or ""
+            if not require_admin(deps, client, team_id=team_id, user_id=user_id):
+                client.chat_postMessage(channel=user_id, text=views.ADMINS_ONLY)
+                return
+            handler(body, client, team_id, user_id)
+
+        return listener
+
+    app.action(ids.ADMIN_SETTINGS)(
+        guarded(
+            lambda body, client, team, user: open_settings(
+                deps, client, trigger_id=body["trigger_id"], team_id=team
+            )
+        )
+    )
+    app.action(ids.ADMIN_PREVIEW)(
+        guarded(
+            lambda body, client, team, user: open_preview(
+                deps, client, trigger_id=body["trigger_id"], team_id=team
+            )
+        )
+    )
+
+    def run_and_refresh(body: dict[str, Any], client: WebClient, team: str, user: str) -> None:
+        run_now(deps, client, team_id=team, user_id=user)
+        publish_home(deps, client, team_id=team, user_id=user)
+
+    app.action(ids.ADMIN_RUN_NOW)(guarded(run_and_refresh))
+    app.action(ids.ADMIN_EXPORT)(
+        guarded(
+            lambda body, client, team, user: export_csv(deps, client, team_id=team, user_id=user)
+        )
+    )
+
+    def settings_submitted(
+        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id = context.team_id or "", context.user_id or ""
+        new, errors = views.parse_settings(view["state"]["values"])
+        if new is None:
+            ack(response_action="errors", errors=errors)
+            return
+        if not require_admin(deps, client, team_id=team_id, user_id=user_id):
+            ack(response_action="errors", errors={ids.CADENCE_BLOCK: views.ADMINS_ONLY})
+            return
+        ack()
+        with deps.unit_of_work() as session:
+            workspace = membership.workspace_for(session, team_id, now=deps.clock())
+            changes = admin_service.apply_settings(
+                session, workspace, new, changed_by=user_id, now=deps.clock()
+            )
+            summary = ", ".join(c.field for c in changes) or "nothing"
+        client.chat_postMessage(
+            channel=user_id,
+            text=f"Settings saved (changed: {summary}). They apply from the next round.",
+        )
+        publish_home(deps, client, team_id=team_id, user_id=user_id)
+
+    app.view(ids.SETTINGS_MODAL)(settings_submitted)
+
+
+@subcommand("admin")
+def _admin(deps: Deps, call: Invocation) -> None:
+    """`/peercoach admin [invite #channel | export | preview]`."""
+    if not require_admin(deps, call.client, team_id=call.team_id, user_id=call.user_id):
+        call.ack(**membership_views.ephemeral(views.ADMINS_ONLY))
+        return
+    action = call.args[0].lower() if call.args else "settings"
+    if action == "invite":
+        try:
+            channel = invites.parse_channel(" ".join(call.args[1:]))
+        except membership.UsageError as problem:
+            call.ack(**membership_views.ephemeral(str(problem)))
+            return
+        call.ack(**membership_views.ephemeral("Sending invitations: I'll DM you the progress."))
+        invite_channel(
+            deps, call.client, team_id=call.team_id, user_id=call.user_id, channel=channel
+        )
+    elif action == "export":
+        call.ack(**membership_views.ephemeral("Preparing your report: it will arrive in your DMs."))
+        export_csv(deps, call.client, team_id=call.team_id, user_id=call.user_id)
+    elif action == "preview":
+        call.ack()
+        open_preview(deps, call.client, trigger_id=call.trigger_id, team_id=call.team_id)
+    elif action == "settings":
+        call.ack()
+        open_settings(deps, call.client, trigger_id=call.trigger_id, team_id=call.team_id)
+    else:
+        call.ack(
+            **membership_views.ephemeral(
+                "Admin commands: `/peercoach admin` (settings), "
+                "`/peercoach admin invite #channel`, `/peercoach admin export`, "
+                "`/peercoach admin preview`."
+            )
+        )

@@ -1,0 +1,194 @@
+"""Programme admins and programme settings: who may change what, and a record of changes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.matching import MatchRules
+from bot.services.membership import workspace_for
+from db.models import ProgramAdmin, SettingsChange, Workspace
+
+
+@dataclass(frozen=True)
+class ProgramSettings:
+    """Everything an admin can set for a workspace's programme."""
+
+    cadence_weeks: int = 1
+    day_of_week: int = 0
+    hour: int = 9
+    timezone: str = "UTC"
+    group_size: int = 2
+    repeat_window: int | None = None
+    prefer_same_level: bool = True
+    prefer_shared_goals: bool = True
+    prefer_tz_overlap: bool = True
+    prefer_cross_team: bool = False
+    prompt_themes: tuple[str, ...] = ()
+    admins: tuple[str, ...] = field(default=())
+
+
+def is_admin(
+    session: Session, *, team_id: str, user_id: str, is_slack_admin: bool, now: datetime
+) -> bool:
+    """Answer whether the person may run the programme, remembering Slack admins we see.
+
+    Slack's workspace admins and owners are admins here too; so is anyone an admin added.
+    A Slack admin who loses that role stops being one here the next time we check.
+    """
+    workspace = workspace_for(session, team_id, now=now)
+    row = session.scalar(
+        select(ProgramAdmin).where(
+            ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.slack_user_id == user_id
+        )
+    )
+    if is_slack_admin and row is None:
+        session.add(
+            ProgramAdmin(
+                workspace_id=workspace.id, slack_user_id=user_id, source="slack_admin", added_at=now
+            )
+        )
+        return True
+    if not is_slack_admin and row is not None and row.source == "slack_admin":
+        session.delete(row)
+        return False
+    return is_slack_admin or row is not None
+
+
+def is_added_admin(session: Session, *, team_id: str, user_id: str) -> bool:
+    """Answer from the database alone whether someone was made an admin by another admin."""
+    return (
+        session.scalar(
+            select(ProgramAdmin.id)
+            .join(Workspace, Workspace.id == ProgramAdmin.workspace_id)
+            .where(
+                Workspace.team_id == team_id,
+                ProgramAdmin.slack_user_id == user_id,
+                ProgramAdmin.source == "added",
+            )
+        )
+        is not None
+    )
+
+
+def admin_ids(session: Session, workspace_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(ProgramAdmin.slack_user_id)
+            .where(ProgramAdmin.workspace_id == workspace_id)
+            .order_by(ProgramAdmin.id)
+        )
+    )
+
+
+def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
+    added = session.scalars(
+        select(ProgramAdmin.slack_user_id)
+        .where(ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.source == "added")
+        .order_by(ProgramAdmin.id)
+    )
+    return ProgramSettings(
+        cadence_weeks=workspace.cadence_weeks,
+        day_of_week=workspace.day_of_week,
+        hour=workspace.hour,
+        timezone=workspace.timezone,
+        group_size=workspace.group_size,
+        repeat_window=workspace.repeat_window,
+        prefer_same_level=workspace.level_weight > 0,
+        prefer_shared_goals=workspace.goal_weight > 0,
+        prefer_tz_overlap=workspace.tz_weight > 0,
+        prefer_cross_team=workspace.cross_team_weight > 0,
+        prompt_themes=tuple(workspace.prompt_themes or ()),
+        admins=tuple(added),
+    )
+
+
+def match_rules_of(workspace: Workspace) -> MatchRules:
+    """The matcher's rules as the workspace's admins set them."""
+    return MatchRules(
+        group_size=workspace.group_size,
+        repeat_window=workspace.repeat_window,
+        level_weight=workspace.level_weight,
+        goal_weight=workspace.goal_weight,
+        tz_weight=workspace.tz_weight,
+        cross_team_weight=workspace.cross_team_weight,
+    )
+
+
+def apply_settings(
+    session: Session, workspace: Workspace, new: ProgramSettings, *, changed_by: str, now: datetime
+) -> list[SettingsChange]:
+    """Store new settings (from the next round on) and record each change made."""
+    old = settings_of(session, workspace)
+    changes = []
+    for name, new_value in asdict(new).items():
+        old_value = getattr(old, name)
+        if _same(old_value, new_value):
+            continue
+        changes.append(
+            SettingsChange(
+                workspace_id=workspace.id,
+                changed_by=changed_by,
+                changed_at=now,
+                field=name,
+                old_value=_text(old_value),
+                new_value=_text(new_value),
+            )
+        )
+    workspace.cadence_weeks, workspace.day_of_week = new.cadence_weeks, new.day_of_week
+    workspace.hour, workspace.timezone, workspace.group_size = (
+        new.hour,
+        new.timezone,
+        new.group_size,
+    )
+    workspace.repeat_window = new.repeat_window
+    workspace.level_weight = 1.0 if new.prefer_same_level else 0.0
+    workspace.goal_weight = 1.0 if new.prefer_shared_goals else 0.0
+    workspace.tz_weight = 1.0 if new.prefer_tz_overlap else 0.0
+    workspace.cross_team_weight = 1.0 if new.prefer_cross_team else 0.0
+    workspace.prompt_themes = list(new.prompt_themes)
+    _set_added_admins(session, workspace, new.admins, changed_by, now)
+    session.add_all(changes)
+    return changes
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
+        return list(a) == list(b)
+    return a == b
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value)
+    return str(value)[:500]
+
+
+def _set_added_admins(
+    session: Session, workspace: Workspace, wanted: tuple[str, ...], changed_by: str, now: datetime
+) -> None:
+    rows = {
+        a.slack_user_id: a
+        for a in session.scalars(
+            select(ProgramAdmin).where(ProgramAdmin.workspace_id == workspace.id)
+        )
+    }
+    for user_id, row in rows.items():
+        if row.source == "added" and user_id not in wanted:
+            session.delete(row)
+    for user_id in wanted:
+        if user_id not in rows:
+            session.add(
+                ProgramAdmin(
+                    workspace_id=workspace.id,
+                    slack_user_id=user_id,
+                    source="added",
+                    added_by=changed_by,
+                    added_at=now,
+                )
+            )

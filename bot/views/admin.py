@@ -1,0 +1,327 @@
+"""Block Kit for programme admins: settings modal (and parser), Home section, preview, digest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import ids
+from bot.matching import MatchResult
+from bot.profile_options import GOALS
+from bot.services.admin import ProgramSettings
+from bot.services.metrics import CycleFigures, MembershipFigures
+from bot.views.blocks import (
+    Block,
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    divider,
+    header,
+    option,
+    plain,
+    section,
+    slack_date,
+)
+
+ADMINS_ONLY = "Sorry, that's for PeerCoach programme admins only."
+CADENCES = {1: "Weekly", 2: "Every 2 weeks", 4: "Every 4 weeks"}
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+GROUP_SIZES = {2: "Pairs (a trio when the count is odd)", 3: "Circles of 3", 4: "Circles of 4"}
+PREFERENCES = {
+    "level": "Prefer the same level band",
+    "goals": "Prefer shared goals",
+    "tz": "Prefer overlapping working hours",
+    "cross_team": "Prefer people from different teams",
+}
+MAX_PREVIEW_LINES = 60
+
+
+def _select(
+    block_id: str, action_id: str, label: str, choices: dict[Any, str], current: Any
+) -> Block:
+    options = [option(text, str(value)) for value, text in choices.items()]
+    element: dict[str, Any] = {"type": "static_select", "action_id": action_id, "options": options}
+    if current in choices:
+        element["initial_option"] = option(choices[current], str(current))
+    return {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
+
+
+def settings_modal(current: ProgramSettings) -> dict[str, Any]:
+    """The programme settings modal, prefilled with the current settings."""
+    prefs = {
+        "level": current.prefer_same_level,
+        "goals": current.prefer_shared_goals,
+        "tz": current.prefer_tz_overlap,
+        "cross_team": current.prefer_cross_team,
+    }
+    pref_element: dict[str, Any] = {
+        "type": "checkboxes",
+        "action_id": ids.PREFERENCES_ACTION,
+        "options": [option(text, key) for key, text in PREFERENCES.items()],
+    }
+    chosen = [option(PREFERENCES[k], k) for k, on in prefs.items() if on]
+    if chosen:
+        pref_element["initial_options"] = chosen
+    repeat: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": ids.REPEAT_WINDOW_ACTION,
+        "is_decimal_allowed": False,
+        "min_value": "1",
+        "max_value": "52",
+    }
+    if current.repeat_window:
+        repeat["initial_value"] = str(current.repeat_window)
+    themes: dict[str, Any] = {
+        "type": "multi_static_select",
+        "action_id": ids.THEMES_ACTION,
+        "options": [option(label, key) for key, label in GOALS.items()],
+        "placeholder": plain("All themes"),
+    }
+    if current.prompt_themes:
+        themes["initial_options"] = [
+            option(GOALS[t], t) for t in current.prompt_themes if t in GOALS
+        ]
+    admins: dict[str, Any] = {"type": "multi_users_select", "action_id": ids.ADMINS_ACTION}
+    if current.admins:
+        admins["initial_users"] = list(current.admins)
+    return {
+        "type": "modal",
+        "callback_id": ids.SETTINGS_MODAL,
+        "title": plain("PeerCoach settings"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "blocks": [
+            section("Changes apply from the next round and are recorded (who, what, when)."),
+            _select(
+                ids.CADENCE_BLOCK, ids.CADENCE_ACTION, "How often", CADENCES, current.cadence_weeks
+            ),
+            _select(
+                ids.DAY_BLOCK, ids.DAY_ACTION, "Day", dict(enumerate(DAYS)), current.day_of_week
+            ),
+            _select(
+                ids.HOUR_BLOCK,
+                ids.HOUR_ACTION,
+                "Time",
+                {h: f"{h:02d}:00" for h in range(24)},
+                current.hour,
+            ),
+            {
+                "type": "input",
+                "block_id": ids.TIMEZONE_BLOCK,
+                "label": plain("Time zone"),
+                "hint": plain("An IANA name such as Europe/London or America/New_York"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.TIMEZONE_ACTION,
+                    "initial_value": current.timezone,
+                    "max_length": 64,
+                },
+            },
+            _select(
+                ids.GROUP_SIZE_BLOCK,
+                ids.GROUP_SIZE_ACTION,
+                "Group size",
+                GROUP_SIZES,
+                current.group_size,
+            ),
+            {
+                "type": "input",
+                "block_id": ids.PREFERENCES_BLOCK,
+                "optional": True,
+                "label": plain("Matching preferences"),
+                "element": pref_element,
+            },
+            {
+                "type": "input",
+                "block_id": ids.REPEAT_WINDOW_BLOCK,
+                "optional": True,
+                "label": plain("Avoid repeat pairs for (rounds)"),
+                "hint": plain("Empty: as long as a fresh partner exists."),
+                "element": repeat,
+            },
+            {
+                "type": "input",
+                "block_id": ids.THEMES_BLOCK,
+                "optional": True,
+                "label": plain("Prompt themes in use"),
+                "element": themes,
+            },
+            {
+                "type": "input",
+                "block_id": ids.ADMINS_BLOCK,
+                "optional": True,
+                "label": plain("Other programme admins"),
+                "hint": plain("Slack workspace admins and owners are always admins."),
+                "element": admins,
+            },
+        ],
+    }
+
+
+def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict[str, str]]:
+    """Read the settings modal; return the settings or inline errors by block_id."""
+
+    def state(block_id: str, action_id: str) -> dict[str, Any]:
+        return values.get(block_id, {}).get(action_id, {}) or {}
+
+    def selected(block_id: str, action_id: str) -> str:
+        return str((state(block_id, action_id).get("selected_option") or {}).get("value", ""))
+
+    errors: dict[str, str] = {}
+
+    def number(block_id: str, action_id: str, allowed: Sequence[int], message: str) -> int:
+        raw = selected(block_id, action_id)
+        if not raw.isdigit() or int(raw) not in allowed:
+            errors[block_id] = message
+            return allowed[0]
+        return int(raw)
+
+    cadence = number(ids.CADENCE_BLOCK, ids.CADENCE_ACTION, list(CADENCES), "Pick how often.")
+    day = number(ids.DAY_BLOCK, ids.DAY_ACTION, range(7), "Pick a day.")
+    hour = number(ids.HOUR_BLOCK, ids.HOUR_ACTION, range(24), "Pick a time.")
+    size = number(ids.GROUP_SIZE_BLOCK, ids.GROUP_SIZE_ACTION, list(GROUP_SIZES), "Pick a size.")
+    zone = (state(ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION).get("value") or "").strip()
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors[ids.TIMEZONE_BLOCK] = "Use a time zone name such as Europe/London."
+    repeat_raw = (
+        state(ids.REPEAT_WINDOW_BLOCK, ids.REPEAT_WINDOW_ACTION).get("value") or ""
+    ).strip()
+    repeat_window = None
+    if repeat_raw:
+        if not repeat_raw.isdigit() or not 1 <= int(repeat_raw) <= 52:
+            errors[ids.REPEAT_WINDOW_BLOCK] = "Use a whole number of rounds from 1 to 52."
+        else:
+            repeat_window = int(repeat_raw)
+    prefs = {
+        o["value"]
+        for o in state(ids.PREFERENCES_BLOCK, ids.PREFERENCES_ACTION).get("selected_options") or []
+    }
+    themes = tuple(
+        o["value"]
+        for o in state(ids.THEMES_BLOCK, ids.THEMES_ACTION).get("selected_options") or []
+        if o.get("value") in GOALS
+    )
+    admins = tuple(state(ids.ADMINS_BLOCK, ids.ADMINS_ACTION).get("selected_users") or [])
+    if errors:
+        return None, errors
+    return ProgramSettings(
+        cadence_weeks=cadence,
+        day_of_week=day,
+        hour=hour,
+        timezone=zone,
+        group_size=size,
+        repeat_window=repeat_window,
+        prefer_same_level="level" in prefs,
+        prefer_shared_goals="goals" in prefs,
+        prefer_tz_overlap="tz" in prefs,
+        prefer_cross_team="cross_team" in prefs,
+        prompt_themes=themes,
+        admins=admins,
+    ), {}
+
+
+def figures_table(cycles: Sequence[CycleFigures]) -> str:
+    """The last cycles as a small monospaced table (aggregates only)."""
+    if not cycles:
+        return "No rounds yet."
+    head = f"{'cycle':<11}{'paired':>13}{'met':>13}{'reflected':>13}{'useful':>13}"
+    rows = [
+        f"{c.started_at:%Y-%m-%d} {c.paired.shown():>13}{c.met_rate.shown():>13}"
+        f"{c.reflection_rate.shown():>13}{c.avg_usefulness.shown():>13}"
+        for c in cycles
+    ]
+    return "```" + "\n".join([head, *rows]) + "```"
+
+
+def admin_home_section(
+    membership: MembershipFigures, cycles: Sequence[CycleFigures], next_round: datetime
+) -> list[Block]:
+    """The admin part of the App Home: figures only, never anyone's words."""
+    current = cycles[-1] if cycles else None
+    lines = [
+        f"Members: active {membership.active.shown()} · paused {membership.paused.shown()} · "
+        f"left {membership.left.shown()}",
+        f"Next round: {slack_date(next_round)}",
+    ]
+    if current is not None:
+        lines.insert(
+            1,
+            f"Current cycle (from {slack_date(current.started_at, '{date_short_pretty}')}):"
+            f" paired {current.paired.shown()} · met {current.met_rate.shown()} · "
+            f"reflected {current.reflection_rate.shown()}",
+        )
+    return [
+        divider(),
+        header("Programme (admins)"),
+        section("\n".join(lines)),
+        section(figures_table(cycles)),
+        context(
+            "Figures from fewer than 5 people show as “fewer than 5”. Nobody's reflections "
+            "are ever shown here."
+        ),
+        actions(
+            button("Settings", ids.ADMIN_SETTINGS),
+            button("Preview next round", ids.ADMIN_PREVIEW),
+            button(
+                "Run a round now",
+                ids.ADMIN_RUN_NOW,
+                style="danger",
+                confirm=confirm_dialog(
+                    "Run a round now?",
+                    "This closes the current round and "
+                    "pairs everyone now. Intros go out right away.",
+                    "Run it",
+                ),
+            ),
+            button("Export CSV", ids.ADMIN_EXPORT),
+        ),
+    ]
+
+
+def preview_modal(result: MatchResult, quality: dict[str, str]) -> dict[str, Any]:
+    """The groups a round would make now, for the admin's eyes only; nothing is sent."""
+    lines = [" + ".join(f"<@{u}>" for u in g.members) for g in result.groups]
+    shown = lines[:MAX_PREVIEW_LINES]
+    if len(lines) > MAX_PREVIEW_LINES:
+        shown.append(f"… and {len(lines) - MAX_PREVIEW_LINES} more groups")
+    blocks: list[Block] = [
+        section("*Preview: nothing has been sent.* These are the groups a round would make now."),
+        section("\n".join(f"• {k}: {v}" for k, v in quality.items())),
+    ]
+    for start in range(0, len(shown), 20):
+        blocks.append(section("\n".join(shown[start : start + 20])))
+    if result.unmatched:
+        blocks.append(
+            context(f"{len(result.unmatched)} could not be paired and would get a kind note.")
+        )
+    return {
+        "type": "modal",
+        "callback_id": ids.PREVIEW_MODAL,
+        "title": plain("Next round preview"),
+        "close": plain("Close"),
+        "blocks": blocks,
+    }
+
+
+def digest_text(team_label: str, cycle: CycleFigures, membership: MembershipFigures) -> str:
+    """The round digest admins get by DM: figures only."""
+    return (
+        f"*PeerCoach digest: cycle of {cycle.started_at:%Y-%m-%d}* ({team_label})\n"
+        f"• Eligible {cycle.eligible.shown()}, paired {cycle.paired.shown()}, "
+        f"not paired {cycle.not_paired.shown()}, joined {cycle.joined.shown()}\n"
+        f"• Groups met {cycle.met_rate.shown()} · reflections {cycle.reflection_rate.shown()} · "
+        f"usefulness {cycle.avg_usefulness.shown()} / 5\n"
+        f"• Commitments made {cycle.commitments_made.shown()}: "
+        f"done {cycle.commitments_done.shown()}, "
+        f"partly {cycle.commitments_partly.shown()}, "
+        f"not yet {cycle.commitments_not_yet.shown()}\n"
+        f"• Repeat pairs {cycle.repeat_pairs.shown()}\n"
+        f"• Members now: active {membership.active.shown()}, paused {membership.paused.shown()}, "
+        f"left {membership.left.shown()}\n"
+        "_Figures from fewer than 5 people show as “fewer than 5”._"
+    )
