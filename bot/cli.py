@@ -184,12 +184,6 @@ def _digest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from bot.sandbox.demo import main as demo_main
-
-    return demo_main(args.demo_args)
-
-
 def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -228,14 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     digest = commands.add_parser("digest", help="send the latest cycle's digest to admins now")
     digest.add_argument("--team", required=True, help="the Slack team id")
     digest.set_defaults(func=_digest)
-    demo = commands.add_parser(
-        "demo",
-        help="run the real app against a local Slack sandbox (no Slack needed); "
-        "see `peercoach demo --help`",
-        add_help=False,
+    # Listed for --help; main() hands `demo ...` to the demo's own parser before this one.
+    commands.add_parser(
+        "demo", help="run the real app against a local Slack sandbox (no Slack needed)"
     )
-    demo.add_argument("demo_args", nargs=argparse.REMAINDER)
-    demo.set_defaults(func=_demo)
     commands.add_parser(
         "match", help="pair members: a JSON problem on stdin, JSON groups on stdout"
     ).set_defaults(func=_match)
@@ -244,8 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `peercoach` command; with none, serve over HTTP."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["demo"]:  # the demo parses its own options, --help included
+        from bot.sandbox.demo import main as demo_main
+
+        return demo_main(arguments[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.command is None:
         args = parser.parse_args(["serve"])
     try:

@@ -191,7 +191,9 @@ def test_run_now_starts_a_round_and_tells_the_admin(admin_sandbox: Sandbox) -> N
     sandbox.people.click(ADMIN, ids.ADMIN_RUN_NOW, view={"id": "VHOME"})
     sandbox.settle()
     assert intro_groups(sandbox) == [("U001", "U002")]
-    assert "Round 1 started" in dms_to(sandbox, ADMIN)[-1].text
+    assert dms_to(sandbox, ADMIN)[-1].text == (
+        "A new round has started: 1 groups, intros are going out."
+    )
 
 
 def test_invite_dms_each_channel_member_once_with_progress(admin_sandbox: Sandbox) -> None:

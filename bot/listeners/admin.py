@@ -20,6 +20,7 @@ from bot.services.report import report_csv
 from bot.slack_client import make_web_client
 from bot.views import admin as views
 from bot.views import membership as membership_views
+from db.models import Round
 
 
 def _delivery(deps: Deps) -> Delivery:
@@ -68,8 +69,10 @@ def open_preview(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str
 
 def run_now(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
     round_id = run_round_now(deps, _delivery(deps), team_id=team_id, now=deps.clock())
+    with deps.unit_of_work() as session:
+        groups = len(session.get(Round, round_id).groups)  # type: ignore[union-attr]
     client.chat_postMessage(
-        channel=user_id, text=f"Round {round_id} started: intros are going out."
+        channel=user_id, text=f"A new round has started: {groups} groups, intros are going out."
     )
 
 

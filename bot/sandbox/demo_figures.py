@@ -1,0 +1,36 @@
+"""The admin's view at the end of the demo: programme figures (aggregates) and the chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.sandbox.harness import Sandbox
+from bot.services.metrics import cycle_figures, membership_figures
+from bot.services.report import participation_chart
+from bot.views.admin import figures_table
+from db.models import Workspace
+
+
+def programme_figures_lines(sandbox: Sandbox, chart_path: Path) -> list[str]:
+    """What a programme admin would see: the figures table, members now, and the chart file."""
+    with sandbox.deps.unit_of_work() as session:
+        workspace_id = session.scalar(
+            select(Workspace.id).where(Workspace.team_id == sandbox.team_id)
+        )
+        if workspace_id is None:
+            return []
+        cycles = cycle_figures(session, workspace_id, last=12)
+        members = membership_figures(session, workspace_id)
+    png, _alt = participation_chart(cycles)
+    chart_path.write_bytes(png)
+    table = figures_table(cycles).strip("`")
+    return [
+        "",
+        "Programme figures, as an admin sees them (aggregates only; fewer than 5 people: hidden)",
+        *(f"  {row}" for row in table.splitlines()),
+        f"  members now: active {members.active.shown()}, paused {members.paused.shown()}, "
+        f"left {members.left.shown()}",
+        f"  chart (people paired and met rate per cycle): {chart_path}",
+    ]
