@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -27,3 +29,9 @@ def make_web_client(settings: Settings, *, retry_rate_limits: bool = True) -> We
         timeout=15,
         retry_handlers=handlers,
     )
+
+
+def upload_to_dm(client: WebClient, user_id: str, **upload: Any) -> None:
+    """Upload a file into the app's DM with a person (files_upload_v2 needs a channel id)."""
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    client.files_upload_v2(channel=channel, **upload)

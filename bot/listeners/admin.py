@@ -17,7 +17,7 @@ from bot.services import admin as admin_service
 from bot.services import invites, membership, rounds
 from bot.services.delivery import Delivery
 from bot.services.report import report_csv
-from bot.slack_client import make_web_client
+from bot.slack_client import make_web_client, upload_to_dm
 from bot.views import admin as views
 from bot.views import membership as membership_views
 from db.models import Round
@@ -81,9 +81,9 @@ def export_csv(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> 
     with deps.unit_of_work() as session:
         workspace = membership.workspace_for(session, team_id, now=deps.clock())
         content = report_csv(session, workspace.id)
-    channel = client.conversations_open(users=user_id)["channel"]["id"]
-    client.files_upload_v2(
-        channel=channel,
+    upload_to_dm(
+        client,
+        user_id,
         content=content,
         filename="peercoach-report.csv",
         title="PeerCoach programme report",

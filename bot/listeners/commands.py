@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -13,6 +14,7 @@ from bot import ids
 from bot.deps import Deps
 from bot.listeners.common import open_join_modal
 from bot.listeners.pairing import open_reflection
+from bot.schedule import Schedule
 from bot.services import membership, pairing
 from bot.views import membership as views
 from bot.views import reflection as reflection_views
@@ -80,37 +82,45 @@ def _join(deps: Deps, call: Invocation) -> None:
     )
 
 
-@subcommand("pause")
-def _pause(deps: Deps, call: Invocation) -> None:
+def _pause_until(
+    deps: Deps,
+    call: Invocation,
+    ends: Callable[[Schedule, datetime], datetime],
+    reply: Callable[[datetime], str],
+) -> None:
+    """Pause the caller until `ends(schedule, now)`; answer with `reply(until)`."""
     now = deps.clock()
     try:
         with deps.unit_of_work() as session:
             workspace = membership.workspace_for(session, call.team_id, now=now)
-            schedule = membership.schedule_of(workspace)
-            until = membership.parse_pause(call.args, now=now, schedule=schedule)
+            until = ends(membership.schedule_of(workspace), now)
             membership.pause_member(
                 session, team_id=call.team_id, user_id=call.user_id, until=until, now=now
             )
     except membership.UsageError as problem:
         call.ack(**views.ephemeral(str(problem)))
         return
-    call.ack(**views.ephemeral(views.paused_text(until)))
+    call.ack(**views.ephemeral(reply(until)))
+
+
+@subcommand("pause")
+def _pause(deps: Deps, call: Invocation) -> None:
+    _pause_until(
+        deps,
+        call,
+        lambda schedule, now: membership.parse_pause(call.args, now=now, schedule=schedule),
+        views.paused_text,
+    )
 
 
 @subcommand("skip")
 def _skip(deps: Deps, call: Invocation) -> None:
-    now = deps.clock()
-    try:
-        with deps.unit_of_work() as session:
-            workspace = membership.workspace_for(session, call.team_id, now=now)
-            until = membership.skip_until(now=now, schedule=membership.schedule_of(workspace))
-            membership.pause_member(
-                session, team_id=call.team_id, user_id=call.user_id, until=until, now=now
-            )
-    except membership.UsageError as problem:
-        call.ack(**views.ephemeral(str(problem)))
-        return
-    call.ack(**views.ephemeral(views.skipped_text(until)))
+    _pause_until(
+        deps,
+        call,
+        lambda schedule, now: membership.skip_until(now=now, schedule=schedule),
+        views.skipped_text,
+    )
 
 
 @subcommand("resume")

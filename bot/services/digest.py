@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.services.admin import admin_ids
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.services.report import participation_chart
+from bot.slack_client import upload_to_dm
 from bot.views.admin import digest_text
 from db.models import DigestDelivery, Round, Workspace
 from db.session import unit_of_work
@@ -98,9 +99,9 @@ def send_pending_digests(
             admin = digest.admin_user_id
         png, alt = participation_chart(upto)
         try:
-            channel = client.conversations_open(users=admin)["channel"]["id"]
-            client.files_upload_v2(
-                channel=channel,
+            upload_to_dm(
+                client,
+                admin,
                 file=png,
                 filename="peercoach-digest.png",
                 title="PeerCoach participation",

@@ -20,6 +20,7 @@ from bot.views.blocks import (
     context,
     divider,
     header,
+    input_state,
     option,
     plain,
     section,
@@ -164,11 +165,10 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
 def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict[str, str]]:
     """Read the settings modal; return the settings or inline errors by block_id."""
 
-    def state(block_id: str, action_id: str) -> dict[str, Any]:
-        return values.get(block_id, {}).get(action_id, {}) or {}
-
     def selected(block_id: str, action_id: str) -> str:
-        return str((state(block_id, action_id).get("selected_option") or {}).get("value", ""))
+        return str(
+            (input_state(values, block_id, action_id).get("selected_option") or {}).get("value", "")
+        )
 
     errors: dict[str, str] = {}
 
@@ -183,13 +183,13 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
     day = number(ids.DAY_BLOCK, ids.DAY_ACTION, range(7), "Pick a day.")
     hour = number(ids.HOUR_BLOCK, ids.HOUR_ACTION, range(24), "Pick a time.")
     size = number(ids.GROUP_SIZE_BLOCK, ids.GROUP_SIZE_ACTION, list(GROUP_SIZES), "Pick a size.")
-    zone = (state(ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION).get("value") or "").strip()
+    zone = (input_state(values, ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION).get("value") or "").strip()
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         errors[ids.TIMEZONE_BLOCK] = "Use a time zone name such as Europe/London."
     repeat_raw = (
-        state(ids.REPEAT_WINDOW_BLOCK, ids.REPEAT_WINDOW_ACTION).get("value") or ""
+        input_state(values, ids.REPEAT_WINDOW_BLOCK, ids.REPEAT_WINDOW_ACTION).get("value") or ""
     ).strip()
     repeat_window = None
     if repeat_raw:
@@ -199,14 +199,20 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
             repeat_window = int(repeat_raw)
     prefs = {
         o["value"]
-        for o in state(ids.PREFERENCES_BLOCK, ids.PREFERENCES_ACTION).get("selected_options") or []
+        for o in input_state(values, ids.PREFERENCES_BLOCK, ids.PREFERENCES_ACTION).get(
+            "selected_options"
+        )
+        or []
     }
     themes = tuple(
         o["value"]
-        for o in state(ids.THEMES_BLOCK, ids.THEMES_ACTION).get("selected_options") or []
+        for o in input_state(values, ids.THEMES_BLOCK, ids.THEMES_ACTION).get("selected_options")
+        or []
         if o.get("value") in GOALS
     )
-    admins = tuple(state(ids.ADMINS_BLOCK, ids.ADMINS_ACTION).get("selected_users") or [])
+    admins = tuple(
+        input_state(values, ids.ADMINS_BLOCK, ids.ADMINS_ACTION).get("selected_users") or []
+    )
     if errors:
         return None, errors
     return ProgramSettings(

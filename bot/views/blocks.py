@@ -83,3 +83,8 @@ def slack_date(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> 
 
 def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text[:75]), "value": value}
+
+
+def input_state(values: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
+    """One input's state from a view_submission's `view.state.values` (empty if absent)."""
+    return values.get(block_id, {}).get(action_id, {}) or {}

@@ -16,6 +16,7 @@ from bot.views.blocks import (
     context,
     divider,
     header,
+    input_state,
     option,
     plain,
     section,
@@ -135,25 +136,26 @@ def parse_join_submission(
     """Read the join modal's state; return the profile, or Slack inline errors by block_id."""
     errors: dict[str, str] = {}
 
-    def value_of(block_id: str, action_id: str) -> dict[str, Any]:
-        return values.get(block_id, {}).get(action_id, {}) or {}
-
-    selected = value_of(ids.LEVEL_BLOCK, ids.LEVEL_ACTION).get("selected_option") or {}
+    selected = input_state(values, ids.LEVEL_BLOCK, ids.LEVEL_ACTION).get("selected_option") or {}
     level = int(selected["value"]) if str(selected.get("value", "")).isdigit() else None
     if level not in LEVEL_BANDS:
         errors[ids.LEVEL_BLOCK] = "Pick the level closest to yours."
-    team = (value_of(ids.TEAM_BLOCK, ids.TEAM_ACTION).get("value") or "").strip()
+    team = (input_state(values, ids.TEAM_BLOCK, ids.TEAM_ACTION).get("value") or "").strip()
     if not team:
         errors[ids.TEAM_BLOCK] = "Tell us your team or department."
     elif len(team) > MAX_TEAM_LENGTH:
         errors[ids.TEAM_BLOCK] = f"Keep it under {MAX_TEAM_LENGTH} characters."
-    goal_options = value_of(ids.GOALS_BLOCK, ids.GOALS_ACTION).get("selected_options") or []
+    goal_options = (
+        input_state(values, ids.GOALS_BLOCK, ids.GOALS_ACTION).get("selected_options") or []
+    )
     goals = tuple(o["value"] for o in goal_options if o.get("value") in GOALS)
     if not goals:
         errors[ids.GOALS_BLOCK] = "Pick at least one topic."
     elif len(goals) > MAX_GOALS:
         errors[ids.GOALS_BLOCK] = f"Pick at most {MAX_GOALS} topics."
-    never = tuple(value_of(ids.NEVER_PAIR_BLOCK, ids.NEVER_PAIR_ACTION).get("selected_users") or [])
+    never = tuple(
+        input_state(values, ids.NEVER_PAIR_BLOCK, ids.NEVER_PAIR_ACTION).get("selected_users") or []
+    )
     if user_id in never:
         errors[ids.NEVER_PAIR_BLOCK] = "You can leave yourself off this list."
     elif len(never) > MAX_NEVER_PAIR:

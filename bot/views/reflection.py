@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import ids
-from bot.views.blocks import Block, option, plain, section, slack_date
+from bot.views.blocks import Block, input_state, option, plain, section, slack_date
 
 MAX_TAKEAWAY = 1000
 MAX_COMMITMENT = 500
@@ -131,24 +131,26 @@ def group_id_of(view: dict[str, Any]) -> int:
 def parse_reflection(values: dict[str, Any]) -> tuple[ReflectionInput | None, dict[str, str]]:
     """Read the reflection modal's state; return the input or inline errors by block_id."""
 
-    def state(block_id: str, action_id: str) -> dict[str, Any]:
-        return values.get(block_id, {}).get(action_id, {}) or {}
-
     errors: dict[str, str] = {}
-    chosen = state(ids.USEFULNESS_BLOCK, ids.USEFULNESS_ACTION).get("selected_option") or {}
+    chosen = (
+        input_state(values, ids.USEFULNESS_BLOCK, ids.USEFULNESS_ACTION).get("selected_option")
+        or {}
+    )
     raw = str(chosen.get("value", ""))
     usefulness = int(raw) if raw.isdigit() else 0
     if usefulness not in USEFULNESS_LABELS:
         errors[ids.USEFULNESS_BLOCK] = "Pick a number from 1 to 5."
-    takeaway = (state(ids.TAKEAWAY_BLOCK, ids.TAKEAWAY_ACTION).get("value") or "").strip() or None
+    takeaway = (
+        input_state(values, ids.TAKEAWAY_BLOCK, ids.TAKEAWAY_ACTION).get("value") or ""
+    ).strip() or None
     if takeaway and len(takeaway) > MAX_TAKEAWAY:
         errors[ids.TAKEAWAY_BLOCK] = f"Keep it under {MAX_TAKEAWAY} characters."
     commitment = (
-        state(ids.COMMITMENT_BLOCK, ids.COMMITMENT_ACTION).get("value") or ""
+        input_state(values, ids.COMMITMENT_BLOCK, ids.COMMITMENT_ACTION).get("value") or ""
     ).strip() or None
     if commitment and len(commitment) > MAX_COMMITMENT:
         errors[ids.COMMITMENT_BLOCK] = f"Keep it under {MAX_COMMITMENT} characters."
-    shared = state(ids.SHARE_BLOCK, ids.SHARE_ACTION).get("selected_options") or []
+    shared = input_state(values, ids.SHARE_BLOCK, ids.SHARE_ACTION).get("selected_options") or []
     share = any(o.get("value") == "share" for o in shared)
     if share and not takeaway:
         errors[ids.SHARE_BLOCK] = "Write a takeaway to share, or untick sharing."
