@@ -94,3 +94,15 @@ def test_join_still_works_when_slack_cannot_tell_the_time_zone(sandbox: Sandbox)
     with sandbox.deps.unit_of_work() as session:
         member = session.scalars(select(Member)).one()
         assert member.status == "active" and member.tz_name is None
+
+
+def test_a_failure_after_the_ack_tells_the_person_with_a_reference(sandbox: Sandbox) -> None:
+    sandbox.emulator.fail_next("views.open", "expired_trigger_id")
+
+    response = sandbox.people.command("U005", "join")
+    sandbox.settle()
+
+    assert response.status == 200
+    [apology] = sandbox.emulator.responses
+    assert apology["response_type"] == "ephemeral"
+    assert apology["text"].startswith("Sorry, something went wrong on our side (reference `")
