@@ -13,7 +13,7 @@ class MatchingInternalError(RuntimeError):
     """A result failed validation; a bug in the engine, never sent to users."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchMember:
     """One eligible member of a round."""
 
@@ -24,7 +24,7 @@ class MatchMember:
     tz_offset_minutes: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PastGroup:
     """One group of an earlier round; cycles_ago=1 is the last round."""
 
@@ -35,7 +35,7 @@ class PastGroup:
     first: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchRules:
     """Workspace settings that shape the grouping."""
 
@@ -47,7 +47,7 @@ class MatchRules:
     cross_team_weight: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchedGroup:
     """One group; members[0] goes first."""
 
@@ -55,7 +55,7 @@ class MatchedGroup:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unmatched:
     """A member left out because the never-pair lists made a full grouping impossible."""
 
@@ -63,7 +63,7 @@ class Unmatched:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchResult:
     """The groups of one round plus what could not be grouped."""
 

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .blossom import maximum_matching
-from .weights import KEEP_BONUS, Scorer
+from .weights import KEEP_BONUS, KEPT, Scorer
 
 DENSE_LIMIT = 1500  # up to here all pairs fit in memory and the assignment relaxation is fast
 BALL_CAP = 700  # augmenting paths are searched in a neighbourhood of this many members
@@ -18,6 +18,8 @@ RANDOM_CANDIDATES = 4
 TWO_OPT_PASSES = 30
 LOOKAHEAD_LIMIT = 400  # lookahead re-solves only for workspaces up to this size
 LOOKAHEAD_TRIES = 6
+THREE_OPT_K = 12  # neighbours per member tried in the 3-opt chain
+THREE_OPT_ROUNDS = 20
 
 Neighbours = Callable[[int], "np.ndarray | list[int]"]
 
@@ -88,10 +90,13 @@ class _Graph:
                 cols.append(order[(pos - off) % m])
         cols.extend(rng.integers(0, m, size=m) for _ in range(RANDOM_CANDIDATES))
         cand = np.stack(cols, axis=1)
-        rows = np.repeat(np.arange(m), cand.shape[1]).reshape(cand.shape)
-        gi, gj = nodes[rows], nodes[cand]
+        del cols
+        rows = np.repeat(np.arange(m), cand.shape[1])
+        gi, gj = nodes[rows], nodes[cand.ravel()]
         weight = s.weight(gi, gj, self.salt).astype(np.float64)
         weight[~s.allowed(gi, gj)] = -np.inf
+        weight = weight.reshape(cand.shape)
+        del rows, gi, gj
         keep = min(CANDIDATES, cand.shape[1])
         top = np.argpartition(-weight, keep - 1, axis=1)[:, :keep]
         cu = np.repeat(np.arange(m), keep)
@@ -161,9 +166,19 @@ def _greedy(g: _Graph, mate: np.ndarray) -> None:
     mate[:] = ml
 
 
-def _pair_leftovers(g: _Graph, mate: np.ndarray) -> None:
+def _pair_leftovers(g: _Graph, mate: np.ndarray, seed: int) -> None:
     """Pair the unmatched members among themselves, heaviest allowed pair first."""
     free = np.flatnonzero(mate < 0)
+    rounds = 0
+    while free.size > 2000 and rounds < 5:
+        # Many leftovers: a fresh candidate graph over them alone, then greedy again.
+        sub = _Graph(g.scorer, g.nodes[free], g.salt, seed + 7 + rounds)
+        sub_mate = np.full(free.size, -1, np.int64)
+        _greedy(sub, sub_mate)
+        has = sub_mate >= 0
+        mate[free[has]] = free[sub_mate[has]]
+        free = np.flatnonzero(mate < 0)
+        rounds += 1
     if free.size < 2 or free.size > 3000:
         return
     ii, jj = np.triu_indices(free.size, 1)
@@ -218,7 +233,8 @@ def two_opt(g: _Graph, mate: np.ndarray, passes: int = TWO_OPT_PASSES) -> np.nda
     pw = np.zeros(m, np.int64)
     has = mate >= 0
     pw[has] = g.w(np.flatnonzero(has), mate[has])
-    ub = g.scorer.max_pref + (KEEP_BONUS if g.scorer.hist.keys.size else 0)
+    kept_any = bool((g.scorer.hist_flags & KEPT).any())
+    ub = g.scorer.max_pref + (KEEP_BONUS if kept_any else 0)
     a_all = np.concatenate([g.eu, g.ev])
     c_all = np.concatenate([g.ev, g.eu])
     w_all = np.concatenate([g.ew, g.ew])
@@ -253,6 +269,61 @@ def two_opt(g: _Graph, mate: np.ndarray, passes: int = TWO_OPT_PASSES) -> np.nda
     return mate
 
 
+def three_opt(g: _Graph, mate: np.ndarray, k: int = THREE_OPT_K) -> tuple[np.ndarray, int]:
+    """Rotate partners among three pairs: (a,b),(c,d),(e,f) -> (a,c),(d,e),(f,b) when heavier."""
+    mate = mate.copy()
+    m = g.m
+    W = np.where(g.A, g.W, -(10**15))
+    np.fill_diagonal(W, -(10**15))
+    k = min(k, m - 1)
+    nbr = np.argpartition(-W, k - 1, axis=1)[:, :k]
+    a = np.repeat(np.arange(m), k)
+    c = nbr.ravel()
+    b, d = mate[a], mate[c]
+    ok = (b >= 0) & (d >= 0) & (c != b) & g.A[a, c]
+    a, b, c, d = a[ok], b[ok], c[ok], d[ok]
+    g1 = W[a, c] - W[a, b] - W[c, d]
+    e = nbr[d]
+    f = mate[e]
+    A_, B_, C_, D_, G1 = (x[:, None] for x in (a, b, c, d, g1))
+    fine = (f >= 0) & (e != A_) & (e != B_) & (e != C_) & (e != D_)
+    fine &= (f != A_) & (f != B_) & (f != C_) & (f != D_)
+    fs = np.where(f >= 0, f, 0)
+    gain = G1 + W[D_, e] - W[e, fs] + W[B_, fs]
+    gain = np.where(fine & g.A[B_, fs] & g.A[D_, e], gain, 0)
+    rows, cols = np.nonzero(gain > 0)
+    if rows.size == 0:
+        return mate, 0
+    order = np.argsort(-gain[rows, cols], kind="stable")
+    used = np.zeros(m, bool)
+    applied = 0
+    for q in order.tolist():
+        r, col = rows[q], cols[q]
+        six = (a[r], b[r], c[r], d[r], e[r, col], f[r, col])
+        if used[list(six)].any():
+            continue
+        used[list(six)] = True
+        va, vb, vc, vd, ve, vf = six
+        mate[va], mate[vc] = vc, va
+        mate[vd], mate[ve] = ve, vd
+        mate[vf], mate[vb] = vb, vf
+        applied += 1
+    return mate, applied
+
+
+def _local_search(g: _Graph, mate: np.ndarray) -> np.ndarray:
+    """Alternate 2-opt and (on dense rounds) 3-opt until neither finds a heavier matching."""
+    mate = two_opt(g, mate)
+    if not g.dense or g.m < 6:
+        return mate
+    for _ in range(THREE_OPT_ROUNDS):
+        mate, applied = three_opt(g, mate)
+        if not applied:
+            break
+        mate = two_opt(g, mate)
+    return mate
+
+
 def _repeat_pairs(g: _Graph, mate: np.ndarray) -> np.ndarray:
     """Return the members whose current pair is a repeat."""
     v = np.flatnonzero(mate >= 0)
@@ -277,7 +348,7 @@ def _repair_repeats(g: _Graph, mate: np.ndarray) -> np.ndarray:
     if (trial < 0).sum() > (mate < 0).sum():
         trial = augment(trial, g.neighbours)
     if (trial < 0).sum() <= (mate < 0).sum() and _repeat_pairs(g, trial).size < bad.size:
-        return two_opt(g, trial)
+        return _local_search(g, trial)
     return mate
 
 
@@ -288,12 +359,14 @@ def _complete(g: _Graph, mate: np.ndarray, seed: int) -> np.ndarray:
     if not g.dense:
         # Unmatched members of a huge round also look at a few random allowed members.
         rng = np.random.default_rng(seed + 1)
+        extra: dict[int, list[int]] = {}
         for u in np.flatnonzero(mate < 0).tolist():
             cand = rng.integers(0, g.m, size=64)
-            cand = cand[g.ok(np.full(cand.size, u), cand)]
-            g.extra[u] = cand
-            for x in cand.tolist():
-                g.extra[x] = np.append(g.extra.get(x, np.zeros(0, np.int64)), u)
+            cand = cand[g.ok(np.full(cand.size, u), cand)].tolist()
+            extra.setdefault(u, []).extend(cand)
+            for x in cand:
+                extra.setdefault(x, []).append(u)
+        g.extra = {k: np.array(v, np.int64) for k, v in extra.items()}
     return augment(mate, g.neighbours)
 
 
@@ -329,18 +402,24 @@ def solve_pairs(scorer: Scorer, nodes: np.ndarray, seed: int) -> list[tuple[int,
     return [(int(nodes[a]), int(nodes[b])) for a, b in enumerate(mate.tolist()) if a < b]
 
 
+def _pipeline(g: _Graph, seed: int, start: str) -> np.ndarray:
+    """Build one matching from the given start ("assignment" or "greedy") and improve it."""
+    mate = np.full(g.m, -1, np.int64)
+    if start == "assignment":
+        mate = _assignment_start(g)
+    else:
+        _greedy(g, mate)
+    _pair_leftovers(g, mate, seed)
+    mate = _complete(g, mate, seed)
+    mate = _local_search(g, mate)
+    return _repair_repeats(g, mate)
+
+
 def _solve_once(scorer: Scorer, nodes: np.ndarray, seed: int, salt: int) -> np.ndarray:
-    """Run the pairing pipeline once with one tie-break draw; return local mates."""
+    """Run the pairing pipeline with one tie-break draw; return local mates."""
     g = _Graph(scorer, nodes, salt, seed)
     if g.m < 2:
         return np.full(g.m, -1, np.int64)
-    if g.dense:
-        mate = _assignment_start(g)
-    else:
-        mate = np.full(g.m, -1, np.int64)
-        _greedy(g, mate)
-    _pair_leftovers(g, mate)
-    mate = _complete(g, mate, seed)
-    mate = two_opt(g, mate)
-    mate = _repair_repeats(g, mate)
-    return mate
+    if not g.dense:
+        return _pipeline(g, seed, "greedy")
+    return _pipeline(g, seed, "assignment")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 
@@ -21,6 +24,8 @@ KEEP_BONUS = 2_000_000  # a pair that asked to keep meeting is kept on purpose
 REPEAT_THRESHOLD = REPEAT_BASE // NOT_MET_FACTOR  # penalty at or above this counts as a repeat
 WORK_MINUTES = 480  # 9:00-17:00 local; overlap is measured against this day
 GOOD_TZ_OVERLAP = 240  # half a working day in common earns the tz_overlap reason
+CHUNK = 1 << 19  # pairs scored per vectorised step
+MET, KEPT, REPEAT = 1, 2, 4  # per-pair history flags
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -39,20 +44,53 @@ def pair_keys(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
 
 
 class _KeyTable:
-    """Sorted int64 keys with aligned values; vectorised membership and lookup."""
+    """Vectorised open-addressing hash index of int64 keys (searchsorted was ~10x slower)."""
 
-    def __init__(self, keys: np.ndarray, values: np.ndarray | None = None) -> None:
-        order = np.argsort(keys, kind="stable")
-        self.keys = keys[order]
-        self.values = values[order] if values is not None else None
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
+        cap = 1 << max(4, int(2 * max(keys.size, 1) - 1).bit_length())
+        self._mask = cap - 1
+        # Each slot holds the row of the key stored there (-1 = empty).
+        self._slots = np.full(cap, -1, np.int32 if keys.size < 2**31 - 1 else np.int64)
+        pending = np.arange(keys.size, dtype=np.int32)
+        slot = self._start(keys)
+        while pending.size:
+            s = slot[pending]
+            empty = self._slots[s] == -1
+            cand, cs = pending[empty], s[empty]
+            # Among keys aiming at one slot one write wins; the others probe on.
+            self._slots[cs] = cand.astype(self._slots.dtype)
+            won = self._slots[cs] == cand
+            placed = np.zeros(keys.size, bool)
+            placed[cand[won]] = True
+            pending = pending[~placed[pending]]
+            slot[pending] = (slot[pending] + 1) & self._mask
+
+    def _start(self, keys: np.ndarray) -> np.ndarray:
+        """Return the first probe slot of each key."""
+        x = keys.astype(np.uint64) * _MIX
+        return ((x >> np.uint64(20)) & np.uint64(self._mask)).astype(np.int32)
 
     def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return (found mask, position) for each key."""
+        """Return (found mask, row) for each key."""
+        shape = keys.shape
+        keys = keys.ravel()
+        found = np.zeros(keys.size, bool)
+        row = np.zeros(keys.size, np.int64)
         if self.keys.size == 0:
-            return np.zeros(keys.shape, bool), np.zeros(keys.shape, np.int64)
-        pos = np.searchsorted(self.keys, keys)
-        pos = np.minimum(pos, self.keys.size - 1)
-        return self.keys[pos] == keys, pos
+            return found.reshape(shape), row.reshape(shape)
+        slot = self._start(keys)
+        pending = np.arange(keys.size)
+        while pending.size:
+            r = self._slots[slot[pending]]
+            hit = r >= 0
+            hit[hit] = self.keys[r[hit]] == keys[pending[hit]]
+            found[pending[hit]] = True
+            row[pending[hit]] = r[hit]
+            go_on = (r >= 0) & ~hit
+            pending = pending[go_on]
+            slot[pending] = (slot[pending] + 1) & self._mask
+        return found.reshape(shape), row.reshape(shape)
 
 
 class Scorer:
@@ -71,6 +109,7 @@ class Scorer:
         self.index = {mid: i for i, mid in enumerate(self.ids)}
         self.n = n = len(self.members)
         self.rules = rules
+        self.circle_conflicts = False  # set by the circle builder when never-pairs force a reshape
         self.level = np.array([-99 if m.level is None else m.level for m in members], np.int64)
         teams: dict[str, int] = {}
         self.team = np.array(
@@ -132,59 +171,84 @@ class Scorer:
     def _load_history(self, history: Sequence[PastGroup]) -> None:
         """Turn past groups into per-pair penalties, keep flags and fairness counters."""
         n, index, window = self.n, self.index, self.rules.repeat_window
-        ka: list[int] = []
-        kb: list[int] = []
-        pen: list[int] = []
-        met_l: list[bool] = []
-        age_l: list[int] = []
-        keep_l: list[bool] = []
         self.trio_count = np.zeros(n, np.int64)
         self.last_trio_age = np.full(n, 10**9, np.int64)
         self.first_count = np.zeros(n, np.int64)
         self.last_first_age = np.full(n, 10**9, np.int64)
-        for g in history:
-            idx = [index[x] for x in g.members if x in index]
-            age = max(1, int(g.cycles_ago))
-            if g.first is not None and g.first in index:
-                f = index[g.first]
-                self.first_count[f] += 1
-                self.last_first_age[f] = min(self.last_first_age[f], age)
-            if len(g.members) >= 3:
-                for x in idx:
-                    self.trio_count[x] += 1
-                    self.last_trio_age[x] = min(self.last_trio_age[x], age)
-            if window is not None and age > window:
-                p = OUT_OF_WINDOW
-            else:
-                p = REPEAT_BASE + REPEAT_RECENT // age
-            if not g.met:
-                p //= NOT_MET_FACTOR
-            for s in range(len(idx)):
-                for t in range(s + 1, len(idx)):
-                    ka.append(idx[s])
-                    kb.append(idx[t])
-                    pen.append(p)
-                    met_l.append(g.met)
-                    age_l.append(age)
-                    keep_l.append(g.keep_together)
-        if not ka:
-            z = np.zeros(0, np.int64)
-            self.hist = _KeyTable(z, np.zeros((0, 4), np.int64))
+        # Flat comprehensions: a year of history at 100k members is 2.6M groups.
+        lookup: defaultdict[str, int] = defaultdict(lambda: -1, index)
+        sizes = np.fromiter(map(len, map(attrgetter("members"), history)), np.int32)
+        flat = np.fromiter(
+            map(lookup.__getitem__, chain.from_iterable(map(attrgetter("members"), history))),
+            np.int32,
+            count=int(sizes.sum()),
+        )
+        ages = np.fromiter(map(attrgetter("cycles_ago"), history), np.int64, count=sizes.size)
+        ages = np.clip(ages, 1, 10**6).astype(np.int32)  # int32 halves the temporaries
+        met = np.fromiter(map(attrgetter("met"), history), bool, count=sizes.size)
+        keep = np.fromiter(map(attrgetter("keep_together"), history), bool, count=sizes.size)
+        has_first = np.fromiter((g.first is not None for g in history), bool, count=sizes.size)
+        f_idx = np.array([index.get(g.first, -1) for g in history if g.first is not None], np.int64)
+        f_age = ages[has_first] if f_idx.size else f_idx
+        np.add.at(self.first_count, f_idx[f_idx >= 0], 1)
+        np.minimum.at(self.last_first_age, f_idx[f_idx >= 0], f_age[f_idx >= 0])
+        starts = (np.cumsum(sizes) - sizes).astype(np.int32)
+        del has_first, f_idx, f_age
+        # Past trios and circles feed the fair rotation of the trio seat.
+        for size in np.unique(sizes[sizes >= 3]).tolist():
+            grp = np.flatnonzero(sizes == size)
+            for x in range(size):
+                who = flat[starts[grp] + x]
+                np.add.at(self.trio_count, who[who >= 0], 1)
+                np.minimum.at(self.last_trio_age, who[who >= 0], ages[grp][who >= 0])
+        # Expand every group into its pairs, one vectorised step per (size, seat, seat).
+        pa, pb, pg = [], [], []
+        for size in np.unique(sizes[sizes >= 2]).tolist():
+            grp = np.flatnonzero(sizes == size).astype(np.int32)
+            for x in range(size):
+                for y in range(x + 1, size):
+                    pa.append(flat[starts[grp] + x])
+                    pb.append(flat[starts[grp] + y])
+                    pg.append(grp)
+        del flat, starts
+        if not pa:
+            self._set_history(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8))
             return
-        keys = pair_keys(np.array(ka), np.array(kb), n)
-        order = np.lexsort((np.array(age_l), keys))  # by pair, most recent first
-        keys = keys[order]
-        pen_a = np.array(pen, np.int64)[order]
-        met_a = np.array(met_l, np.int64)[order]
-        keep_a = np.array(keep_l, np.int64)[order]
+        a, b, g = np.concatenate(pa), np.concatenate(pb), np.concatenate(pg)
+        del pa, pb, pg
+        ok = (a >= 0) & (b >= 0) & (a != b)
+        a, b, g = a[ok], b[ok], g[ok]
+        del ok
+        if a.size == 0:
+            self._set_history(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8))
+            return
+        keys = pair_keys(a, b, n)
+        del a, b
+        age = ages[g]
+        # One sort on (pair, age): most recent entry of each pair comes first.
+        order = np.argsort(keys * 1024 + np.minimum(age, 1023).astype(np.int64))
+        keys, g, age = keys[order], g[order], age[order]
+        del order
+        pen = (REPEAT_BASE + REPEAT_RECENT // age).astype(np.int32)  # at most 5M
+        if window is not None:
+            pen = np.where(age > window, np.int32(OUT_OF_WINDOW), pen)
+        met_g = met[g]
+        pen = np.where(met_g, pen, pen // NOT_MET_FACTOR)
         start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         # A kept pair follows the wish in its most recent entry; otherwise penalties add up.
-        total_pen = np.add.reduceat(pen_a, start)
-        met_any = np.maximum.reduceat(met_a, start)
-        kept = keep_a[start]
-        weight = np.where(kept == 1, KEEP_BONUS, -total_pen)
-        values = np.stack([weight, met_any, kept, total_pen], axis=1)
-        self.hist = _KeyTable(keys[start], values)
+        total_pen = np.add.reduceat(pen, start, dtype=np.int64)
+        met_any = np.maximum.reduceat(met_g.astype(np.int8), start)
+        kept = keep[g[start]]
+        del pen, met_g, g, age
+        weight = np.where(kept, KEEP_BONUS, -total_pen)
+        flags = (met_any * MET) | (kept * KEPT) | (~kept & (total_pen >= REPEAT_THRESHOLD)) * REPEAT
+        self._set_history(keys[start], weight, flags.astype(np.int8))
+
+    def _set_history(self, keys: np.ndarray, weight: np.ndarray, flags: np.ndarray) -> None:
+        """Index per-pair history: weight term and MET/KEPT/REPEAT flags."""
+        self.hist = _KeyTable(keys)
+        self.hist_weight = weight
+        self.hist_flags = flags
 
     # ---- vectorised pair functions -------------------------------------------------------
 
@@ -211,32 +275,46 @@ class Scorer:
         x = (self.hash[i] ^ self.hash[j] ^ np.uint64(salt * 0x5851F42D4C957F2D % 2**64)) * _MIX
         return (x >> np.uint64(58)).astype(np.int64)
 
-    def history_values(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return (found mask, rows of [weight, met_any, kept, penalty]) per pair."""
+    def history_flags(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Return MET/KEPT/REPEAT bit flags per pair (0 for pairs with no history)."""
         found, pos = self.hist.find(pair_keys(i, j, self.n))
-        if self.hist.values is None or self.hist.values.shape[0] == 0:
-            return found, np.zeros((*found.shape, 4), np.int64)
-        return found, self.hist.values[pos]
+        if not found.any():
+            return np.zeros(found.shape, np.int8)
+        return np.where(found, self.hist_flags[pos], 0).astype(np.int8)
+
+    def history_weight(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Return the history part of the weight (0 for pairs with no history)."""
+        found, pos = self.hist.find(pair_keys(i, j, self.n))
+        if not found.any():
+            return np.zeros(found.shape, np.int64)
+        return np.where(found, self.hist_weight[pos], 0)
 
     def weight(self, i: np.ndarray, j: np.ndarray, salt: int = 0) -> np.ndarray:
         """Return the integer weight of each pair (exclusions are not applied here)."""
         i = np.asarray(i, np.int64)
         j = np.asarray(j, np.int64)
+        if i.ndim == 1 and i.shape == j.shape and i.size > CHUNK:
+            # Chunks bound the numpy temporaries (peak memory) on 100k-member rounds.
+            out = np.empty(i.size, np.int64)
+            for k in range(0, i.size, CHUNK):
+                out[k : k + CHUNK] = self.weight(i[k : k + CHUNK], j[k : k + CHUNK], salt)
+            return out
         w = np.rint(self.pref(i, j)).astype(np.int64) + self.tie(i, j, salt)
-        found, vals = self.history_values(i, j)
-        return w + np.where(found, vals[..., 0], 0)
+        return w + self.history_weight(i, j)
 
     def allowed(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Return True where the pair may share a group (distinct, not excluded)."""
         i = np.asarray(i, np.int64)
         j = np.asarray(j, np.int64)
+        if self.excl.keys.size == 0:
+            return i != j
         found, _ = self.excl.find(pair_keys(i, j, self.n))
         return (i != j) & ~found
 
     def is_repeat(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Return True where the pair carries a repeat-level penalty (and was not kept)."""
-        found, vals = self.history_values(np.asarray(i, np.int64), np.asarray(j, np.int64))
-        return found & (vals[..., 2] == 0) & (vals[..., 3] >= REPEAT_THRESHOLD)
+        flags = self.history_flags(np.asarray(i, np.int64), np.asarray(j, np.int64))
+        return (flags & REPEAT) != 0
 
     def dense(self, nodes: np.ndarray, salt: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Return (weights, allowed) matrices for a set of member indices."""
