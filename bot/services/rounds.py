@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,7 +85,8 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
     history: list[PastGroup] = []
     for age, past_round in enumerate(recent_rounds, start=1):
         for group in past_round.groups:
-            seated = tuple(s.slack_user_id for s in group.seats if s.removed_at is None)
+            # Interned: one string object per person however many rounds they appear in.
+            seated = tuple(sys.intern(s.slack_user_id) for s in group.seats if s.removed_at is None)
             if len(seated) < 2:
                 continue
             history.append(
