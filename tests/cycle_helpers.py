@@ -55,3 +55,14 @@ def go_to(sandbox: Sandbox, moment: datetime) -> None:
 
 def next_week(moment: datetime) -> datetime:
     return moment + timedelta(weeks=1)
+
+
+def press(sandbox: Sandbox, user: str, action_id: str, message: Message) -> None:
+    """A person presses one of a message's buttons (its value is whatever the app put there)."""
+    sandbox.people.click(
+        user,
+        action_id,
+        value=button_value(message, action_id),
+        channel_id=message.channel,
+        message_ts=message.ts,
+    )

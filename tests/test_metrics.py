@@ -10,7 +10,7 @@ from bot import ids
 from bot.sandbox.harness import Sandbox
 from bot.services.metrics import Figure, count, cycle_figures, membership_figures, rate
 from db.models import Workspace
-from tests.cycle_helpers import MONDAY_9, button_value, go_to, intros
+from tests.cycle_helpers import MONDAY_9, go_to, intros, press
 from tests.test_rounds import open_reflection_modal, reflection_values
 
 
@@ -38,13 +38,7 @@ def test_one_cycle_computed_by_hand(sandbox: Sandbox) -> None:
     pairs = intros(sandbox)
     # 5 of the 6 pairs meet (one says so by button, four by a reflection from both members).
     first = pairs[0]
-    sandbox.people.click(
-        sandbox.emulator.conversation_members(first.channel)[0],
-        ids.WE_MET,
-        value=button_value(first, ids.WE_MET),
-        channel_id=first.channel,
-        message_ts=first.ts,
-    )
+    press(sandbox, sandbox.emulator.conversation_members(first.channel)[0], ids.WE_MET, first)
     usefulness = iter(["5", "4", "4", "3", "5", "3", "2", "4"])
     for pair in pairs[1:5]:
         for person in sandbox.emulator.conversation_members(pair.channel):
@@ -103,13 +97,7 @@ def test_repeat_pairs_and_commitment_follow_through_over_two_cycles(sandbox: San
             if "committed to" in m.text
             and sandbox.emulator.conversation_members(m.channel) == (user,)
         )
-        sandbox.people.click(
-            user,
-            answer,
-            value=button_value(question, answer),
-            channel_id=question.channel,
-            message_ts=question.ts,
-        )
+        press(sandbox, user, answer, question)
     sandbox.settle()
 
     with sandbox.deps.unit_of_work() as session:

@@ -12,14 +12,7 @@ from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_requests import select as select_state
 from bot.sandbox.slack_requests import text_input
 from db.models import Member, OutboxMessage, PairGroup, Reflection, Round
-from tests.cycle_helpers import (
-    MONDAY_9,
-    button_value,
-    dms_to,
-    go_to,
-    intro_groups,
-    intros,
-)
+from tests.cycle_helpers import MONDAY_9, button_value, dms_to, go_to, intro_groups, intros, press
 
 USERS = ["U001", "U002", "U003", "U004", "U005"]
 
@@ -162,13 +155,7 @@ def test_a_stranger_cannot_press_a_groups_buttons(sandbox: Sandbox) -> None:
     go_to(sandbox, MONDAY_9)
     sandbox.tick()
     intro = intros(sandbox)[0]
-    sandbox.people.click(
-        "U009",
-        ids.WE_MET,
-        value=button_value(intro, ids.WE_MET),
-        channel_id=intro.channel,
-        message_ts=intro.ts,
-    )
+    press(sandbox, "U009", ids.WE_MET, intro)
     sandbox.settle()
     assert "isn't yours" in sandbox.emulator.responses[-1]["text"]
     with sandbox.deps.unit_of_work() as session:
@@ -179,13 +166,7 @@ def open_reflection_modal(sandbox: Sandbox, user: str) -> dict:
     intro = next(
         m for m in intros(sandbox) if user in sandbox.emulator.conversation_members(m.channel)
     )
-    sandbox.people.click(
-        user,
-        ids.OPEN_REFLECTION,
-        value=button_value(intro, ids.OPEN_REFLECTION),
-        channel_id=intro.channel,
-        message_ts=intro.ts,
-    )
+    press(sandbox, user, ids.OPEN_REFLECTION, intro)
     sandbox.settle()
     return sandbox.emulator.successful("views.open")[-1].response["view"]
 
@@ -268,13 +249,7 @@ def test_next_round_asks_privately_how_the_commitment_went(sandbox: Sandbox) -> 
     assert "Hand over the weekly report" in question.text
     assert "asked privately" in str(intros(sandbox)[-1].blocks)
     assert "Hand over the weekly report" not in str(intros(sandbox)[-1].blocks)
-    sandbox.people.click(
-        "U001",
-        ids.COMMITMENT_PARTLY,
-        value=button_value(question, ids.COMMITMENT_PARTLY),
-        channel_id=question.channel,
-        message_ts=question.ts,
-    )
+    press(sandbox, "U001", ids.COMMITMENT_PARTLY, question)
     sandbox.settle()
     assert "*Partly*" in sandbox.emulator.responses[-1]["text"]
     with sandbox.deps.unit_of_work() as session:
@@ -289,13 +264,7 @@ def test_nudge_and_check_in_reach_groups_that_have_not_met_once_each(sandbox: Sa
     sandbox.tick()
     met_intro = intros(sandbox)[0]
     member = sandbox.emulator.conversation_members(met_intro.channel)[0]
-    sandbox.people.click(
-        member,
-        ids.WE_MET,
-        value=button_value(met_intro, ids.WE_MET),
-        channel_id=met_intro.channel,
-        message_ts=met_intro.ts,
-    )
+    press(sandbox, member, ids.WE_MET, met_intro)
     sandbox.settle()
     quiet_channel = intros(sandbox)[1].channel
 
@@ -322,13 +291,7 @@ def test_members_silent_three_rounds_running_are_paused_with_a_kind_dm(sandbox: 
             for m in intros(sandbox)
             if responsive in sandbox.emulator.conversation_members(m.channel)
         ][-1]
-        sandbox.people.click(
-            responsive,
-            ids.CANT_MAKE_IT,
-            value=button_value(intro, ids.CANT_MAKE_IT),
-            channel_id=intro.channel,
-            message_ts=intro.ts,
-        )
+        press(sandbox, responsive, ids.CANT_MAKE_IT, intro)
         sandbox.settle()
 
     with sandbox.deps.unit_of_work() as session:

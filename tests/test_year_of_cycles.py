@@ -14,7 +14,7 @@ from bot.sandbox.harness import Sandbox
 from bot.schedule import round_times_after
 from bot.services.membership import schedule_of
 from db.models import Round, Workspace
-from tests.cycle_helpers import button_value, intros, set_schedule
+from tests.cycle_helpers import intros, press, set_schedule
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -95,13 +95,7 @@ def test_a_year_of_weekly_rounds_pairs_everyone_eligible_and_avoids_repeats(
         # Each group meets and says so (silent members would be paused after three rounds).
         for message in intros(sandbox)[before:]:
             member = sandbox.emulator.conversation_members(message.channel)[0]
-            sandbox.people.click(
-                member,
-                ids.WE_MET,
-                value=button_value(message, ids.WE_MET),
-                channel_id=message.channel,
-                message_ts=message.ts,
-            )
+            press(sandbox, member, ids.WE_MET, message)
         sandbox.settle()
 
     assert rounds_checked >= 10  # the check above must not be vacuous
