@@ -86,7 +86,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _round_run(args: argparse.Namespace) -> int:
     from bot.runtime import open_database
-    from bot.scheduler import RoundScheduler, run_round_now
+    from bot.scheduler import make_delivery, run_round_now
     from bot.services.rounds import plan_round, seed_for
     from db.models import Workspace
 
@@ -112,9 +112,8 @@ def _round_run(args: argparse.Namespace) -> int:
             f"{len(plan.groups)} groups, {len(plan.unmatched)} not paired (dry run: nothing sent)"
         )
         return 0
-    delivery = RoundScheduler(deps).delivery
     try:
-        round_id = run_round_now(deps, delivery, team_id=args.team, now=now)
+        round_id = run_round_now(deps, make_delivery(deps), team_id=args.team, now=now)
     except LookupError as problem:
         print(f"peercoach: {problem}", file=sys.stderr)
         return 1

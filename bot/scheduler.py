@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +42,16 @@ class TickReport:
     follow_ups_queued: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     digests_sent: int = 0
+
+
+def make_delivery(deps: Deps, client: WebClient | None = None) -> Delivery:
+    """The outbox sender for a process: Slack client without sdk 429 retries, deps' clock."""
+    return Delivery(
+        deps.sessions,
+        client or make_web_client(deps.settings, retry_rate_limits=False),
+        clock=deps.clock,
+        sleep=deps.sleep,
+    )
 
 
 def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
@@ -122,12 +131,7 @@ class RoundScheduler:
     ) -> None:
         self.deps = deps
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.delivery = Delivery(
-            deps.sessions,
-            client or make_web_client(deps.settings, retry_rate_limits=False),
-            clock=deps.clock,
-            sleep=time.sleep,
-        )
+        self.delivery = make_delivery(deps, client)
         self.scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
             timezone="UTC"
         )

@@ -12,24 +12,14 @@ from bot import ids
 from bot.deps import Deps
 from bot.listeners.commands import Invocation, subcommand
 from bot.listeners.common import publish_home, require_admin
-from bot.scheduler import run_round_now
+from bot.scheduler import make_delivery, run_round_now
 from bot.services import admin as admin_service
 from bot.services import invites, membership, rounds
-from bot.services.delivery import Delivery
 from bot.services.report import report_csv
-from bot.slack_client import make_web_client, upload_to_dm
+from bot.slack_client import upload_to_dm
 from bot.views import admin as views
 from bot.views import membership as membership_views
 from db.models import Round
-
-
-def _delivery(deps: Deps) -> Delivery:
-    return Delivery(
-        deps.sessions,
-        make_web_client(deps.settings, retry_rate_limits=False),
-        clock=deps.clock,
-        sleep=deps.sleep,
-    )
 
 
 def open_settings(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str) -> None:
@@ -68,7 +58,7 @@ def open_preview(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str
 
 
 def run_now(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    round_id = run_round_now(deps, _delivery(deps), team_id=team_id, now=deps.clock())
+    round_id = run_round_now(deps, make_delivery(deps), team_id=team_id, now=deps.clock())
     with deps.unit_of_work() as session:
         groups = len(session.get(Round, round_id).groups)  # type: ignore[union-attr]
     client.chat_postMessage(
@@ -127,7 +117,7 @@ def invite_channel(
                 text=membership_views.invite_progress_text(report.sent, queued, skipped),
             )
 
-    report = _delivery(deps).run(workspace_id=workspace_id, kinds=["invite"], on_sent=update)
+    report = make_delivery(deps).run(workspace_id=workspace_id, kinds=["invite"], on_sent=update)
     if queued == 0 or report.sent % 10:
         update(report)
 
