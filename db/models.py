@@ -215,7 +215,10 @@ class OutboxMessage(Base):
     recipients: Mapped[list[str]] = mapped_column(JSON)
     text: Mapped[str] = mapped_column(String(3000))
     blocks: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    # pending -> sending (claimed by one sender until claimed_until) -> sent; or failed,
+    # cancelled (group called off), dropped (a follow-up of a round that closed first).
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    claimed_until: Mapped[datetime | None]
     channel_id: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

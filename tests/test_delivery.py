@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from bot.profile_options import GOALS
 from bot.sandbox.harness import Sandbox
 from bot.services import membership
-from bot.services.delivery import Delivery
+from bot.services.delivery import CLAIM_TTL, Delivery
 from bot.slack_client import make_web_client
 from db.models import OutboxMessage
 from tests.cycle_helpers import MONDAY_9, go_to, intros
@@ -76,6 +77,11 @@ def test_a_crash_before_slack_accepts_the_post_loses_and_repeats_nothing(
     with pytest.raises(Crash):
         sandbox.tick()
 
+    # A restart at once leaves the dead sender's claimed message alone...
+    restarted_delivery(sandbox).run()
+    assert sorted(intros_per_group(sandbox).values()) == [1, 1, 1]
+    # ...and sends it once the claim has lapsed.
+    sandbox.clock.advance(CLAIM_TTL + timedelta(seconds=1))
     restarted_delivery(sandbox).run()
 
     per_group = intros_per_group(sandbox)
@@ -90,6 +96,7 @@ def test_a_crash_after_slack_accepted_the_post_repeats_only_that_intro(sandbox: 
     with pytest.raises(Crash):
         sandbox.tick()
 
+    sandbox.clock.advance(CLAIM_TTL + timedelta(seconds=1))
     restarted_delivery(sandbox).run()
 
     # The app cannot know Slack took the second post: it sends it again rather than lose it.
@@ -127,3 +134,22 @@ def test_slack_errors_that_may_pass_are_retried_later_with_backoff(sandbox: Sand
     sandbox.clock.advance(minutes=2)
     assert sandbox.tick().delivery.sent == 1
     assert len(intros(sandbox)) == 1
+
+
+def test_two_senders_at_once_never_send_the_same_message(sandbox: Sandbox) -> None:
+    users = seed_members(sandbox, 8)
+    go_to(sandbox, MONDAY_9)
+    other = restarted_delivery(sandbox)  # e.g. a second worker, or an invite run in a listener
+    interleaved = []
+
+    def the_other_sender_runs_now(point: str) -> None:
+        if point == "opened" and not interleaved:
+            interleaved.append(other.run())  # while this sender holds its first message
+
+    sandbox.delivery.checkpoint = the_other_sender_runs_now
+    first = sandbox.tick().delivery
+
+    assert interleaved[0].sent == 3 and first.sent == 1
+    per_group = intros_per_group(sandbox)
+    assert sorted(per_group.values()) == [1, 1, 1, 1]
+    assert sorted(u for group in per_group for u in group) == users

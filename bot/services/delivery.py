@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.services.outbox import enqueue
@@ -35,6 +35,9 @@ TRANSIENT_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 )
 MAX_ATTEMPTS = 8
+# How long a sender owns a message it claimed. A sender that dies mid-send leaves its claim
+# to lapse; the message is then sent by the next run (see the module docstring).
+CLAIM_TTL = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -82,9 +85,7 @@ class Delivery:
         attempted: set[int] = set()
         while True:
             with unit_of_work(self.sessions) as session:
-                query = select(OutboxMessage.id).where(
-                    OutboxMessage.status == "pending", OutboxMessage.not_before <= self.clock()
-                )
+                query = select(OutboxMessage.id).where(_claimable(self.clock()))
                 if workspace_id is not None:
                     query = query.where(OutboxMessage.workspace_id == workspace_id)
                 if kinds is not None:
@@ -112,10 +113,19 @@ class Delivery:
             self._defer(message_id, str(failure), report)
 
     def _attempt(self, message_id: int, report: DeliveryReport) -> str:
+        now = self.clock()
         with unit_of_work(self.sessions) as session:
-            message = session.get(OutboxMessage, message_id)
-            if message is None or message.status != "pending":
+            # Claim the message: another sender (a second process, an invite run in a
+            # listener) that got here first wins, and this one moves on.
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, _claimable(now))
+                .values(status="sending", claimed_until=now + CLAIM_TTL)
+            ).rowcount
+            if claimed != 1:
                 return "done"
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
             recipients, channel = list(message.recipients), message.channel_id
             text, blocks = message.text, message.blocks
         self.checkpoint("sending")
@@ -191,7 +201,7 @@ class Delivery:
                 )
                 return
             backoff = min(timedelta(seconds=30 * 2 ** (message.attempts - 1)), MAX_BACKOFF)
-            message.not_before = self.clock() + backoff
+            message.status, message.not_before = "pending", self.clock() + backoff
         report.deferred += 1
 
     def _fail(self, message_id: int, code: str, report: DeliveryReport) -> str:
@@ -231,6 +241,7 @@ class Delivery:
                     rendered.text,
                     rendered.blocks,
                 )
+                message.status = "pending"  # released, so the retry can claim it again
                 return "retry"
             group.cancelled_at = now
             message.status, message.last_error = "cancelled", "partner_unreachable"
@@ -253,6 +264,14 @@ class Delivery:
         except SlackApiError as error:
             return error.response.get("error") not in UNREACHABLE_ERRORS
         return not user.get("deleted", False)
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Due pending messages, and messages whose sender's claim has lapsed."""
+    return or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    )
 
 
 def _deactivate(session: Session, workspace_id: int, user_ids: list[str], now: datetime) -> None:
