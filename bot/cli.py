@@ -172,13 +172,14 @@ def _digest(args: argparse.Namespace) -> int:
             print(f"peercoach: {args.team} has no finished cycle yet", file=sys.stderr)
             return 1
         # An operator's re-send: a fresh key, so it goes out even if the digest was sent.
-        queued = queue_digests(
-            session, latest[0], latest[1], now=now, resend_suffix=f"resend:{now.isoformat()}"
-        )
+        suffix = f"resend:{now.isoformat()}"
+        queued = queue_digests(session, latest[0], latest[1], now=now, resend_suffix=suffix)
     if queued == 0:
         print("peercoach: no programme admins to send to", file=sys.stderr)
         return 1
-    sent = send_pending_digests(deps.sessions, make_web_client(settings), deps.clock)
+    sent = send_pending_digests(
+        deps.sessions, make_web_client(settings), deps.clock, only_suffix=suffix
+    )
     print(f"digest of round {latest[1]} sent to {sent} admin(s)")
     return 0
 

@@ -66,17 +66,19 @@ def latest_closed_round(session: Session, team_id: str) -> tuple[int, int] | Non
 
 
 def send_pending_digests(
-    sessions: sessionmaker[Session], client: WebClient, clock: Callable[[], datetime]
+    sessions: sessionmaker[Session],
+    client: WebClient,
+    clock: Callable[[], datetime],
+    *,
+    only_suffix: str | None = None,
 ) -> int:
     """Send recorded digests; each is marked sent right after Slack accepts the upload."""
     with unit_of_work(sessions) as session:
-        pending = list(
-            session.scalars(
-                select(DigestDelivery.id)
-                .where(DigestDelivery.status == "pending")
-                .order_by(DigestDelivery.id)
-            )
-        )
+        query = select(DigestDelivery.id).where(DigestDelivery.status == "pending")
+        if only_suffix is not None:
+            # An operator's re-send touches only its own rows, never the scheduler's.
+            query = query.where(DigestDelivery.dedupe_suffix == only_suffix)
+        pending = list(session.scalars(query.order_by(DigestDelivery.id)))
     sent = 0
     for digest_id in pending:
         with unit_of_work(sessions) as session:
