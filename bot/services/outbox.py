@@ -32,6 +32,34 @@ def enqueue(
     )
     if existing is not None:
         return None
+    entry = add_to_outbox(
+        session,
+        workspace_id=workspace_id,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        recipients=recipients,
+        message=message,
+        now=now,
+        group_id=group_id,
+        channel_id=channel_id,
+    )
+    session.flush()
+    return entry
+
+
+def add_to_outbox(
+    session: Session,
+    *,
+    workspace_id: int,
+    dedupe_key: str,
+    kind: str,
+    recipients: Sequence[str],
+    message: Rendered,
+    now: datetime,
+    group_id: int | None = None,
+    channel_id: str | None = None,
+) -> OutboxMessage:
+    """Record a message whose key the caller knows is new (the unique key still guards it)."""
     entry = OutboxMessage(
         workspace_id=workspace_id,
         dedupe_key=dedupe_key,
@@ -47,5 +75,4 @@ def enqueue(
         not_before=now,
     )
     session.add(entry)
-    session.flush()
     return entry

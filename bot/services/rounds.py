@@ -7,16 +7,16 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.matching import MatchMember, MatchResult, PastGroup, match_members
-from bot.prompts import choose_prompts, load_deck
+from bot.prompts import Prompt, choose_prompts, load_deck
 from bot.schedule import Schedule, latest_round_time
 from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
 from bot.services.membership import resume_due_members, schedule_of
-from bot.services.outbox import enqueue
+from bot.services.outbox import add_to_outbox, enqueue
 from bot.views import pairing as messages
 from db.models import (
     Exclusion,
@@ -75,29 +75,41 @@ def eligible_members(session: Session, workspace_id: int, now: datetime) -> list
 
 def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
     """The recent groups of a workspace, newest round first, as the matcher wants them."""
-    recent_rounds = session.scalars(
-        select(Round)
+    recent = (
+        select(
+            Round.id,
+            func.row_number()
+            .over(order_by=(Round.started_at.desc(), Round.id.desc()))
+            .label("age"),
+        )
         .where(Round.workspace_id == workspace_id)
         .order_by(Round.started_at.desc(), Round.id.desc())
         .limit(HISTORY_ROUNDS)
-        .options(selectinload(Round.groups).selectinload(PairGroup.seats))
-    ).all()
-    history: list[PastGroup] = []
-    for age, past_round in enumerate(recent_rounds, start=1):
-        for group in past_round.groups:
-            # Interned: one string object per person however many rounds they appear in.
-            seated = tuple(sys.intern(s.slack_user_id) for s in group.seats if s.removed_at is None)
-            if len(seated) < 2:
-                continue
-            history.append(
-                PastGroup(
-                    members=seated,
-                    cycles_ago=age,
-                    met=group.met_at is not None,
-                    first=group.first_user_id,
-                )
-            )
-    return history
+        .subquery()
+    )
+    # One flat query (not ORM objects): a 5,000-member programme has 250,000 seats in history.
+    rows = session.execute(
+        select(
+            recent.c.age,
+            PairGroup.id,
+            PairGroup.met_at.is_not(None),
+            PairGroup.first_user_id,
+            GroupSeat.slack_user_id,
+        )
+        .join(PairGroup, PairGroup.round_id == recent.c.id)
+        .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
+        .where(GroupSeat.removed_at.is_(None))
+        .order_by(recent.c.age, PairGroup.id, GroupSeat.position)
+    )
+    groups: dict[int, tuple[int, bool, str, list[str]]] = {}
+    for age, group_id, met, first, user_id in rows:
+        # Interned: one string object per person however many rounds they appear in.
+        groups.setdefault(group_id, (age, bool(met), first, []))[3].append(sys.intern(user_id))
+    return [
+        PastGroup(members=tuple(seated), cycles_ago=age, met=met, first=first)
+        for age, met, first, seated in groups.values()
+        if len(seated) >= 2
+    ]
 
 
 def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: int) -> RoundPlan:
@@ -159,10 +171,7 @@ def start_round(
     session.flush()
     themes = set(workspace.prompt_themes or ())
     deck = tuple(p for p in load_deck() if not themes or p.theme in themes)
-    for matched in plan.result.groups:
-        _record_group(
-            session, workspace, new_round, plan, matched.members, matched.reasons, deck, now
-        )
+    _record_groups(session, workspace, new_round, plan, deck, now)
     for left_out in plan.result.unmatched:
         enqueue(
             session,
@@ -176,129 +185,152 @@ def start_round(
     return new_round
 
 
-def _record_group(
+def _record_groups(
     session: Session,
     workspace: Workspace,
     new_round: Round,
     plan: RoundPlan,
-    user_ids: tuple[str, ...],
-    reasons: tuple[str, ...],
-    deck: tuple,
+    deck: tuple[Prompt, ...],
     now: datetime,
 ) -> None:
-    members = [plan.members[u] for u in user_ids]
-    seen = [
-        list(
-            session.scalars(
-                select(PromptShown.prompt_id)
-                .where(PromptShown.member_id == m.id)
-                .order_by(PromptShown.id)
-            )
+    """Record every group with its seats and prompts, then queue the round's messages.
+
+    Reads and writes are batched: a round of thousands of people is a handful of queries.
+    """
+    member_ids = [m.id for m in plan.members.values()]
+    seen = _prompts_seen(session, member_ids)
+    open_commitments = {
+        member_id: reflection
+        for member_id, reflection in _latest_reflections(session, member_ids).items()
+        if reflection.commitment and not reflection.commitment_outcome
+    }
+    recorded: list[tuple[PairGroup, list[Member], list[Prompt]]] = []
+    for matched in plan.result.groups:
+        members = [plan.members[u] for u in matched.members]
+        shared = sorted(set.intersection(*(set(m.goals or ()) for m in members)))
+        prompts = choose_prompts(
+            deck,
+            shared_goals=shared,
+            member_goals=[m.goals or [] for m in members],
+            seen_by_member=[seen.get(m.id, []) for m in members],
+            count=2,
+            seed=new_round.seed,
         )
-        for m in members
-    ]
-    shared = sorted(set.intersection(*(set(m.goals or ()) for m in members)))
-    prompts = choose_prompts(
-        deck,
-        shared_goals=shared,
-        member_goals=[m.goals or [] for m in members],
-        seen_by_member=seen,
-        count=2,
-        seed=new_round.seed,
-    )
-    group = PairGroup(
-        workspace_id=workspace.id,
-        round_id=new_round.id,
-        first_user_id=user_ids[0],
-        reasons=list(reasons),
-        prompt_ids=[p.id for p in prompts],
-    )
-    session.add(group)
-    session.flush()
-    for position, member in enumerate(members):
-        session.add(
-            GroupSeat(
-                workspace_id=workspace.id,
-                group_id=group.id,
-                member_id=member.id,
-                slack_user_id=member.slack_user_id,
-                position=position,
-            )
-        )
-        for prompt in prompts:
-            session.add(
-                PromptShown(
+        group = PairGroup(
+            workspace_id=workspace.id,
+            round=new_round,
+            first_user_id=matched.members[0],
+            reasons=list(matched.reasons),
+            prompt_ids=[p.id for p in prompts],
+            seats=[
+                GroupSeat(
                     workspace_id=workspace.id,
-                    member_id=member.id,
-                    prompt_id=prompt.id,
-                    round_id=new_round.id,
+                    member_id=m.id,
+                    slack_user_id=m.slack_user_id,
+                    position=position,
                 )
-            )
-    _ask_about_commitments(session, workspace, members, now)
-    session.flush()
-    enqueue(
-        session,
-        workspace_id=workspace.id,
-        kind="intro",
-        dedupe_key=f"intro:group:{group.id}",
-        recipients=user_ids,
-        message=render_intro(session, group),
-        now=now,
-        group_id=group.id,
+                for position, m in enumerate(members)
+            ],
+        )
+        session.add(group)
+        recorded.append((group, members, prompts))
+    session.flush()  # one flush gives every group its id
+    session.add_all(
+        PromptShown(
+            workspace_id=workspace.id, member_id=m.id, prompt_id=p.id, round_id=new_round.id
+        )
+        for _, members, prompts in recorded
+        for m in members
+        for p in prompts
     )
+    already_asked = set(
+        session.scalars(
+            select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.workspace_id == workspace.id, OutboxMessage.kind == "commitment"
+            )
+        )
+    )
+    asked_now: set[int] = set()
+    for member_id, reflection in open_commitments.items():
+        key = f"commitment:reflection:{reflection.id}"
+        if key in already_asked:
+            continue  # asked once already; we don't nag
+        asked_now.add(member_id)
+        member = session.get(Member, member_id)
+        assert member is not None and reflection.commitment is not None
+        add_to_outbox(
+            session,
+            workspace_id=workspace.id,
+            kind="commitment",
+            dedupe_key=key,
+            recipients=[member.slack_user_id],
+            now=now,
+            message=messages.commitment_followup_message(reflection.id, reflection.commitment),
+        )
+    for group, members, _ in recorded:
+        add_to_outbox(
+            session,
+            workspace_id=workspace.id,
+            kind="intro",
+            dedupe_key=f"intro:group:{group.id}",
+            recipients=[m.slack_user_id for m in members],
+            now=now,
+            group_id=group.id,
+            message=render_intro(session, group, asked_now),
+        )
 
 
-def render_intro(session: Session, group: PairGroup) -> messages.Rendered:
-    """The intro for a group as it stands (members still seated, first speaker kept if there)."""
+def _prompts_seen(session: Session, member_ids: list[int]) -> dict[int, list[str]]:
+    """Each member's prompt history, oldest first."""
+    seen: dict[int, list[str]] = {}
+    for member_id, prompt_id in session.execute(
+        select(PromptShown.member_id, PromptShown.prompt_id)
+        .where(PromptShown.member_id.in_(member_ids or [-1]))
+        .order_by(PromptShown.id)
+    ):
+        seen.setdefault(member_id, []).append(prompt_id)
+    return seen
+
+
+def _latest_reflections(session: Session, member_ids: list[int]) -> dict[int, Reflection]:
+    """Each member's most recent reflection, if any."""
+    newest = (
+        select(func.max(Reflection.id))
+        .where(Reflection.member_id.in_(member_ids or [-1]))
+        .group_by(Reflection.member_id)
+    )
+    return {
+        r.member_id: r for r in session.scalars(select(Reflection).where(Reflection.id.in_(newest)))
+    }
+
+
+def render_intro(
+    session: Session, group: PairGroup, asked: set[int] | None = None
+) -> messages.Rendered:
+    """The intro for a group as it stands (members still seated, first speaker kept if there).
+
+    `asked` holds the members asked privately this round about their last commitment; when
+    re-rendering later it is worked out again from who still has one open.
+    """
     seated = [s.slack_user_id for s in group.seats if s.removed_at is None]
     if group.first_user_id in seated:
         seated.remove(group.first_user_id)
         seated.insert(0, group.first_user_id)
     by_id = {p.id: p.text for p in load_deck()}
-    # Each of them with an unanswered commitment got a private DM asking about it.
-    asked = any(
-        _has_open_commitment(session, s.member_id) for s in group.seats if s.removed_at is None
-    )
+    seated_ids = [s.member_id for s in group.seats if s.removed_at is None]
+    if asked is None:
+        asked = {
+            member_id
+            for member_id, r in _latest_reflections(session, seated_ids).items()
+            if r.commitment and not r.commitment_outcome
+        }
     return messages.intro_message(
         group_id=group.id,
         user_ids=seated,
         reasons=group.reasons,
         prompts=[by_id[p] for p in group.prompt_ids if p in by_id],
-        asked_about_commitments=asked,
+        asked_about_commitments=any(member_id in asked for member_id in seated_ids),
     )
-
-
-def _has_open_commitment(session: Session, member_id: int) -> bool:
-    latest = _latest_reflection(session, member_id)
-    return latest is not None and bool(latest.commitment) and not latest.commitment_outcome
-
-
-def _latest_reflection(session: Session, member_id: int) -> Reflection | None:
-    return session.scalar(
-        select(Reflection)
-        .where(Reflection.member_id == member_id)
-        .order_by(Reflection.created_at.desc(), Reflection.id.desc())
-        .limit(1)
-    )
-
-
-def _ask_about_commitments(
-    session: Session, workspace: Workspace, members: list[Member], now: datetime
-) -> None:
-    """Queue a private DM for each member whose latest commitment has no answer yet."""
-    for member in members:
-        latest = _latest_reflection(session, member.id)
-        if latest is None or not latest.commitment or latest.commitment_outcome:
-            continue
-        enqueue(
-            session,
-            workspace_id=workspace.id,
-            kind="commitment",
-            dedupe_key=f"commitment:reflection:{latest.id}",
-            recipients=[member.slack_user_id],
-            message=messages.commitment_followup_message(latest.id, latest.commitment),
-            now=now,
-        )
 
 
 def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) -> None:
