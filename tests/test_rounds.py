@@ -11,7 +11,8 @@ from bot import ids
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_requests import select as select_state
 from bot.sandbox.slack_requests import text_input
-from db.models import Member, OutboxMessage, PairGroup, Reflection, Round
+from bot.services.rounds import start_round
+from db.models import Member, OutboxMessage, PairGroup, Reflection, Round, Workspace
 from tests.cycle_helpers import MONDAY_9, button_value, dms_to, go_to, intro_groups, intros, press
 
 USERS = ["U001", "U002", "U003", "U004", "U005"]
@@ -362,3 +363,24 @@ def test_history_shows_only_the_persons_own_notes(sandbox: Sandbox) -> None:
     theirs = str(sandbox.people.command("U002", "history").json())
     assert "U002 private takeaway" not in mine and "<@U002>" in mine
     assert "U002 private takeaway" in theirs
+
+
+def test_someone_whose_peer_is_unreachable_joins_a_pair_still_waiting_for_its_intro(
+    sandbox: Sandbox,
+) -> None:
+    join_all(sandbox, ["U001", "U002", "U003", "U004", "U005", "U006"])
+    go_to(sandbox, MONDAY_9)
+    with sandbox.deps.unit_of_work() as session:  # record the round; nothing sent yet
+        workspace = session.scalar(select(Workspace))
+        start_round(session, workspace, now=sandbox.now(), period_key="p", kind="scheduled")
+        first_group = session.scalars(select(PairGroup).order_by(PairGroup.id)).first()
+        gone, partner = (s.slack_user_id for s in first_group.seats)
+    sandbox.emulator.add_user(gone, deleted=True)  # their account was deactivated meanwhile
+
+    sandbox.delivery.run()
+
+    groups = intro_groups(sandbox)
+    assert sorted(len(g) for g in groups) == [2, 3]
+    assert partner in next(g for g in groups if len(g) == 3)
+    assert gone not in {u for g in groups for u in g}
+    assert not any("can't be reached" in m.text for m in dms_to(sandbox, partner))

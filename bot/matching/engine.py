@@ -323,7 +323,9 @@ def match_members(
         "n_groups": len(out),
         "n_unmatched": len(unmatched),
         "repeats": repeats,
-        "shape_relaxed": relaxed,
+        # Reported only when the shape really differs: a conflict that swaps cleared is not one.
+        "shape_relaxed": relaxed
+        and sorted(len(g) for g in groups) != sorted(group_sizes(n - len(left), rules.group_size)),
         "total_weight": total,
         "seconds": round(time.perf_counter() - start, 4),
     }

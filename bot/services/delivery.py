@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.services.outbox import enqueue
-from bot.services.rounds import render_intro
+from bot.services.rounds import regroup_lone_member, render_intro
 from bot.views import pairing as messages
 from db.models import Member, MemberStatus, OutboxMessage, PairGroup
 from db.session import unit_of_work
@@ -246,6 +246,8 @@ class Delivery:
             group.cancelled_at = now
             message.status, message.last_error = "cancelled", "partner_unreachable"
             for user_id in remaining:
+                if regroup_lone_member(session, group, user_id, now=now) is not None:
+                    continue  # they join a pair whose intro is still to go out
                 enqueue(
                     session,
                     workspace_id=message.workspace_id,

@@ -439,3 +439,75 @@ def due_scheduled_period(workspace: Workspace, now: datetime) -> datetime | None
     """The scheduled round time that should have started by now, if still within grace."""
     latest = latest_round_time(schedule_of(workspace), now)
     return latest if now - latest <= ROUND_GRACE else None
+
+
+def regroup_lone_member(
+    session: Session, group: PairGroup, user_id: str, *, now: datetime
+) -> PairGroup | None:
+    """Seat someone whose peer fell away in another pair of the same round, as a trio.
+
+    Only pairs whose intro has not gone out yet qualify (their DM is opened with all three),
+    and never a pair with someone either side excluded. Returns the new group, or None.
+    """
+    lone = next(s for s in group.seats if s.slack_user_id == user_id and s.removed_at is None)
+    excluded = set(
+        session.scalars(
+            select(Exclusion.excluded_user_id).where(Exclusion.member_id == lone.member_id)
+        )
+    )
+    excluded |= set(
+        session.scalars(
+            select(Member.slack_user_id)
+            .join(Exclusion, Exclusion.member_id == Member.id)
+            .where(
+                Exclusion.workspace_id == group.workspace_id, Exclusion.excluded_user_id == user_id
+            )
+        )
+    )
+    waiting = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.workspace_id == group.workspace_id,
+            OutboxMessage.kind == "intro",
+            OutboxMessage.status == "pending",
+            OutboxMessage.channel_id.is_(None),
+            OutboxMessage.group_id.in_(
+                select(PairGroup.id).where(
+                    PairGroup.round_id == group.round_id,
+                    PairGroup.id != group.id,
+                    PairGroup.cancelled_at.is_(None),
+                )
+            ),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    for intro in waiting:
+        candidate = session.get(PairGroup, intro.group_id)
+        assert candidate is not None
+        seated = [s for s in candidate.seats if s.removed_at is None]
+        if len(seated) != 2 or any(s.slack_user_id in excluded for s in seated):
+            continue
+        lone.removed_at = now
+        candidate.seats.append(
+            GroupSeat(
+                workspace_id=group.workspace_id,
+                member_id=lone.member_id,
+                slack_user_id=user_id,
+                position=len(candidate.seats),
+            )
+        )
+        session.add_all(
+            PromptShown(
+                workspace_id=group.workspace_id,
+                member_id=lone.member_id,
+                prompt_id=p,
+                round_id=group.round_id,
+            )
+            for p in candidate.prompt_ids
+        )
+        session.flush()
+        rendered = render_intro(session, candidate)
+        intro.recipients = [*intro.recipients, user_id]
+        intro.text, intro.blocks = rendered.text, rendered.blocks
+        return candidate
+    return None
