@@ -80,26 +80,16 @@ def send_pending_digests(
             query = query.where(DigestDelivery.dedupe_suffix == only_suffix)
         pending = list(session.scalars(query.order_by(DigestDelivery.id)))
     sent = 0
+    # Every admin gets the same digest of a round: render its figures and chart once.
+    rendered: dict[int, tuple[str, bytes, str]] = {}
     for digest_id in pending:
         with unit_of_work(sessions) as session:
             digest = session.get(DigestDelivery, digest_id)
             assert digest is not None
-            workspace = session.get(Workspace, digest.workspace_id)
-            assert workspace is not None
-            digested = session.get(Round, digest.round_id)
-            assert digested is not None
-            # The chart ends at the digested cycle: the round just started has no figures yet.
-            upto = [
-                c
-                for c in cycle_figures(session, digest.workspace_id, last=CHART_CYCLES + 1)
-                if c.started_at <= digested.started_at
-            ][-CHART_CYCLES:]
-            this_cycle = upto[-1]
-            text = digest_text(
-                workspace.team_id, this_cycle, membership_figures(session, workspace.id)
-            )
-            admin = digest.admin_user_id
-        png, alt = participation_chart(upto)
+            admin, round_id = digest.admin_user_id, digest.round_id
+            if round_id not in rendered:
+                rendered[round_id] = _render_digest(session, digest.workspace_id, round_id)
+        text, png, alt = rendered[round_id]
         try:
             upload_to_dm(
                 client,
@@ -127,3 +117,19 @@ def send_pending_digests(
             digest.attempts += 1
         sent += 1
     return sent
+
+
+def _render_digest(session: Session, workspace_id: int, round_id: int) -> tuple[str, bytes, str]:
+    """A round's digest text, and its chart as PNG bytes with alt text."""
+    workspace = session.get(Workspace, workspace_id)
+    digested = session.get(Round, round_id)
+    assert workspace is not None and digested is not None
+    # The chart ends at the digested cycle: the round just started has no figures yet.
+    upto = [
+        c
+        for c in cycle_figures(session, workspace_id, last=CHART_CYCLES + 1)
+        if c.started_at <= digested.started_at
+    ][-CHART_CYCLES:]
+    text = digest_text(workspace.team_id, upto[-1], membership_figures(session, workspace_id))
+    png, alt = participation_chart(upto)
+    return text, png, alt
