@@ -18,11 +18,11 @@ import tempfile
 import time
 from datetime import UTC, datetime
 
-from bot.profile_options import GOALS
+from population import join_members
+
 from bot.sandbox.clock import ManualClock
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import TIER_PER_MINUTE, SlackEmulator
-from bot.services import membership
 from db.migrate import upgrade_to_head
 from db.session import make_engine
 
@@ -33,26 +33,13 @@ def run(members: int, database_url: str, *, rate_limited: bool) -> dict[str, flo
     upgrade_to_head(database_url)
     engine = make_engine(database_url)
     clock = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
-    goals = list(GOALS)
     with SlackEmulator(clock=clock.monotonic, enforce_rate_limits=rate_limited) as slack:
         sandbox = Sandbox(emulator=slack, engine=engine, clock=clock)
         with sandbox.deps.unit_of_work() as session:
-            for n in range(members):
-                user = f"U{n:06d}"
+            for user in join_members(
+                session, team_id=slack.team_id, count=members, now=clock.now(), goal_stride=7
+            ):
                 slack.add_user(user)
-                membership.save_profile(
-                    session,
-                    team_id=slack.team_id,
-                    user_id=user,
-                    profile=membership.Profile(
-                        level=1 + n % 5,
-                        team=f"T{n % 17}",
-                        goals=(goals[n % 12], goals[(n * 7) % 12]),
-                    ),
-                    tz_name="UTC",
-                    tz_offset_minutes=60 * (n % 9 - 4),
-                    now=clock.now(),
-                )
         clock.set(ROUND_AT)
         started = time.perf_counter()
         report = sandbox.tick()

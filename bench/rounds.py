@@ -16,10 +16,10 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
+from population import join_members
 from sqlalchemy import func, select, update
 
-from bot.profile_options import GOALS
-from bot.services import membership, rounds
+from bot.services import rounds
 from db.migrate import upgrade_to_head
 from db.models import OutboxMessage, PairGroup, Workspace
 from db.session import make_engine, make_session_factory, unit_of_work
@@ -39,22 +39,14 @@ def main() -> None:
         upgrade_to_head(url)
         engine = make_engine(url)
         sessions = make_session_factory(engine)
-        goals = list(GOALS)
         with unit_of_work(sessions) as session:
-            for n in range(args.members):
-                membership.save_profile(
-                    session,
-                    team_id=TEAM,
-                    user_id=f"U{n:06d}",
-                    profile=membership.Profile(
-                        level=1 + n % 5,
-                        team=f"T{n % 17}",
-                        goals=(goals[n % 12], goals[(n * 5) % 12]),
-                    ),
-                    tz_name="UTC",
-                    tz_offset_minutes=60 * (n % 9 - 4),
-                    now=FIRST_ROUND - timedelta(days=1),
-                )
+            join_members(
+                session,
+                team_id=TEAM,
+                count=args.members,
+                now=FIRST_ROUND - timedelta(days=1),
+                goal_stride=5,
+            )
         timings = []
         for week in range(args.rounds):
             now = FIRST_ROUND + timedelta(weeks=week)
