@@ -85,9 +85,10 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _round_run(args: argparse.Namespace) -> int:
+    from bot.errors import UsageError
+    from bot.jobs.rounds import make_delivery
     from bot.runtime import open_database
-    from bot.scheduler import make_delivery, run_round_now
-    from bot.services.rounds import plan_round, seed_for
+    from bot.services.rounds import plan_round, seed_for, start_manual_round
     from db.models import Workspace
 
     settings = load_settings(required=[] if args.dry_run else ["SLACK_BOT_TOKEN"])
@@ -113,10 +114,13 @@ def _round_run(args: argparse.Namespace) -> int:
         )
         return 0
     try:
-        round_id = run_round_now(deps, make_delivery(deps), team_id=args.team, now=now)
-    except LookupError as problem:
-        print(f"peercoach: {problem}", file=sys.stderr)
+        with deps.unit_of_work() as session:
+            started = start_manual_round(session, team_id=args.team, now=now)
+            round_id, workspace_id = started.id, started.workspace_id
+    except UsageError as problem:
+        print(f"peercoach: no workspace {args.team}: {problem.message}", file=sys.stderr)
         return 1
+    make_delivery(deps).run(workspace_id=workspace_id)
     print(f"round {round_id} started for {args.team}")
     return 0
 
@@ -158,9 +162,10 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _digest(args: argparse.Namespace) -> int:
+    from bot.domain.enums import OutboxKind
+    from bot.jobs.rounds import make_delivery
     from bot.runtime import open_database
-    from bot.services.digest import latest_closed_round, queue_digests, send_pending_digests
-    from bot.slack_client import make_web_client
+    from bot.services.digest import latest_closed_round, queue_digests
 
     settings = load_settings(required=["SLACK_BOT_TOKEN"])
     configure_logging(settings)
@@ -177,10 +182,9 @@ def _digest(args: argparse.Namespace) -> int:
     if queued == 0:
         print("peercoach: no programme admins to send to", file=sys.stderr)
         return 1
-    sent = send_pending_digests(
-        deps.sessions, make_web_client(settings), deps.clock, only_suffix=suffix
-    )
-    print(f"digest of round {latest[1]} sent to {sent} admin(s)")
+    workspace, round_id = latest
+    sent = make_delivery(deps).run(workspace_id=workspace.id, kinds=[OutboxKind.DIGEST]).sent
+    print(f"digest of round {round_id} sent to {sent} admin(s)")
     return 0
 
 

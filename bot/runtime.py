@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.deps import Deps
 from bot.slack_app import create_app
+from bot.views.notices import render
 from db.migrate import upgrade_to_head
 from db.session import make_engine, make_session_factory
 
@@ -32,7 +33,7 @@ def open_database(settings: Settings) -> tuple[Engine, Deps]:
     logger.info("bringing the database schema to head")
     upgrade_to_head(settings.database_url)
     engine = make_engine(settings.database_url)
-    return engine, Deps(settings=settings, sessions=make_session_factory(engine))
+    return engine, Deps(settings=settings, sessions=make_session_factory(engine), render=render)
 
 
 def start_runtime(settings: Settings) -> Runtime:

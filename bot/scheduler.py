@@ -1,8 +1,7 @@
-"""The scheduler: one per deployment (a database lease), a tick a minute, idempotent work.
+"""The APScheduler wrapper and its lease: one active scheduler per deployment.
 
-Every tick, for each workspace: start the scheduled round if its time has come (once per
-period, thanks to a unique key), queue nudges and check-ins that are due, then send the
-outbox. All of it takes `now`, so tests drive a year of cycles by calling `tick` directly.
+Every minute the process holding the lease runs `bot.jobs.rounds.tick`; the work itself is
+idempotent (unique keys per round period and per message), the lease only saves effort.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,83 +17,17 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.deps import Deps
-from bot.services import rounds
-from bot.services.delivery import Delivery, DeliveryReport
-from bot.services.digest import send_pending_digests
-from bot.slack_client import make_web_client
-from db.models import SchedulerLease, Workspace
+from bot.jobs.rounds import TickReport, make_delivery, tick
+from db.models import SchedulerLease
 
 logger = logging.getLogger(__name__)
 
 LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(minutes=3)
 TICK_SECONDS = 60
-
-
-@dataclass
-class TickReport:
-    rounds_started: list[int] = field(default_factory=list)
-    follow_ups_queued: int = 0
-    delivery: DeliveryReport = field(default_factory=DeliveryReport)
-    digests_sent: int = 0
-
-
-def make_delivery(deps: Deps, client: WebClient | None = None) -> Delivery:
-    """The outbox sender for a process: Slack client without sdk 429 retries, deps' clock."""
-    return Delivery(
-        deps.sessions,
-        client or make_web_client(deps.settings, retry_rate_limits=False),
-        clock=deps.clock,
-        sleep=deps.sleep,
-    )
-
-
-def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
-    """Do everything that is due at `now`, for every workspace."""
-    report = TickReport()
-    with deps.unit_of_work() as session:
-        workspace_ids = list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
-    for workspace_id in workspace_ids:
-        try:
-            with deps.unit_of_work() as session:
-                workspace = session.get(Workspace, workspace_id)
-                assert workspace is not None
-                due = rounds.due_scheduled_period(workspace, now)
-                if due is not None:
-                    started = rounds.start_round(
-                        session, workspace, now=now, period_key=due.isoformat(), kind="scheduled"
-                    )
-                    if started is not None:
-                        report.rounds_started.append(started.id)
-        except IntegrityError:
-            # Another scheduler created this period's round first: that is the point of the key.
-            logger.info("round for workspace %s was started elsewhere", workspace_id)
-        with deps.unit_of_work() as session:
-            workspace = session.get(Workspace, workspace_id)
-            assert workspace is not None
-            report.follow_ups_queued += rounds.enqueue_follow_ups(session, workspace, now=now)
-    report.delivery = delivery.run()
-    report.digests_sent = send_pending_digests(deps.sessions, delivery.client, deps.clock)
-    return report
-
-
-def run_round_now(deps: Deps, delivery: Delivery, *, team_id: str, now: datetime) -> int:
-    """An admin's explicit round: close the current one and pair now; schedule unchanged."""
-    with deps.unit_of_work() as session:
-        workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
-        if workspace is None:
-            raise LookupError(f"no workspace {team_id}: nobody there has joined PeerCoach yet")
-        started = rounds.start_round(
-            session, workspace, now=now, period_key=f"manual:{now.isoformat()}", kind="manual"
-        )
-        assert started is not None, "a manual key is unique to its moment"
-        round_id = started.id
-    delivery.run()
-    return round_id
 
 
 def acquire_lease(deps: Deps, holder: str, now: datetime) -> bool:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.errors import PeerCoachError
 from bot.listeners import actions, admin, commands, events, pairing, views
 from bot.slack_client import make_web_client
 
 logger = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong on our side (reference `{ref}`). Please try again."
+# Set by our own middleware, which Bolt runs only after the request's signature checked out.
+VERIFIED = "peercoach_verified"
 
 
 def create_app(
@@ -35,19 +39,81 @@ def create_app(
         listener_executor=listener_executor,
     )
 
+    @app.middleware
+    def mark_verified(context: BoltContext, next: Any) -> None:
+        context[VERIFIED] = True
+        next()
+
     @app.error
-    def report_error(error: Exception, body: dict[str, Any], respond: Any = None) -> None:
-        """Log the failure with a reference and tell the person, instead of staying silent."""
+    def report_error(
+        error: Exception,
+        body: dict[str, Any],
+        response: BoltResponse | None,
+        context: BoltContext,
+        client: WebClient,
+        respond: Respond,
+    ) -> BoltResponse | None:
+        """Answer a known error plainly; log anything else with a reference and say sorry.
+
+        Nothing is answered, written or called for a request whose signature was not verified.
+        """
+        if not context.get(VERIFIED):
+            logger.warning("rejected an unverified request (%s)", type(error).__name__)
+            return None
+        if isinstance(error, PeerCoachError):
+            return _answer(deps, error.message, error.block_id, body, response, client, respond)
         ref = uuid.uuid4().hex[:8]
-        logger.exception("listener failed (ref %s)", ref, exc_info=error)
-        if respond is not None and body.get("response_url"):
-            try:
-                respond(
-                    response_type="ephemeral", replace_original=False, text=SORRY.format(ref=ref)
-                )
-            except Exception:
-                logger.exception("could not tell the user about ref %s", ref)
+        # The traceback, never the payload: people's text must not reach the logs.
+        logger.error("listener failed (ref %s)", ref, exc_info=error)
+        return _answer(deps, SORRY.format(ref=ref), None, body, response, client, respond)
 
     for module in (commands, actions, views, events, pairing, admin):
         module.register(app, deps)
     return app
+
+
+def _answer(
+    deps: Deps,
+    text: str,
+    block_id: str | None,
+    body: dict[str, Any],
+    response: BoltResponse | None,
+    client: WebClient,
+    respond: Respond,
+) -> BoltResponse | None:
+    """Tell the person `text` the quickest way the request allows.
+
+    Not yet acknowledged: in the acknowledgement itself (a slash command's ephemeral reply,
+    a modal's inline error). Otherwise after the ack, in the background: through the
+    request's response_url when it has one, else by DM.
+    """
+    view = body.get("view") or {}
+    if response is not None and body.get("type") == "view_submission":
+        block = block_id or _first_input_block(view)
+        if block is not None:
+            return _json_response({"response_action": "errors", "errors": {block: text}})
+    if response is not None and "command" in body:
+        return _json_response({"response_type": "ephemeral", "text": text})
+    user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+    if body.get("response_url"):
+        deps.background.submit(
+            respond, response_type="ephemeral", replace_original=False, text=text
+        )
+    elif user_id:
+        deps.background.submit(client.chat_postMessage, channel=user_id, text=text)
+    return _json_response({}) if response is not None else None
+
+
+def _first_input_block(view: dict[str, Any]) -> str | None:
+    for block in view.get("blocks") or []:
+        if block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return None
+
+
+def _json_response(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(
+        status=200,
+        body=json.dumps(payload) if payload else "",
+        headers={"content-type": "application/json;charset=utf-8"} if payload else {},
+    )

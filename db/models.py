@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.domain.enums import OutboxStatus
+from bot.domain.programme import DEFAULTS
 from db.types import UtcDateTime
 
 # Named constraints keep later migrations (and SQLite batch mode) able to refer to them.
@@ -43,11 +45,11 @@ class Workspace(Base):
     created_at: Mapped[datetime]
     # Schedule: a round every `cadence_weeks` weeks on `day_of_week` (0 = Monday) at `hour`
     # local time in `timezone`.
-    cadence_weeks: Mapped[int] = mapped_column(Integer, default=1)
-    day_of_week: Mapped[int] = mapped_column(Integer, default=0)
-    hour: Mapped[int] = mapped_column(Integer, default=9)
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    group_size: Mapped[int] = mapped_column(Integer, default=2)
+    cadence_weeks: Mapped[int] = mapped_column(Integer, default=DEFAULTS.cadence_weeks)
+    day_of_week: Mapped[int] = mapped_column(Integer, default=DEFAULTS.day_of_week)
+    hour: Mapped[int] = mapped_column(Integer, default=DEFAULTS.hour)
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULTS.timezone)
+    group_size: Mapped[int] = mapped_column(Integer, default=DEFAULTS.group_size)
     # Matching rules (admins change them in Slack; they apply from the next round).
     repeat_window: Mapped[int | None] = mapped_column(Integer)
     level_weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
@@ -213,11 +215,11 @@ class OutboxMessage(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("pair_groups.id", ondelete="CASCADE"))
     # Who the message goes to: a group DM is opened with all of them (one id: a 1:1 DM).
     recipients: Mapped[list[str]] = mapped_column(JSON)
-    text: Mapped[str] = mapped_column(String(3000))
-    blocks: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
-    # pending -> sending (claimed by one sender until claimed_until) -> sent; or failed,
+    # The notice (bot.domain.messages), rendered when sent: facts and ids, not Block Kit.
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    # An OutboxStatus: pending -> sending (claimed until claimed_until) -> sent; or failed,
     # cancelled (group called off), dropped (a follow-up of a round that closed first).
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value, index=True)
     claimed_until: Mapped[datetime | None]
     channel_id: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
@@ -265,22 +267,3 @@ class SettingsChange(Base):
     field: Mapped[str] = mapped_column(String(32))
     old_value: Mapped[str | None] = mapped_column(String(500))
     new_value: Mapped[str | None] = mapped_column(String(500))
-
-
-class DigestDelivery(Base):
-    """A round digest for one admin: recorded before it is sent, so it is sent once."""
-
-    __tablename__ = "digest_deliveries"
-    __table_args__ = (UniqueConstraint("round_id", "admin_user_id", "dedupe_suffix"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
-    admin_user_id: Mapped[str] = mapped_column(String(32))
-    # "" for the automatic digest; an operator's re-send gets a unique suffix.
-    dedupe_suffix: Mapped[str] = mapped_column(String(40), default="")
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    created_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(200))

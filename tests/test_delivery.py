@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.jobs.delivery import CLAIM_TTL, Delivery
+from bot.jobs.rounds import make_delivery
 from bot.profile_options import GOALS
 from bot.sandbox.harness import Sandbox
 from bot.services import membership
-from bot.services.delivery import CLAIM_TTL, Delivery
-from bot.slack_client import make_web_client
 from db.models import OutboxMessage
 from tests.cycle_helpers import MONDAY_9, go_to, intros
 
@@ -55,12 +55,7 @@ def seed_members(sandbox: Sandbox, count: int) -> list[str]:
 
 
 def restarted_delivery(sandbox: Sandbox) -> Delivery:
-    return Delivery(
-        sandbox.deps.sessions,
-        make_web_client(sandbox.settings, retry_rate_limits=False),
-        clock=sandbox.clock,
-        sleep=sandbox.clock.sleep,
-    )
+    return make_delivery(sandbox.deps)
 
 
 def intros_per_group(sandbox: Sandbox) -> Counter[tuple[str, ...]]:

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.sandbox.harness import Sandbox
-from bot.scheduler import LEASE_TTL, RoundScheduler, acquire_lease, run_round_now
+from bot.scheduler import LEASE_TTL, RoundScheduler, acquire_lease
+from bot.services.rounds import start_manual_round
 from db.models import Round
 from tests.cycle_helpers import MONDAY_9, go_to, intro_groups, intros
 
@@ -48,7 +49,9 @@ def test_an_explicit_round_closes_the_current_one_and_the_schedule_carries_on(
     sandbox.tick()
     go_to(sandbox, MONDAY_9 + timedelta(days=2))
 
-    run_round_now(sandbox.deps, sandbox.delivery, team_id=sandbox.team_id, now=sandbox.now())
+    with sandbox.deps.unit_of_work() as session:
+        start_manual_round(session, team_id=sandbox.team_id, now=sandbox.now())
+    sandbox.delivery.run()
 
     with sandbox.deps.unit_of_work() as session:
         rounds = session.scalars(select(Round).order_by(Round.id)).all()

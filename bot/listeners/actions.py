@@ -32,29 +32,17 @@ def register(app: App, deps: Deps) -> None:
     def pause_one_cycle(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
-        try:
-            with deps.unit_of_work() as session:
-                workspace = membership.workspace_for(session, team_id, now=now)
-                until = membership.parse_pause(
-                    [], now=now, schedule=membership.schedule_of(workspace)
-                )
-                membership.pause_member(
-                    session, team_id=team_id, user_id=user_id, until=until, now=now
-                )
-        except membership.UsageError:
-            pass  # a stale Home: republishing below shows the real state
+        with deps.unit_of_work() as session:
+            workspace = membership.workspace_for(session, team_id, now=now)
+            until = membership.parse_pause([], now=now, schedule=membership.schedule_of(workspace))
+            membership.pause_member(session, team_id=team_id, user_id=user_id, until=until, now=now)
         publish_home(deps, client, team_id=team_id, user_id=user_id)
 
     def resume(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
-        try:
-            with deps.unit_of_work() as session:
-                membership.resume_member(
-                    session, team_id=team_id, user_id=user_id, now=deps.clock()
-                )
-        except membership.UsageError:
-            pass  # a stale Home: republishing below shows the real state
+        with deps.unit_of_work() as session:
+            membership.resume_member(session, team_id=team_id, user_id=user_id, now=deps.clock())
         publish_home(deps, client, team_id=team_id, user_id=user_id)
 
     def leave_from_home(ack: Ack, client: WebClient, context: BoltContext) -> None:
@@ -86,8 +74,6 @@ def register(app: App, deps: Deps) -> None:
 
 
 def _leave(deps: Deps, team_id: str, user_id: str) -> None:
-    try:
-        with deps.unit_of_work() as session:
-            membership.leave_member(session, team_id=team_id, user_id=user_id, now=deps.clock())
-    except membership.UsageError:
-        pass  # already gone: pressing the button twice is not an error
+    with deps.unit_of_work() as session:
+        # Already gone is fine: pressing the button twice is not an error.
+        membership.leave_member(session, team_id=team_id, user_id=user_id, now=deps.clock())

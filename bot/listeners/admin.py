@@ -6,20 +6,21 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.deps import Deps
+from bot.errors import NotAdmin
+from bot.jobs.invites import invite_channel
+from bot.jobs.rounds import deliver_workspace
 from bot.listeners.commands import Invocation, subcommand
 from bot.listeners.common import publish_home, require_admin
-from bot.scheduler import make_delivery, run_round_now
+from bot.matching.model import Reason, reason_code
 from bot.services import admin as admin_service
 from bot.services import invites, membership, rounds
 from bot.services.report import report_csv
 from bot.slack_client import upload_to_dm
 from bot.views import admin as views
 from bot.views import membership as membership_views
-from db.models import Round
 
 
 def open_settings(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str) -> None:
@@ -40,27 +41,27 @@ def open_preview(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str
     result = plan.result
     total = len(result.groups) or 1
 
-    def share(reason: str) -> str:
-        hits = sum(
-            any(r == reason or r.startswith(reason + ":") for r in g.reasons) for g in result.groups
-        )
+    def share(reason: Reason) -> str:
+        hits = sum(any(reason_code(r)[0] == reason for r in g.reasons) for g in result.groups)
         return f"{hits / total:.0%}"
 
     quality = {
         "Groups": str(len(result.groups)),
-        "First meetings (repeats avoided)": share("first_meeting"),
-        "Same level band": share("same_level"),
-        "Adjacent level band": share("adjacent_level"),
-        "Share a goal": share("shared_goal"),
+        "First meetings (repeats avoided)": share(Reason.FIRST_MEETING),
+        "Same level band": share(Reason.SAME_LEVEL),
+        "Adjacent level band": share(Reason.ADJACENT_LEVEL),
+        "Share a goal": share(Reason.SHARED_GOAL),
         "Could not be paired": str(len(result.unmatched)),
     }
     client.views_open(trigger_id=trigger_id, view=views.preview_modal(result, quality))
 
 
 def run_now(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    round_id = run_round_now(deps, make_delivery(deps), team_id=team_id, now=deps.clock())
+    """Start a round now and send its intros in the background."""
     with deps.unit_of_work() as session:
-        groups = len(session.get(Round, round_id).groups)  # type: ignore[union-attr]
+        started = rounds.start_manual_round(session, team_id=team_id, now=deps.clock())
+        groups, workspace_id = len(started.groups), started.workspace_id
+    deps.background.submit(deliver_workspace, deps, workspace_id)
     client.chat_postMessage(
         channel=user_id, text=f"A new round has started: {groups} groups, intros are going out."
     )
@@ -82,46 +83,6 @@ def export_csv(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> 
     )
 
 
-def invite_channel(
-    deps: Deps, client: WebClient, *, team_id: str, user_id: str, channel: str
-) -> None:
-    """DM every member of a channel an invitation, with a progress message for the admin."""
-    try:
-        people = invites.channel_members(client, channel)
-    except SlackApiError as error:
-        client.chat_postMessage(
-            channel=user_id,
-            text=f"I couldn't read that channel's members "
-            f"(`{error.response.get('error')}`). Is PeerCoach in the channel?",
-        )
-        return
-    with deps.unit_of_work() as session:
-        queued, skipped = invites.queue_invitations(
-            session,
-            team_id=team_id,
-            inviter=user_id,
-            channel=channel,
-            user_ids=people,
-            now=deps.clock(),
-        )
-        workspace_id = membership.workspace_for(session, team_id, now=deps.clock()).id
-    progress = client.chat_postMessage(
-        channel=user_id, text=membership_views.invite_progress_text(0, queued, skipped)
-    )
-
-    def update(report: Any) -> None:
-        if report.sent % 10 == 0 or report.sent >= queued:
-            client.chat_update(
-                channel=progress["channel"],
-                ts=progress["ts"],
-                text=membership_views.invite_progress_text(report.sent, queued, skipped),
-            )
-
-    report = make_delivery(deps).run(workspace_id=workspace_id, kinds=["invite"], on_sent=update)
-    if queued == 0 or report.sent % 10:
-        update(report)
-
-
 def register(app: App, deps: Deps) -> None:
     """Attach the admin buttons and the settings modal."""
 
@@ -132,8 +93,7 @@ def register(app: App, deps: Deps) -> None:
             ack()
             team_id, user_id = context.team_id or "", context.user_id or ""
             if not require_admin(deps, client, team_id=team_id, user_id=user_id):
-                client.chat_postMessage(channel=user_id, text=views.ADMINS_ONLY)
-                return
+                raise NotAdmin()
             handler(body, client, team_id, user_id)
 
         return listener
@@ -173,8 +133,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=errors)
             return
         if not require_admin(deps, client, team_id=team_id, user_id=user_id):
-            ack(response_action="errors", errors={ids.CADENCE_BLOCK: views.ADMINS_ONLY})
-            return
+            raise NotAdmin()
         ack()
         with deps.unit_of_work() as session:
             workspace = membership.workspace_for(session, team_id, now=deps.clock())
@@ -195,18 +154,19 @@ def register(app: App, deps: Deps) -> None:
 def _admin(deps: Deps, call: Invocation) -> None:
     """`/peercoach admin [invite #channel | export | preview]`."""
     if not require_admin(deps, call.client, team_id=call.team_id, user_id=call.user_id):
-        call.ack(**membership_views.ephemeral(views.ADMINS_ONLY))
-        return
+        raise NotAdmin()
     action = call.args[0].lower() if call.args else "settings"
     if action == "invite":
-        try:
-            channel = invites.parse_channel(" ".join(call.args[1:]))
-        except membership.UsageError as problem:
-            call.ack(**membership_views.ephemeral(str(problem)))
-            return
+        channel = invites.parse_channel(" ".join(call.args[1:]))
         call.ack(**membership_views.ephemeral("Sending invitations: I'll DM you the progress."))
-        invite_channel(
-            deps, call.client, team_id=call.team_id, user_id=call.user_id, channel=channel
+        deps.background.submit(
+            invite_channel,
+            deps,
+            call.client,
+            team_id=call.team_id,
+            user_id=call.user_id,
+            channel=channel,
+            progress_text=membership_views.invite_progress_text,
         )
     elif action == "export":
         call.ack(**membership_views.ephemeral("Preparing your report: it will arrive in your DMs."))

@@ -90,16 +90,12 @@ def _pause_until(
 ) -> None:
     """Pause the caller until `ends(schedule, now)`; answer with `reply(until)`."""
     now = deps.clock()
-    try:
-        with deps.unit_of_work() as session:
-            workspace = membership.workspace_for(session, call.team_id, now=now)
-            until = ends(membership.schedule_of(workspace), now)
-            membership.pause_member(
-                session, team_id=call.team_id, user_id=call.user_id, until=until, now=now
-            )
-    except membership.UsageError as problem:
-        call.ack(**views.ephemeral(str(problem)))
-        return
+    with deps.unit_of_work() as session:
+        workspace = membership.workspace_for(session, call.team_id, now=now)
+        until = ends(membership.schedule_of(workspace), now)
+        membership.pause_member(
+            session, team_id=call.team_id, user_id=call.user_id, until=until, now=now
+        )
     call.ack(**views.ephemeral(reply(until)))
 
 
@@ -125,14 +121,10 @@ def _skip(deps: Deps, call: Invocation) -> None:
 
 @subcommand("resume")
 def _resume(deps: Deps, call: Invocation) -> None:
-    try:
-        with deps.unit_of_work() as session:
-            membership.resume_member(
-                session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
-            )
-    except membership.UsageError as problem:
-        call.ack(**views.ephemeral(str(problem)))
-        return
+    with deps.unit_of_work() as session:
+        membership.resume_member(
+            session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
+        )
     call.ack(**views.ephemeral(views.RESUMED_TEXT))
 
 
@@ -158,12 +150,8 @@ def _leave(deps: Deps, call: Invocation) -> None:
 
 @subcommand("reflect")
 def _reflect(deps: Deps, call: Invocation) -> None:
-    try:
-        with deps.unit_of_work() as session:
-            group_id = pairing.latest_group_of(session, team_id=call.team_id, user_id=call.user_id)
-    except membership.UsageError as problem:
-        call.ack(**views.ephemeral(str(problem)))
-        return
+    with deps.unit_of_work() as session:
+        group_id = pairing.latest_group_of(session, team_id=call.team_id, user_id=call.user_id)
     call.ack()
     open_reflection(
         deps, call.client, trigger_id=call.trigger_id, group_id=group_id, user_id=call.user_id

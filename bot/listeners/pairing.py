@@ -9,6 +9,8 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
+from bot.errors import StaleAction
+from bot.jobs.rounds import deliver_workspace
 from bot.services import membership, pairing
 from bot.views import membership as membership_views
 from bot.views import pairing as messages
@@ -27,25 +29,29 @@ def open_reflection(
     )
 
 
+def group_of(body: dict[str, Any]) -> int:
+    """The group id a pairing button carries; StaleAction if it is not one."""
+    value = str(body["actions"][0].get("value", ""))
+    if not value.isdigit():
+        raise StaleAction()
+    return int(value)
+
+
 def register(app: App, deps: Deps) -> None:
     """Attach the pairing listeners."""
 
-    def group_of(body: dict[str, Any]) -> int:
-        return int(body["actions"][0]["value"])
+    def send_notices(team_id: str) -> None:
+        """Send what the action queued (a note to partners) now, after the ack."""
+        with deps.unit_of_work() as session:
+            workspace_id = membership.workspace_for(session, team_id, now=deps.clock()).id
+        deps.background.submit(deliver_workspace, deps, workspace_id)
 
     def we_met(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
-        try:
-            with deps.unit_of_work() as session:
-                first = pairing.record_met(
-                    session,
-                    group_id=group_of(body),
-                    user_id=context.user_id or "",
-                    now=deps.clock(),
-                )
-        except membership.UsageError as problem:
-            respond(response_type="ephemeral", replace_original=False, text=str(problem))
-            return
+        with deps.unit_of_work() as session:
+            first = pairing.record_met(
+                session, group_id=group_of(body), user_id=context.user_id or "", now=deps.clock()
+            )
         text = (
             "Noted: you met. :tada: When you have two minutes, press *Reflect*."
             if first
@@ -53,43 +59,32 @@ def register(app: App, deps: Deps) -> None:
         )
         respond(response_type="ephemeral", replace_original=False, text=text)
 
-    def not_meeting(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> None:
+    def not_meeting(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
-        user_id = context.user_id or ""
-        try:
-            with deps.unit_of_work() as session:
-                first, seat = pairing.record_not_meeting(
-                    session, group_id=group_of(body), user_id=user_id, now=deps.clock()
-                )
-        except membership.UsageError as problem:
-            respond(response_type="ephemeral", replace_original=False, text=str(problem))
-            return
-        if body["actions"][0]["action_id"] == ids.CANT_MAKE_IT and first and seat.channel_id:
-            client.chat_postMessage(
-                channel=seat.channel_id, text=messages.partner_cant_make_it_text(user_id)
+        with deps.unit_of_work() as session:
+            pairing.record_not_meeting(
+                session,
+                group_id=group_of(body),
+                user_id=context.user_id or "",
+                now=deps.clock(),
+                tell_partners=body["actions"][0]["action_id"] == ids.CANT_MAKE_IT,
             )
+        send_notices(context.team_id or "")
         respond(
             response_type="ephemeral",
             replace_original=False,
             text="Noted. This round won't count as a meeting, so you can be paired again.",
         )
 
-    def reflect(
-        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
+    def reflect(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        try:
-            open_reflection(
-                deps,
-                client,
-                trigger_id=body["trigger_id"],
-                group_id=group_of(body),
-                user_id=context.user_id or "",
-            )
-        except membership.UsageError as problem:
-            respond(response_type="ephemeral", replace_original=False, text=str(problem))
+        open_reflection(
+            deps,
+            client,
+            trigger_id=body["trigger_id"],
+            group_id=group_of(body),
+            user_id=context.user_id or "",
+        )
 
     def commitment_answered(
         ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
@@ -97,33 +92,28 @@ def register(app: App, deps: Deps) -> None:
         ack()
         action = body["actions"][0]
         outcome, label = messages.COMMITMENT_OUTCOMES[action["action_id"]]
-        try:
-            with deps.unit_of_work() as session:
-                commitment = pairing.record_commitment_outcome(
-                    session,
-                    reflection_id=int(action["value"]),
-                    user_id=context.user_id or "",
-                    outcome=outcome,
-                    now=deps.clock(),
-                )
-        except membership.UsageError as problem:
-            respond(response_type="ephemeral", replace_original=False, text=str(problem))
-            return
+        value = str(action.get("value", ""))
+        if not value.isdigit():
+            raise StaleAction()
+        with deps.unit_of_work() as session:
+            commitment = pairing.record_commitment_outcome(
+                session,
+                reflection_id=int(value),
+                user_id=context.user_id or "",
+                outcome=outcome,
+                now=deps.clock(),
+            )
         respond(replace_original=True, text=messages.commitment_answer_text(label, commitment))
 
     def resume_from_dm(ack: Ack, respond: Respond, context: BoltContext) -> None:
         ack()
-        try:
-            with deps.unit_of_work() as session:
-                membership.resume_member(
-                    session,
-                    team_id=context.team_id or "",
-                    user_id=context.user_id or "",
-                    now=deps.clock(),
-                )
-        except membership.UsageError as problem:
-            respond(replace_original=True, text=str(problem))
-            return
+        with deps.unit_of_work() as session:
+            membership.resume_member(
+                session,
+                team_id=context.team_id or "",
+                user_id=context.user_id or "",
+                now=deps.clock(),
+            )
         respond(replace_original=True, text=membership_views.RESUMED_TEXT)
 
     def reflection_submitted(
@@ -134,23 +124,16 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=errors)
             return
         user_id = context.user_id or ""
-        try:
-            with deps.unit_of_work() as session:
-                shared, seat = pairing.save_reflection(
-                    session,
-                    group_id=views.group_id_of(view),
-                    user_id=user_id,
-                    entry=entry,
-                    now=deps.clock(),
-                )
-        except membership.UsageError as problem:
-            ack(response_action="errors", errors={ids.USEFULNESS_BLOCK: str(problem)})
-            return
-        ack()
-        if shared and entry.takeaway and seat.channel_id:
-            client.chat_postMessage(
-                channel=seat.channel_id, text=views.shared_takeaway_text(user_id, entry.takeaway)
+        with deps.unit_of_work() as session:
+            pairing.save_reflection(
+                session,
+                group_id=views.group_id_of(view),
+                user_id=user_id,
+                entry=entry,
+                now=deps.clock(),
             )
+        ack()
+        send_notices(context.team_id or "")
         client.chat_postMessage(
             channel=user_id, text="Reflection saved. Only you can see it (`/peercoach history`)."
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .model import Reason, shared_goal_reason
 from .weights import GOOD_TZ_OVERLAP, KEPT, MET, REPEAT, WORK_MINUTES, Scorer
 
 TRIO_FAIRNESS = 200_000  # each past trio seat costs more than any preference, less than a repeat
@@ -247,25 +248,25 @@ def describe(s: Scorer, groups: list[list[int]]) -> tuple[list[tuple[str, ...]],
     for g, (kp, mt, lk, sp, tzok, cr) in zip(groups, flags, strict=True):
         r: list[str] = []
         if kp:
-            r.append("kept_together")
+            r.append(Reason.KEPT_TOGETHER)
         if mt:
-            r.append("repeat")
+            r.append(Reason.REPEAT)
         elif not kp:
-            r.append("first_meeting")
+            r.append(Reason.FIRST_MEETING)
         counts: dict[str, int] = {}
         for v in g:
             for goal in s.members[v].goals:
                 counts[goal] = counts.get(goal, 0) + 1
         if counts:
             shared = sorted((x for x, c in counts.items() if c >= 2), key=lambda x: (-counts[x], x))
-            r.extend(f"shared_goal:{x}" for x in shared[:3])
+            r.extend(shared_goal_reason(x) for x in shared[:3])
         if lk and sp == 0:
-            r.append("same_level")
+            r.append(Reason.SAME_LEVEL)
         elif lk and sp == 1:
-            r.append("adjacent_level")
+            r.append(Reason.ADJACENT_LEVEL)
         if tzok:
-            r.append("tz_overlap")
+            r.append(Reason.TZ_OVERLAP)
         if cr:
-            r.append("cross_team")
+            r.append(Reason.CROSS_TEAM)
         out.append(tuple(r))
     return out, total, int(met.sum())

@@ -2,7 +2,38 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
+
+
+class Reason(enum.StrEnum):
+    """Why a group was formed as it was; stored with each group as a reason string.
+
+    A reason string is the code, or for SHARED_GOAL `shared_goal:<goal key>`.
+    """
+
+    FIRST_MEETING = "first_meeting"
+    REPEAT = "repeat"
+    KEPT_TOGETHER = "kept_together"
+    SHARED_GOAL = "shared_goal"
+    SAME_LEVEL = "same_level"
+    ADJACENT_LEVEL = "adjacent_level"
+    TZ_OVERLAP = "tz_overlap"
+    CROSS_TEAM = "cross_team"
+
+
+def reason_code(reason: str) -> tuple[Reason | None, str | None]:
+    """Split a stored reason string into its code and argument; (None, None) if unknown."""
+    code, _, argument = reason.partition(":")
+    try:
+        return Reason(code), argument or None
+    except ValueError:
+        return None, None
+
+
+def shared_goal_reason(goal: str) -> str:
+    """The reason string for a goal the group shares."""
+    return f"{Reason.SHARED_GOAL}:{goal}"
 
 
 class MatchingInputError(ValueError):

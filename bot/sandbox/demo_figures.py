@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.sandbox.harness import Sandbox
 from bot.services.metrics import cycle_figures, membership_figures
-from bot.services.report import participation_chart
+from bot.views.charts import participation_chart
 from bot.views.admin import figures_table
 from db.models import Workspace
 

@@ -10,14 +10,14 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.deps import Deps
+from bot.jobs.delivery import Delivery
+from bot.jobs.rounds import TickReport, make_delivery, tick
 from bot.sandbox.clock import ManualClock
 from bot.sandbox.slack_emulator import SlackEmulator
 from bot.sandbox.slack_requests import SlackRequests, TrackingExecutor, join_values
-from bot.scheduler import TickReport, tick
 from bot.server import make_wsgi_app
-from bot.services.delivery import Delivery
 from bot.slack_app import create_app
-from bot.slack_client import make_web_client
+from bot.views.notices import render
 from db.session import make_session_factory
 
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -35,6 +35,7 @@ class Sandbox:
     deps: Deps = field(init=False)
     app: App = field(init=False)
     executor: TrackingExecutor = field(init=False)
+    background: TrackingExecutor = field(init=False)
     people: SlackRequests = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,22 +46,20 @@ class Sandbox:
             database_url=self.engine.url.render_as_string(hide_password=False),
             run_scheduler=False,
         )
+        self.background = TrackingExecutor()
         self.deps = Deps(
             settings=self.settings,
             sessions=make_session_factory(self.engine),
+            render=render,
             clock=self.clock,
             sleep=self.clock.sleep,
+            background=self.background,
         )
         self.executor = TrackingExecutor()
         self.app = create_app(self.deps, listener_executor=self.executor)
         wsgi = make_wsgi_app(self.app, self.engine)
         self.wsgi = wsgi
-        self.delivery = Delivery(
-            self.deps.sessions,
-            make_web_client(self.settings, retry_rate_limits=False),
-            clock=self.clock,
-            sleep=self.clock.sleep,
-        )
+        self.delivery: Delivery = make_delivery(self.deps)
         self.people = SlackRequests(
             wsgi,
             signing_secret=SIGNING_SECRET,
@@ -76,8 +75,11 @@ class Sandbox:
         return self.clock.now()
 
     def settle(self) -> None:
-        """Wait until every listener started so far has finished its work."""
-        self.executor.wait_idle()
+        """Wait until every listener started so far, and the background work it started,
+        has finished."""
+        while self.executor.pending or self.background.pending:
+            self.executor.wait_idle()
+            self.background.wait_idle()
 
     def join(
         self,
@@ -104,3 +106,4 @@ class Sandbox:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
+        self.background.shutdown(wait=True)

@@ -49,6 +49,11 @@ class TrackingExecutor(ThreadPoolExecutor):
         self._futures.append(future)
         return future
 
+    @property
+    def pending(self) -> bool:
+        """Whether any work submitted so far may still be running."""
+        return any(not f.done() for f in self._futures)
+
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Block until every listener submitted so far has finished; re-raise none."""
         while self._futures:

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.enums import AdminSource
+from bot.domain.programme import ProgramSettings
 from bot.matching import MatchRules
 from bot.services.membership import workspace_for
 from db.models import ProgramAdmin, SettingsChange, Workspace
-
-
-@dataclass(frozen=True)
-class ProgramSettings:
-    """Everything an admin can set for a workspace's programme."""
-
-    cadence_weeks: int = 1
-    day_of_week: int = 0
-    hour: int = 9
-    timezone: str = "UTC"
-    group_size: int = 2
-    repeat_window: int | None = None
-    prefer_same_level: bool = True
-    prefer_shared_goals: bool = True
-    prefer_tz_overlap: bool = True
-    prefer_cross_team: bool = False
-    prompt_themes: tuple[str, ...] = ()
-    admins: tuple[str, ...] = field(default=())
 
 
 def is_admin(
@@ -48,11 +32,14 @@ def is_admin(
     if is_slack_admin and row is None:
         session.add(
             ProgramAdmin(
-                workspace_id=workspace.id, slack_user_id=user_id, source="slack_admin", added_at=now
+                workspace_id=workspace.id,
+                slack_user_id=user_id,
+                source=AdminSource.SLACK_ADMIN,
+                added_at=now,
             )
         )
         return True
-    if not is_slack_admin and row is not None and row.source == "slack_admin":
+    if not is_slack_admin and row is not None and row.source == AdminSource.SLACK_ADMIN:
         session.delete(row)
         return False
     return is_slack_admin or row is not None
@@ -67,7 +54,7 @@ def is_added_admin(session: Session, *, team_id: str, user_id: str) -> bool:
             .where(
                 Workspace.team_id == team_id,
                 ProgramAdmin.slack_user_id == user_id,
-                ProgramAdmin.source == "added",
+                ProgramAdmin.source == AdminSource.ADDED,
             )
         )
         is not None
@@ -87,7 +74,7 @@ def admin_ids(session: Session, workspace_id: int) -> list[str]:
 def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
     added = session.scalars(
         select(ProgramAdmin.slack_user_id)
-        .where(ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.source == "added")
+        .where(ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.source == AdminSource.ADDED)
         .order_by(ProgramAdmin.id)
     )
     return ProgramSettings(
@@ -179,7 +166,7 @@ def _set_added_admins(
         )
     }
     for user_id, row in rows.items():
-        if row.source == "added" and user_id not in wanted:
+        if row.source == AdminSource.ADDED and user_id not in wanted:
             session.delete(row)
     for user_id in wanted:
         if user_id not in rows:
@@ -187,7 +174,7 @@ def _set_added_admins(
                 ProgramAdmin(
                     workspace_id=workspace.id,
                     slack_user_id=user_id,
-                    source="added",
+                    source=AdminSource.ADDED,
                     added_by=changed_by,
                     added_at=now,
                 )

@@ -6,36 +6,27 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services.membership import UsageError, workspace_for
+from bot.domain.messages import InviteNotice
+from bot.errors import UsageError
+from bot.services.membership import workspace_for
 from bot.services.outbox import enqueue
-from bot.views.membership import invitation_message
 from db.models import Member, MemberStatus
 
 CHANNEL_REFERENCE = re.compile(r"^<#(?P<id>[CG][A-Z0-9]+)(\|[^>]*)?>$|^(?P<bare>[CG][A-Z0-9]+)$")
 
 
 def parse_channel(argument: str) -> str:
-    """The channel id from `#channel` as Slack escapes it (`<#C123|name>`), or a bare id."""
+    """The channel id from `#channel` as Slack escapes it (`<#C123|name>`), or a bare id.
+
+    Raises UsageError when the argument names no channel.
+    """
     match = CHANNEL_REFERENCE.match(argument.strip())
     if match is None:
         raise UsageError("Name a channel: `/peercoach admin invite #leaders`.")
     return match.group("id") or match.group("bare")
-
-
-def channel_members(client: WebClient, channel: str) -> list[str]:
-    """Every member of a channel, following Slack's pagination."""
-    members: list[str] = []
-    cursor = None
-    while True:
-        page = client.conversations_members(channel=channel, limit=200, cursor=cursor)
-        members += page["members"]
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return members
 
 
 def queue_invitations(
@@ -43,11 +34,14 @@ def queue_invitations(
     *,
     team_id: str,
     inviter: str,
-    channel: str,
     user_ids: Iterable[str],
     now: datetime,
-) -> tuple[int, int]:
-    """Record an invitation for each person not already in PeerCoach; (queued, skipped)."""
+) -> tuple[list[int], int]:
+    """Record an invitation for each person not already in PeerCoach.
+
+    Returns the outbox ids of the invitations recorded now, and how many people were skipped
+    (already members, the inviter, or invited before: one invitation per person, ever).
+    """
     workspace = workspace_for(session, team_id, now=now)
     in_programme = set(
         session.scalars(
@@ -57,22 +51,22 @@ def queue_invitations(
             )
         )
     )
-    queued = skipped = 0
+    queued: list[int] = []
+    skipped = 0
     for user_id in dict.fromkeys(user_ids):
         if user_id in in_programme or user_id == inviter:
             skipped += 1
             continue
-        # One invitation per person and workspace, however often admins invite channels.
-        if enqueue(
+        message_id = enqueue(
             session,
             workspace_id=workspace.id,
-            kind="invite",
             dedupe_key=f"invite:{user_id}",
             recipients=[user_id],
-            message=invitation_message(inviter),
+            notice=InviteNotice(inviter=inviter),
             now=now,
-        ):
-            queued += 1
-        else:
+        )
+        if message_id is None:
             skipped += 1
+        else:
+            queued.append(message_id)
     return queued, skipped

@@ -3,60 +3,48 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.enums import JoinOutcome
+from bot.domain.people import MemberStatusView, Profile
+from bot.domain.programme import DEFAULTS
+from bot.errors import UsageError
 from bot.schedule import Schedule, round_times_after
 from db.models import Exclusion, Member, MemberStatus, Workspace
+from db.upsert import insert_or_ignore
 
 MAX_PAUSE = timedelta(weeks=52)
 
 
-class UsageError(ValueError):
-    """The person asked for something we can't do; the message is shown to them as is."""
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What a member tells us in the join modal."""
-
-    level: int
-    team: str
-    goals: tuple[str, ...]
-    never_pair: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class MemberStatusView:
-    """What `status` and the App Home show a person about themselves."""
-
-    status: str  # "none" for people who never joined
-    since: datetime | None = None
-    paused_until: datetime | None = None
-    next_round_at: datetime | None = None
-    profile: Profile | None = None
-
-
 def workspace_for(session: Session, team_id: str, *, now: datetime) -> Workspace:
-    """Return the workspace row for a Slack team, creating it with default settings."""
+    """Return the workspace row for a Slack team, creating it with the default settings.
+
+    Two first requests of a new workspace may arrive together: the unique team id decides
+    which one inserts, and both then read the same row.
+    """
     workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
-    if workspace is None:
-        workspace = Workspace(
-            team_id=team_id,
-            created_at=now,
-            cadence_weeks=1,
-            day_of_week=0,
-            hour=9,
-            timezone="UTC",
-            group_size=2,
-        )
-        session.add(workspace)
-        session.flush()
-    return workspace
+    if workspace is not None:
+        return workspace
+    insert_or_ignore(
+        session,
+        Workspace.__table__,  # type: ignore[arg-type]
+        {
+            "team_id": team_id,
+            "created_at": now,
+            "cadence_weeks": DEFAULTS.cadence_weeks,
+            "day_of_week": DEFAULTS.day_of_week,
+            "hour": DEFAULTS.hour,
+            "timezone": DEFAULTS.timezone,
+            "group_size": DEFAULTS.group_size,
+            "prompt_themes": list(DEFAULTS.prompt_themes),
+        },
+        conflict_columns=("team_id",),
+    )
+    return session.scalars(select(Workspace).where(Workspace.team_id == team_id)).one()
 
 
 def schedule_of(workspace: Workspace) -> Schedule:
@@ -99,21 +87,21 @@ def save_profile(
     tz_name: str | None,
     tz_offset_minutes: int | None,
     now: datetime,
-) -> str:
-    """Make the person an active member with this profile; return 'joined', 'rejoined' or
-    'updated'."""
+) -> JoinOutcome:
+    """Make the person an active member with this profile; say whether they joined, rejoined
+    or updated their profile."""
     workspace = workspace_for(session, team_id, now=now)
     member = find_member(session, team_id=team_id, user_id=user_id)
     if member is None:
-        outcome = "joined"
+        outcome = JoinOutcome.JOINED
         member = Member(workspace_id=workspace.id, slack_user_id=user_id, joined_at=now, goals=[])
         session.add(member)
     elif member.status in (MemberStatus.LEFT, MemberStatus.INACTIVE):
-        outcome = "rejoined"
+        outcome = JoinOutcome.REJOINED
         member.joined_at, member.left_at = now, None
     else:
-        outcome = "updated"
-    if outcome != "updated":
+        outcome = JoinOutcome.UPDATED
+    if outcome != JoinOutcome.UPDATED:
         member.status, member.paused_until = MemberStatus.ACTIVE.value, None
     member.level, member.team, member.goals = profile.level, profile.team, list(profile.goals)
     if tz_name is not None:
@@ -192,9 +180,14 @@ def resume_member(session: Session, *, team_id: str, user_id: str, now: datetime
     return member
 
 
-def leave_member(session: Session, *, team_id: str, user_id: str, now: datetime) -> Member:
-    """Stop for good: forget the profile and never-pair list; keep only that they took part."""
-    member = _require_member(session, team_id, user_id)
+def leave_member(session: Session, *, team_id: str, user_id: str, now: datetime) -> Member | None:
+    """Stop for good: forget the profile and never-pair list; keep only that they took part.
+
+    Returns None, changing nothing, for someone who is not (or no longer) a member.
+    """
+    member = find_member(session, team_id=team_id, user_id=user_id)
+    if member is None or member.status == MemberStatus.LEFT:
+        return None
     member.status, member.left_at, member.updated_at = MemberStatus.LEFT.value, now, now
     member.paused_until = None
     member.level, member.team, member.goals = None, None, []

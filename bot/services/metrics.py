@@ -8,111 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.domain.figures import CycleFigures, Figure, MembershipFigures, count, rate
 from db.models import Member, MemberStatus, PairGroup, Reflection, Round
-
-K_ANONYMITY = 5
-SUPPRESSED = "fewer than 5"
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A number and the count of people it is computed from."""
-
-    value: float | None
-    people: int
-    kind: str = "count"  # count, rate (0..1) or average
-
-    @property
-    def visible(self) -> bool:
-        return self.value is not None and self.people >= K_ANONYMITY
-
-    def shown(self) -> str:
-        """The figure as any admin surface shows it."""
-        if not self.visible:
-            return SUPPRESSED
-        assert self.value is not None
-        if self.kind == "rate":
-            return f"{self.value:.0%}"
-        if self.kind == "average":
-            return f"{self.value:.1f}"
-        return str(int(self.value))
-
-    def export(self) -> str | float | int:
-        """The figure in CSV/JSON: a number, or the suppression marker."""
-        if not self.visible:
-            return SUPPRESSED
-        assert self.value is not None
-        return round(self.value, 4) if self.kind != "count" else int(self.value)
-
-
-def count(n: int) -> Figure:
-    return Figure(n, n)
-
-
-def rate(part: int, whole: int) -> Figure:
-    """part/whole, computed from `part` people out of `whole`: both must be large enough."""
-    return Figure(part / whole if whole else None, min(part, whole), "rate")
-
-
-@dataclass(frozen=True)
-class CycleFigures:
-    """One round's figures."""
-
-    round_id: int
-    started_at: datetime
-    kind: str
-    eligible: Figure
-    paired: Figure
-    not_paired: Figure
-    joined: Figure
-    groups: int  # groups are not people; shown only as context next to the met rate
-    met_rate: Figure
-    reflection_rate: Figure
-    avg_usefulness: Figure
-    commitments_made: Figure
-    commitments_done: Figure
-    commitments_partly: Figure
-    commitments_not_yet: Figure
-    repeat_pairs: Figure
-
-    def as_row(self) -> dict[str, object]:
-        """A flat row for CSV/JSON export (same figures, same suppression)."""
-        row: dict[str, object] = {
-            "round_started_at": self.started_at.isoformat(),
-            "kind": self.kind,
-        }
-        for name in FIGURE_COLUMNS:
-            row[name] = getattr(self, name).export()
-        return row
-
-
-FIGURE_COLUMNS = (
-    "eligible",
-    "paired",
-    "not_paired",
-    "joined",
-    "met_rate",
-    "reflection_rate",
-    "avg_usefulness",
-    "commitments_made",
-    "commitments_done",
-    "commitments_partly",
-    "commitments_not_yet",
-    "repeat_pairs",
-)
-
-
-@dataclass(frozen=True)
-class MembershipFigures:
-    active: Figure
-    paused: Figure
-    left: Figure
 
 
 def membership_figures(session: Session, workspace_id: int) -> MembershipFigures:

@@ -1,15 +1,46 @@
-"""Recording messages before they are sent: the write side of the outbox."""
+"""Recording messages before they are sent: the write side of the one outbox.
+
+Every message the app sends on its own (intros, nudges, check-ins, notices to partners,
+commitment follow-ups, invitations, digests) is a row here first, keyed so it exists once;
+`bot.jobs.delivery` sends it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.views.pairing import Rendered
+from bot.domain.enums import OutboxStatus
+from bot.domain.messages import Notice, notice_to_payload
 from db.models import OutboxMessage
+from db.upsert import insert_or_ignore
+
+
+def _row(
+    *,
+    workspace_id: int,
+    dedupe_key: str,
+    recipients: Sequence[str],
+    notice: Notice,
+    now: datetime,
+    group_id: int | None,
+    channel_id: str | None,
+) -> dict[str, object]:
+    return {
+        "workspace_id": workspace_id,
+        "dedupe_key": dedupe_key,
+        "kind": notice.kind,
+        "group_id": group_id,
+        "recipients": list(recipients),
+        "channel_id": channel_id,
+        "payload": notice_to_payload(notice),
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "created_at": now,
+        "not_before": now,
+    }
 
 
 def enqueue(
@@ -17,34 +48,31 @@ def enqueue(
     *,
     workspace_id: int,
     dedupe_key: str,
-    kind: str,
     recipients: Sequence[str],
-    message: Rendered,
+    notice: Notice,
     now: datetime,
     group_id: int | None = None,
     channel_id: str | None = None,
-) -> OutboxMessage | None:
-    """Record a message to send; return None if one with this key was recorded already."""
-    existing = session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.workspace_id == workspace_id, OutboxMessage.dedupe_key == dedupe_key
-        )
-    )
-    if existing is not None:
-        return None
-    entry = add_to_outbox(
+) -> int | None:
+    """Record a message to send once; return its id, or None if its key was recorded already.
+
+    The (workspace, dedupe_key) unique key decides, so two requests racing to record the
+    same notice (a double press) leave exactly one row.
+    """
+    return insert_or_ignore(
         session,
-        workspace_id=workspace_id,
-        dedupe_key=dedupe_key,
-        kind=kind,
-        recipients=recipients,
-        message=message,
-        now=now,
-        group_id=group_id,
-        channel_id=channel_id,
+        OutboxMessage.__table__,  # type: ignore[arg-type]
+        _row(
+            workspace_id=workspace_id,
+            dedupe_key=dedupe_key,
+            recipients=recipients,
+            notice=notice,
+            now=now,
+            group_id=group_id,
+            channel_id=channel_id,
+        ),
+        conflict_columns=("workspace_id", "dedupe_key"),
     )
-    session.flush()
-    return entry
 
 
 def add_to_outbox(
@@ -52,27 +80,26 @@ def add_to_outbox(
     *,
     workspace_id: int,
     dedupe_key: str,
-    kind: str,
     recipients: Sequence[str],
-    message: Rendered,
+    notice: Notice,
     now: datetime,
     group_id: int | None = None,
     channel_id: str | None = None,
 ) -> OutboxMessage:
-    """Record a message whose key the caller knows is new (the unique key still guards it)."""
+    """Record a message whose key the caller knows is new, in the session's next flush.
+
+    For batches (a round's intros); the unique key still guards it, failing the flush.
+    """
     entry = OutboxMessage(
-        workspace_id=workspace_id,
-        dedupe_key=dedupe_key,
-        kind=kind,
-        group_id=group_id,
-        recipients=list(recipients),
-        channel_id=channel_id,
-        text=message.text[:3000],
-        blocks=message.blocks,
-        status="pending",
-        attempts=0,
-        created_at=now,
-        not_before=now,
+        **_row(
+            workspace_id=workspace_id,
+            dedupe_key=dedupe_key,
+            recipients=recipients,
+            notice=notice,
+            now=now,
+            group_id=group_id,
+            channel_id=channel_id,
+        )
     )
     session.add(entry)
     return entry

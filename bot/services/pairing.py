@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services.membership import UsageError, find_member
-from bot.views.reflection import HistoryEntry, ReflectionInput
+from bot.domain.enums import CommitmentOutcome
+from bot.domain.messages import PartnerCantMakeItNotice, SharedTakeawayNotice
+from bot.domain.people import HistoryEntry, ReflectionInput, SeatContext
+from bot.errors import StaleAction, UsageError
+from bot.services.membership import find_member
+from bot.services.outbox import enqueue
 from db.models import GroupSeat, Member, PairGroup, Reflection, Round, Workspace
 
-COMMITMENT_OUTCOMES = ("done", "partly", "not_yet")
 HISTORY_LIMIT = 12
-
-
-@dataclass(frozen=True)
-class SeatContext:
-    """A member's seat in a group, with the group's DM and the others in it."""
-
-    group_id: int
-    channel_id: str | None
-    partners: tuple[str, ...]
 
 
 def _seat(session: Session, group_id: int, user_id: str) -> tuple[PairGroup, GroupSeat]:
     group = session.get(PairGroup, group_id)
     seat = next((s for s in group.seats if s.slack_user_id == user_id), None) if group else None
     if group is None or seat is None or seat.removed_at is not None:
-        raise UsageError("That pairing isn't yours, so I can't record that.")
+        raise StaleAction("That pairing isn't yours (or no longer exists), so I can't record that.")
     return group, seat
 
 
@@ -51,19 +45,29 @@ def record_met(session: Session, *, group_id: int, user_id: str, now: datetime) 
 
 
 def record_not_meeting(
-    session: Session, *, group_id: int, user_id: str, now: datetime
-) -> tuple[bool, SeatContext]:
+    session: Session, *, group_id: int, user_id: str, now: datetime, tell_partners: bool
+) -> None:
     """Record that this person can't make it (or didn't meet); the pair does not count as met.
 
-    Returns whether it is new (so partners are told once) and the seat's context.
+    With `tell_partners`, the group DM is told once (an outbox notice keyed per person and
+    group, so a double press tells nobody twice).
     """
     group, seat = _seat(session, group_id, user_id)
-    first_time = seat.cant_make_it_at is None
     seat.cant_make_it_at = seat.cant_make_it_at or now
     seat.met_at = None
     if not any(s.met_at for s in group.seats):
         group.met_at = None
-    return first_time, _context(group, user_id)
+    if tell_partners and group.channel_id:
+        enqueue(
+            session,
+            workspace_id=group.workspace_id,
+            dedupe_key=f"cant_make_it:group:{group.id}:{user_id}",
+            recipients=[s.slack_user_id for s in group.seats if s.removed_at is None],
+            notice=PartnerCantMakeItNotice(user_id=user_id),
+            now=now,
+            group_id=group.id,
+            channel_id=group.channel_id,
+        )
 
 
 def seat_context(session: Session, *, group_id: int, user_id: str) -> SeatContext:
@@ -107,10 +111,11 @@ def own_reflection(session: Session, *, group_id: int, user_id: str) -> Reflecti
 
 def save_reflection(
     session: Session, *, group_id: int, user_id: str, entry: ReflectionInput, now: datetime
-) -> tuple[bool, SeatContext]:
+) -> None:
     """Store (or update) the person's private reflection; reflecting counts as having met.
 
-    Returns whether the takeaway is newly shared (so it is posted once) and the seat context.
+    A takeaway its author chose to share is posted to the group DM once per text (an outbox
+    notice keyed by group, author and a digest of the text).
     """
     group, seat = _seat(session, group_id, user_id)
     mine = session.scalar(
@@ -136,19 +141,36 @@ def save_reflection(
     )
     mine.share_takeaway, mine.updated_at = entry.share_takeaway, now
     record_met(session, group_id=group_id, user_id=user_id, now=now)
-    return newly_shared, _context(group, user_id)
+    if newly_shared and entry.takeaway and group.channel_id:
+        digest = hashlib.sha256(entry.takeaway.encode()).hexdigest()[:16]
+        enqueue(
+            session,
+            workspace_id=group.workspace_id,
+            dedupe_key=f"shared_takeaway:group:{group.id}:{user_id}:{digest}",
+            recipients=[s.slack_user_id for s in group.seats if s.removed_at is None],
+            notice=SharedTakeawayNotice(user_id=user_id, takeaway=entry.takeaway),
+            now=now,
+            group_id=group.id,
+            channel_id=group.channel_id,
+        )
 
 
 def record_commitment_outcome(
-    session: Session, *, reflection_id: int, user_id: str, outcome: str, now: datetime
+    session: Session,
+    *,
+    reflection_id: int,
+    user_id: str,
+    outcome: CommitmentOutcome,
+    now: datetime,
 ) -> str:
-    """Record how the person's own commitment went; return the commitment's text."""
-    if outcome not in COMMITMENT_OUTCOMES:
-        raise UsageError("I didn't understand that answer.")
+    """Record how the person's own commitment went; return the commitment's text.
+
+    Raises StaleAction if the reflection is gone or is not the person's own.
+    """
     reflection = session.get(Reflection, reflection_id)
     member = session.get(Member, reflection.member_id) if reflection else None
     if reflection is None or member is None or member.slack_user_id != user_id:
-        raise UsageError("That commitment isn't yours.")
+        raise StaleAction("That commitment isn't yours (or no longer exists).")
     reflection.commitment_outcome, reflection.commitment_outcome_at = outcome, now
     member.missed_streak = 0
     return reflection.commitment or ""

@@ -10,6 +10,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.domain.enums import OutboxKind, OutboxStatus, RoundKind
+from bot.domain.messages import (
+    AutoPausedNotice,
+    CheckinNotice,
+    CommitmentNotice,
+    IntroNotice,
+    NudgeNotice,
+    UnpairedNotice,
+    notice_to_payload,
+)
+from bot.errors import UsageError
 from bot.matching import MatchMember, MatchResult, PastGroup, match_members
 from bot.prompts import Prompt, choose_prompts, load_deck
 from bot.schedule import Schedule, latest_round_time
@@ -17,7 +28,6 @@ from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
 from bot.services.membership import resume_due_members, schedule_of
 from bot.services.outbox import add_to_outbox, enqueue
-from bot.views import pairing as messages
 from db.models import (
     Exclusion,
     GroupSeat,
@@ -141,7 +151,7 @@ def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: i
 
 
 def start_round(
-    session: Session, workspace: Workspace, *, now: datetime, period_key: str, kind: str
+    session: Session, workspace: Workspace, *, now: datetime, period_key: str, kind: RoundKind
 ) -> Round | None:
     """Close the open round, pair everyone eligible, record groups and their messages.
 
@@ -176,10 +186,9 @@ def start_round(
         enqueue(
             session,
             workspace_id=workspace.id,
-            kind="unpaired",
             dedupe_key=f"unpaired:round:{new_round.id}:{left_out.id}",
             recipients=[left_out.id],
-            message=messages.unpaired_message(),
+            notice=UnpairedNotice(),
             now=now,
         )
     return new_round
@@ -246,7 +255,8 @@ def _record_groups(
     already_asked = set(
         session.scalars(
             select(OutboxMessage.dedupe_key).where(
-                OutboxMessage.workspace_id == workspace.id, OutboxMessage.kind == "commitment"
+                OutboxMessage.workspace_id == workspace.id,
+                OutboxMessage.kind == OutboxKind.COMMITMENT,
             )
         )
     )
@@ -261,22 +271,20 @@ def _record_groups(
         add_to_outbox(
             session,
             workspace_id=workspace.id,
-            kind="commitment",
             dedupe_key=key,
             recipients=[member.slack_user_id],
             now=now,
-            message=messages.commitment_followup_message(reflection.id, reflection.commitment),
+            notice=CommitmentNotice(reflection_id=reflection.id, commitment=reflection.commitment),
         )
     for group, members, _ in recorded:
         add_to_outbox(
             session,
             workspace_id=workspace.id,
-            kind="intro",
             dedupe_key=f"intro:group:{group.id}",
             recipients=[m.slack_user_id for m in members],
             now=now,
             group_id=group.id,
-            message=render_intro(session, group, asked_now),
+            notice=intro_notice(session, group, asked_now),
         )
 
 
@@ -304,10 +312,8 @@ def _latest_reflections(session: Session, member_ids: list[int]) -> dict[int, Re
     }
 
 
-def render_intro(
-    session: Session, group: PairGroup, asked: set[int] | None = None
-) -> messages.Rendered:
-    """The intro for a group as it stands (members still seated, first speaker kept if there).
+def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = None) -> IntroNotice:
+    """The intro notice for a group as it stands (members still seated, first speaker first).
 
     `asked` holds the members asked privately this round about their last commitment; when
     re-rendering later it is worked out again from who still has one open.
@@ -324,11 +330,11 @@ def render_intro(
             for member_id, r in _latest_reflections(session, seated_ids).items()
             if r.commitment and not r.commitment_outcome
         }
-    return messages.intro_message(
+    return IntroNotice(
         group_id=group.id,
-        user_ids=seated,
-        reasons=group.reasons,
-        prompts=[by_id[p] for p in group.prompt_ids if p in by_id],
+        user_ids=tuple(seated),
+        reasons=tuple(group.reasons),
+        prompts=tuple(by_id[p] for p in group.prompt_ids if p in by_id),
         asked_about_commitments=any(member_id in asked for member_id in seated_ids),
     )
 
@@ -342,16 +348,16 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
     ).all()
     for old in open_rounds:
         old.closed_at = now
-        queue_digests(session, workspace.id, old.id, now=now)
+        queue_digests(session, workspace, old.id, now=now)
         # Unsent follow-ups of a closed round are stale: drop them rather than send late.
         for stale in session.scalars(
             select(OutboxMessage).where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.kind.in_(["nudge", "checkin"]),
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN]),
                 OutboxMessage.group_id.in_([g.id for g in old.groups] or [-1]),
             )
         ):
-            stale.status = "dropped"
+            stale.status = OutboxStatus.DROPPED
         reflected = set(
             session.scalars(
                 select(Reflection.member_id).where(
@@ -387,10 +393,9 @@ def _count_response(
         enqueue(
             session,
             workspace_id=workspace.id,
-            kind="auto_paused",
             dedupe_key=f"auto_paused:round:{closed.id}:{member.slack_user_id}",
             recipients=[member.slack_user_id],
-            message=messages.auto_paused_message(member.missed_streak),
+            notice=AutoPausedNotice(missed=member.missed_streak),
             now=now,
         )
         member.missed_streak = 0
@@ -408,25 +413,25 @@ def enqueue_follow_ups(session: Session, workspace: Workspace, *, now: datetime)
     if current is None:
         return 0
     queued = 0
-    for kind, due, render in (
-        ("nudge", current.nudge_at, messages.nudge_message),
-        ("checkin", current.checkin_at, messages.checkin_message),
-    ):
+    follow_ups: tuple[tuple[OutboxKind, datetime, type[NudgeNotice | CheckinNotice]], ...] = (
+        (OutboxKind.NUDGE, current.nudge_at, NudgeNotice),
+        (OutboxKind.CHECKIN, current.checkin_at, CheckinNotice),
+    )
+    for kind, due, notice in follow_ups:
         if now < due:
             continue
         for group in current.groups:
             if group.met_at or group.cancelled_at or group.channel_id is None:
                 continue
             seated = [s for s in group.seats if s.removed_at is None]
-            if kind == "nudge" and any(s.cant_make_it_at for s in seated):
+            if kind == OutboxKind.NUDGE and any(s.cant_make_it_at for s in seated):
                 continue
             if enqueue(
                 session,
                 workspace_id=workspace.id,
-                kind=kind,
                 dedupe_key=f"{kind}:group:{group.id}",
                 recipients=[s.slack_user_id for s in seated],
-                message=render(group.id),
+                notice=notice(group_id=group.id),
                 now=now,
                 group_id=group.id,
                 channel_id=group.channel_id,
@@ -468,8 +473,8 @@ def regroup_lone_member(
         select(OutboxMessage)
         .where(
             OutboxMessage.workspace_id == group.workspace_id,
-            OutboxMessage.kind == "intro",
-            OutboxMessage.status == "pending",
+            OutboxMessage.kind == OutboxKind.INTRO,
+            OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.channel_id.is_(None),
             OutboxMessage.group_id.in_(
                 select(PairGroup.id).where(
@@ -506,8 +511,22 @@ def regroup_lone_member(
             for p in candidate.prompt_ids
         )
         session.flush()
-        rendered = render_intro(session, candidate)
         intro.recipients = [*intro.recipients, user_id]
-        intro.text, intro.blocks = rendered.text, rendered.blocks
+        intro.payload = notice_to_payload(intro_notice(session, candidate))
         return candidate
     return None
+
+
+def start_manual_round(session: Session, *, team_id: str, now: datetime) -> Round:
+    """An admin's explicit round: close the current one and pair now; schedule unchanged.
+
+    Raises UsageError when nobody in the workspace has joined yet.
+    """
+    workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
+    if workspace is None:
+        raise UsageError("Nobody has joined PeerCoach here yet, so there is no one to pair.")
+    started = start_round(
+        session, workspace, now=now, period_key=f"manual:{now.isoformat()}", kind=RoundKind.MANUAL
+    )
+    assert started is not None, "a manual key is unique to its moment"
+    return started

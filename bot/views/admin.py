@@ -8,10 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import ids
+from bot.domain.figures import CycleFigures, MembershipFigures
+from bot.domain.programme import ProgramSettings
 from bot.matching import MatchResult
 from bot.profile_options import GOALS
-from bot.services.admin import ProgramSettings
-from bot.services.metrics import CycleFigures, MembershipFigures
 from bot.views.blocks import (
     Block,
     actions,
@@ -27,7 +27,6 @@ from bot.views.blocks import (
     slack_date,
 )
 
-ADMINS_ONLY = "Sorry, that's for PeerCoach programme admins only."
 CADENCES = {1: "Weekly", 2: "Every 2 weeks", 4: "Every 4 weeks"}
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 GROUP_SIZES = {2: "Pairs (a trio when the count is odd)", 3: "Circles of 3", 4: "Circles of 4"}

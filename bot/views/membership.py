@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 from bot import ids
+from bot.domain.enums import JoinOutcome
+from bot.domain.messages import Rendered
+from bot.domain.people import MemberStatusView, Profile
 from bot.profile_options import GOALS, LEVEL_BANDS, MAX_GOALS, MAX_NEVER_PAIR, MAX_TEAM_LENGTH
-from bot.services.membership import MemberStatusView, Profile
 from bot.views.blocks import (
     Block,
     actions,
@@ -166,8 +168,8 @@ def parse_join_submission(
     return Profile(level=level, team=team, goals=goals, never_pair=never), {}
 
 
-def joined_text(outcome: str) -> str:
-    if outcome == "updated":
+def joined_text(outcome: JoinOutcome) -> str:
+    if outcome == JoinOutcome.UPDATED:
         return "Your PeerCoach profile is updated. It applies from the next round."
     return (
         ":wave: You're in! You'll be paired with a peer in the next round and get a group DM "
@@ -262,10 +264,8 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
-def invitation_message(inviter: str) -> Any:
+def invitation_message(inviter: str) -> Rendered:
     """A DM inviting someone to opt in; joining stays their own choice."""
-    from bot.views.pairing import Rendered
-
     text = (
         f"<@{inviter}> invites you to PeerCoach: each cycle you'd be paired with a peer leader "
         "for a short, structured coaching chat. It's entirely your choice."

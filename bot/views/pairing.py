@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot import ids
+from bot.domain.enums import CommitmentOutcome
+from bot.domain.messages import Rendered
+from bot.matching.model import Reason, reason_code
 from bot.profile_options import GOALS
 from bot.views.blocks import Block, actions, button, context, divider, header, section
 
+# The follow-up's buttons: action id -> (the outcome it records, its label).
 COMMITMENT_OUTCOMES = {
-    ids.COMMITMENT_DONE: ("done", "Done"),
-    ids.COMMITMENT_PARTLY: ("partly", "Partly"),
-    ids.COMMITMENT_NOT_YET: ("not_yet", "Not yet"),
+    ids.COMMITMENT_DONE: (CommitmentOutcome.DONE, "Done"),
+    ids.COMMITMENT_PARTLY: (CommitmentOutcome.PARTLY, "Partly"),
+    ids.COMMITMENT_NOT_YET: (CommitmentOutcome.NOT_YET, "Not yet"),
 }
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A message's fallback text and its blocks."""
-
-    text: str
-    blocks: list[Block]
 
 
 def mention(user_id: str) -> str:
@@ -35,25 +30,23 @@ def _join_names(user_ids: Sequence[str]) -> str:
 
 def describe_reasons(reasons: Sequence[str]) -> list[str]:
     """Turn the matcher's machine-readable reasons into short phrases (never exclusions)."""
+    parsed = [reason_code(r) for r in reasons]
+    codes = {code for code, _ in parsed}
+    goals = [GOALS.get(arg, arg) for code, arg in parsed if code == Reason.SHARED_GOAL and arg]
     phrases: list[str] = []
-    goals = [
-        GOALS.get(r.split(":", 1)[1], r.split(":", 1)[1])
-        for r in reasons
-        if r.startswith("shared_goal:")
-    ]
     if goals:
         phrases.append("you both want to work on " + ", ".join(f"*{g}*" for g in goals))
-    if "same_level" in reasons:
+    if Reason.SAME_LEVEL in codes:
         phrases.append("you lead at the same level")
-    elif "adjacent_level" in reasons:
+    elif Reason.ADJACENT_LEVEL in codes:
         phrases.append("you lead at similar levels")
-    if "tz_overlap" in reasons:
+    if Reason.TZ_OVERLAP in codes:
         phrases.append("your working hours overlap")
-    if "cross_team" in reasons:
+    if Reason.CROSS_TEAM in codes:
         phrases.append("you sit in different teams, so you bring fresh eyes")
-    if "first_meeting" in reasons:
+    if Reason.FIRST_MEETING in codes:
         phrases.append("it's your first PeerCoach chat together")
-    elif "repeat" in reasons or "kept_together" in reasons:
+    elif codes & {Reason.REPEAT, Reason.KEPT_TOGETHER}:
         phrases.append("you've met before, a chance to go deeper")
     return phrases
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from bot import ids
+from bot.domain.people import HistoryEntry, ReflectionInput
+from bot.errors import StaleAction
 from bot.views.blocks import Block, input_state, option, plain, section, slack_date
 
 MAX_TAKEAWAY = 1000
@@ -20,27 +20,6 @@ USEFULNESS_LABELS = {
     4: "4 · Very useful",
     5: "5 · Exceptional",
 }
-
-
-@dataclass(frozen=True)
-class ReflectionInput:
-    usefulness: int
-    takeaway: str | None
-    commitment: str | None
-    share_takeaway: bool
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One past pairing as its member sees it: their own notes only."""
-
-    started_at: datetime
-    partners: tuple[str, ...]
-    met: bool
-    usefulness: int | None
-    takeaway: str | None
-    commitment: str | None
-    commitment_outcome: str | None
 
 
 def reflection_modal(
@@ -125,7 +104,18 @@ def reflection_modal(
 
 
 def group_id_of(view: dict[str, Any]) -> int:
-    return int(json.loads(view.get("private_metadata") or "{}")["group_id"])
+    """The group a reflection modal is about, from its private_metadata.
+
+    Raises StaleAction when the metadata is not what this app wrote (forged or from an
+    older version).
+    """
+    try:
+        group_id = json.loads(view.get("private_metadata") or "{}")["group_id"]
+    except (ValueError, TypeError, KeyError):
+        raise StaleAction(block_id=ids.USEFULNESS_BLOCK) from None
+    if not isinstance(group_id, int) or isinstance(group_id, bool):
+        raise StaleAction(block_id=ids.USEFULNESS_BLOCK)
+    return group_id
 
 
 def parse_reflection(values: dict[str, Any]) -> tuple[ReflectionInput | None, dict[str, str]]:

@@ -15,14 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.domain.enums import OutboxKind, OutboxStatus
+from bot.domain.messages import (
+    DigestNotice,
+    DigestReport,
+    Notice,
+    PartnerUnreachableNotice,
+    Rendered,
+    notice_from_payload,
+    notice_to_payload,
+)
+from bot.services.digest import digest_report
 from bot.services.outbox import enqueue
-from bot.services.rounds import regroup_lone_member, render_intro
-from bot.views import pairing as messages
+from bot.services.rounds import intro_notice, regroup_lone_member
 from db.models import Member, MemberStatus, OutboxMessage, PairGroup
 from db.session import unit_of_work
 
@@ -39,6 +50,11 @@ MAX_ATTEMPTS = 8
 # to lapse; the message is then sent by the next run (see the module docstring).
 CLAIM_TTL = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
+
+
+# Turns a notice (or the report a digest notice stands for) into what Slack gets; the wiring
+# passes bot.views.notices.render, so this job never imports views.
+Renderer = Callable[[Notice | DigestReport], Rendered]
 
 
 class TransientFailure(Exception):
@@ -61,28 +77,33 @@ class Delivery:
         sessions: sessionmaker[Session],
         client: WebClient,
         *,
+        render: Renderer,
         clock: Callable[[], datetime],
         sleep: Callable[[float], None],
         checkpoint: Callable[[str], None] = lambda _point: None,
     ) -> None:
         self.sessions = sessions
         self.client = client
+        self.render = render
         self.clock = clock
         self.sleep = sleep
         # Called at "sending", "opened" and "posted": tests crash delivery there to prove that
         # a restart neither loses nor repeats a message.
         self.checkpoint = checkpoint
+        # Every admin gets the same digest of a round: render its figures and chart once.
+        self._digests: dict[int, Rendered] = {}
 
     def run(
         self,
         *,
         workspace_id: int | None = None,
-        kinds: Collection[str] | None = None,
+        kinds: Collection[OutboxKind] | None = None,
         on_sent: Callable[[DeliveryReport], None] | None = None,
     ) -> DeliveryReport:
         """Send every pending message that is due (including ones queued while sending)."""
         report = DeliveryReport()
         attempted: set[int] = set()
+        self._digests.clear()  # figures move on between runs
         while True:
             with unit_of_work(self.sessions) as session:
                 query = select(OutboxMessage.id).where(_claimable(self.clock()))
@@ -120,14 +141,18 @@ class Delivery:
             claimed = session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, _claimable(now))
-                .values(status="sending", claimed_until=now + CLAIM_TTL)
+                .values(status=OutboxStatus.SENDING, claimed_until=now + CLAIM_TTL)
             ).rowcount
             if claimed != 1:
                 return "done"
             message = session.get(OutboxMessage, message_id)
             assert message is not None
             recipients, channel = list(message.recipients), message.channel_id
-            text, blocks = message.text, message.blocks
+            rendered = self._rendered(session, message)
+            if rendered is None:
+                message.status, message.last_error = OutboxStatus.FAILED, "unreadable_payload"
+                report.failed += 1
+                return "done"
         self.checkpoint("sending")
         if channel is None:
             try:
@@ -144,25 +169,62 @@ class Delivery:
                 message = session.get(OutboxMessage, message_id)
                 assert message is not None
                 message.channel_id = channel
-                if message.group_id is not None and message.kind == "intro":
+                if message.group_id is not None and message.kind == OutboxKind.INTRO:
                     group = session.get(PairGroup, message.group_id)
                     if group is not None:
                         group.channel_id = channel
             self.checkpoint("opened")
         try:
-            posted = self._call(
-                report, self.client.chat_postMessage, channel=channel, text=text, blocks=blocks
-            )
+            posted = self._post(report, channel, rendered)
         except SlackApiError as error:
             return self._fail(message_id, error.response.get("error", ""), report)
         self.checkpoint("posted")
         with unit_of_work(self.sessions) as session:  # the one write that closes the window
             message = session.get(OutboxMessage, message_id)
             assert message is not None
-            message.status, message.ts, message.sent_at = "sent", posted["ts"], self.clock()
+            message.status, message.ts, message.sent_at = OutboxStatus.SENT, posted, self.clock()
             message.attempts += 1
         report.sent += 1
         return "done"
+
+    def _rendered(self, session: Session, message: OutboxMessage) -> Rendered | None:
+        """Render a stored notice; None (logged by id only) if the payload is unreadable."""
+        try:
+            notice = notice_from_payload(message.payload)
+        except ValidationError:
+            logger.error("outbox message %s has an unreadable payload", message.id)
+            return None
+        if isinstance(notice, DigestNotice):
+            if notice.round_id not in self._digests:
+                self._digests[notice.round_id] = self.render(
+                    digest_report(session, message.workspace_id, notice.round_id)
+                )
+            return self._digests[notice.round_id]
+        return self.render(notice)
+
+    def _post(self, report: DeliveryReport, channel: str, rendered: Rendered) -> str | None:
+        """Post a rendered message (or upload its file) into a channel; return the ts if any."""
+        if rendered.upload is None:
+            posted = self._call(
+                report,
+                self.client.chat_postMessage,
+                channel=channel,
+                text=rendered.text,
+                blocks=rendered.blocks,
+            )
+            return str(posted["ts"])
+        upload = rendered.upload
+        self._call(
+            report,
+            self.client.files_upload_v2,
+            channel=channel,
+            file=upload.content,
+            filename=upload.filename,
+            title=upload.title,
+            alt_txt=upload.alt_text,
+            initial_comment=rendered.text,
+        )
+        return None
 
     def _call(self, report: DeliveryReport, method: Callable[..., Any], **kwargs: Any) -> Any:
         """Call Slack, waiting out HTTP 429s; transient failures raise TransientFailure."""
@@ -191,7 +253,7 @@ class Delivery:
             message.attempts += 1
             message.last_error = reason[:200]
             if message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
+                message.status = OutboxStatus.FAILED
                 report.failed += 1
                 logger.error(
                     "giving up on outbox message %s after %s attempts: %s",
@@ -201,14 +263,14 @@ class Delivery:
                 )
                 return
             backoff = min(timedelta(seconds=30 * 2 ** (message.attempts - 1)), MAX_BACKOFF)
-            message.status, message.not_before = "pending", self.clock() + backoff
+            message.status, message.not_before = OutboxStatus.PENDING, self.clock() + backoff
         report.deferred += 1
 
     def _fail(self, message_id: int, code: str, report: DeliveryReport) -> str:
         with unit_of_work(self.sessions) as session:
             message = session.get(OutboxMessage, message_id)
             assert message is not None
-            message.status, message.last_error = "failed", code[:200]
+            message.status, message.last_error = OutboxStatus.FAILED, code[:200]
             message.attempts += 1
         logger.error("Slack refused outbox message %s: %s", message_id, code)
         report.failed += 1
@@ -222,11 +284,11 @@ class Delivery:
             message = session.get(OutboxMessage, message_id)
             assert message is not None
             if not gone:  # Slack said no but every user looks fine: don't loop on it
-                message.status, message.last_error = "failed", "unreachable_unknown"
+                message.status, message.last_error = OutboxStatus.FAILED, "unreachable_unknown"
                 return "done"
             _deactivate(session, message.workspace_id, gone, now)
-            if message.group_id is None or message.kind != "intro":
-                message.status, message.last_error = "failed", "recipient_unreachable"
+            if message.group_id is None or message.kind != OutboxKind.INTRO:
+                message.status, message.last_error = OutboxStatus.FAILED, "recipient_unreachable"
                 return "done"
             group = session.get(PairGroup, message.group_id)
             assert group is not None
@@ -235,26 +297,21 @@ class Delivery:
                     seat.removed_at = now
             remaining = [s.slack_user_id for s in group.seats if s.removed_at is None]
             if len(remaining) >= 2:
-                rendered = render_intro(session, group)
-                message.recipients, message.text, message.blocks = (
-                    remaining,
-                    rendered.text,
-                    rendered.blocks,
-                )
-                message.status = "pending"  # released, so the retry can claim it again
+                message.recipients = remaining
+                message.payload = notice_to_payload(intro_notice(session, group))
+                message.status = OutboxStatus.PENDING  # released, so the retry can claim it
                 return "retry"
             group.cancelled_at = now
-            message.status, message.last_error = "cancelled", "partner_unreachable"
+            message.status, message.last_error = OutboxStatus.CANCELLED, "partner_unreachable"
             for user_id in remaining:
                 if regroup_lone_member(session, group, user_id, now=now) is not None:
                     continue  # they join a pair whose intro is still to go out
                 enqueue(
                     session,
                     workspace_id=message.workspace_id,
-                    kind="partner_unreachable",
                     dedupe_key=f"partner_unreachable:group:{group.id}:{user_id}",
                     recipients=[user_id],
-                    message=messages.partner_unreachable_message(),
+                    notice=PartnerUnreachableNotice(),
                     now=now,
                     group_id=group.id,
                 )
@@ -271,8 +328,8 @@ class Delivery:
 def _claimable(now: datetime) -> ColumnElement[bool]:
     """Due pending messages, and messages whose sender's claim has lapsed."""
     return or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
     )
 
 

@@ -1,0 +1,157 @@
+"""Messages the app sends on its own: what the outbox stores (a notice) and what Slack gets.
+
+Services record a *notice*: the facts a message needs (ids and figures, never pre-rendered
+Block Kit). The delivery job renders it when it sends, with the views' `render_notice`, which the
+wiring hands it; so services never import views, and a message reflects today's wording.
+Notices are pydantic models so the outbox's JSON payload is validated on the way back in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from bot.domain.figures import CycleFigures, MembershipFigures
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to upload into the recipient's DM (files_upload_v2), with its alt text."""
+
+    content: bytes
+    filename: str
+    title: str
+    alt_text: str = ""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message as Slack gets it: fallback text, blocks, and optionally a file to upload."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    upload: Upload | None = None
+
+
+class _Notice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class IntroNotice(_Notice):
+    """The group DM that starts a round's chat; user_ids[0] brings a challenge first."""
+
+    kind: Literal["intro"] = "intro"
+    group_id: int
+    user_ids: tuple[str, ...]
+    reasons: tuple[str, ...]
+    prompts: tuple[str, ...]
+    asked_about_commitments: bool = False
+
+
+class NudgeNotice(_Notice):
+    kind: Literal["nudge"] = "nudge"
+    group_id: int
+
+
+class CheckinNotice(_Notice):
+    kind: Literal["checkin"] = "checkin"
+    group_id: int
+
+
+class UnpairedNotice(_Notice):
+    kind: Literal["unpaired"] = "unpaired"
+
+
+class PartnerUnreachableNotice(_Notice):
+    kind: Literal["partner_unreachable"] = "partner_unreachable"
+
+
+class PartnerCantMakeItNotice(_Notice):
+    """Told to the group when one of them can't make it this round."""
+
+    kind: Literal["partner_cant_make_it"] = "partner_cant_make_it"
+    user_id: str
+
+
+class SharedTakeawayNotice(_Notice):
+    """A takeaway its author chose to share with their group."""
+
+    kind: Literal["shared_takeaway"] = "shared_takeaway"
+    user_id: str
+    takeaway: str
+
+
+class CommitmentNotice(_Notice):
+    """A private 1:1 follow-up of the author's own commitment, asked once."""
+
+    kind: Literal["commitment"] = "commitment"
+    reflection_id: int
+    commitment: str
+
+
+class AutoPausedNotice(_Notice):
+    kind: Literal["auto_paused"] = "auto_paused"
+    missed: int
+
+
+class InviteNotice(_Notice):
+    kind: Literal["invite"] = "invite"
+    inviter: str
+
+
+class DigestNotice(_Notice):
+    """A round digest for an admin; its figures are read when it is sent (a DigestReport)."""
+
+    kind: Literal["digest"] = "digest"
+    round_id: int
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    """What a digest shows: aggregates only, the cycles to chart oldest first, the last one
+    being the digested round."""
+
+    team_label: str
+    cycles: tuple[CycleFigures, ...]
+    membership: MembershipFigures
+
+
+class TextNotice(_Notice):
+    """A message whose text and blocks were fixed when it was recorded."""
+
+    kind: Literal["text"] = "text"
+    text: str
+    blocks: tuple[Block, ...] = ()
+
+
+Notice = Annotated[
+    IntroNotice
+    | NudgeNotice
+    | CheckinNotice
+    | UnpairedNotice
+    | PartnerUnreachableNotice
+    | PartnerCantMakeItNotice
+    | SharedTakeawayNotice
+    | CommitmentNotice
+    | AutoPausedNotice
+    | InviteNotice
+    | DigestNotice
+    | TextNotice,
+    Field(discriminator="kind"),
+]
+
+_NOTICE = TypeAdapter[Notice](Notice)
+
+
+def notice_to_payload(notice: Notice) -> dict[str, Any]:
+    """The JSON-ready dict the outbox stores for a notice."""
+    return notice.model_dump(mode="json")
+
+
+def notice_from_payload(payload: dict[str, Any]) -> Notice:
+    """Read a stored payload back; raises pydantic.ValidationError if it is not a notice."""
+    return _NOTICE.validate_python(payload)

@@ -1,0 +1,59 @@
+"""What a member tells us and what they see about themselves and their chats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a member tells us in the join modal: level band, team, topics, never-pair list."""
+
+    level: int
+    team: str
+    goals: tuple[str, ...]
+    never_pair: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MemberStatusView:
+    """What `status` and the App Home show a person about themselves (all times aware UTC)."""
+
+    status: str  # a MemberStatus value, or "none" for people who never joined
+    since: datetime | None = None
+    paused_until: datetime | None = None
+    next_round_at: datetime | None = None
+    profile: Profile | None = None
+
+
+@dataclass(frozen=True)
+class ReflectionInput:
+    """A member's reflection on one chat: usefulness 1-5 and their private notes."""
+
+    usefulness: int
+    takeaway: str | None
+    commitment: str | None
+    share_takeaway: bool
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One past pairing as its member sees it: their own notes only."""
+
+    started_at: datetime
+    partners: tuple[str, ...]
+    met: bool
+    usefulness: int | None
+    takeaway: str | None
+    commitment: str | None
+    commitment_outcome: str | None
+
+
+@dataclass(frozen=True)
+class SeatContext:
+    """A member's seat in a group, with the group's DM and the others in it."""
+
+    group_id: int
+    channel_id: str | None
+    partners: tuple[str, ...]

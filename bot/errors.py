@@ -1,0 +1,44 @@
+"""The errors a person can cause, each with the answer they get; the one error handler maps them.
+
+Listeners never catch these: `bot.slack_app`'s `@app.error` turns them into an ephemeral reply
+(or inline modal errors for a view submission). Anything else is a bug, logged with a reference.
+"""
+
+from __future__ import annotations
+
+
+class PeerCoachError(Exception):
+    """A known failure with a message fit to show the person as is (never user-written text)."""
+
+    def __init__(self, message: str, *, block_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        # For a modal submission: the input block the message belongs under.
+        self.block_id = block_id
+
+
+class UsageError(PeerCoachError):
+    """The person asked for something we can't do (not a member, bad pause length, ...)."""
+
+
+class StaleAction(PeerCoachError):
+    """A button, modal or value refers to something that no longer exists or never did.
+
+    Forged or out-of-date values land here too: the answer is the same and nothing is logged
+    at ERROR, since the person did nothing wrong and a forger deserves no detail.
+    """
+
+    def __init__(self, message: str = "", *, block_id: str | None = None) -> None:
+        super().__init__(
+            message
+            or "That button or form is out of date. Open PeerCoach again (`/peercoach`) to "
+            "see where things stand.",
+            block_id=block_id,
+        )
+
+
+class NotAdmin(PeerCoachError):
+    """Only programme admins may do this."""
+
+    def __init__(self) -> None:
+        super().__init__("Sorry, that's for PeerCoach programme admins only.")

@@ -1,0 +1,108 @@
+"""Render the outbox's notices into the messages Slack gets (the delivery job's renderer)."""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from bot.domain.messages import (
+    AutoPausedNotice,
+    CheckinNotice,
+    CommitmentNotice,
+    DigestReport,
+    IntroNotice,
+    InviteNotice,
+    NudgeNotice,
+    PartnerCantMakeItNotice,
+    PartnerUnreachableNotice,
+    Rendered,
+    SharedTakeawayNotice,
+    TextNotice,
+    UnpairedNotice,
+    Upload,
+)
+from bot.views import admin, membership, pairing, reflection
+from bot.views.blocks import section
+from bot.views.charts import participation_chart
+
+
+@singledispatch
+def render(notice: object) -> Rendered:
+    """The message for one notice (or digest report). Raises TypeError for anything else."""
+    raise TypeError(f"no renderer for {type(notice).__name__}")
+
+
+@render.register
+def _intro(notice: IntroNotice) -> Rendered:
+    return pairing.intro_message(
+        group_id=notice.group_id,
+        user_ids=notice.user_ids,
+        reasons=notice.reasons,
+        prompts=notice.prompts,
+        asked_about_commitments=notice.asked_about_commitments,
+    )
+
+
+@render.register
+def _nudge(notice: NudgeNotice) -> Rendered:
+    return pairing.nudge_message(notice.group_id)
+
+
+@render.register
+def _checkin(notice: CheckinNotice) -> Rendered:
+    return pairing.checkin_message(notice.group_id)
+
+
+@render.register
+def _unpaired(notice: UnpairedNotice) -> Rendered:
+    return pairing.unpaired_message()
+
+
+@render.register
+def _partner_unreachable(notice: PartnerUnreachableNotice) -> Rendered:
+    return pairing.partner_unreachable_message()
+
+
+@render.register
+def _partner_cant_make_it(notice: PartnerCantMakeItNotice) -> Rendered:
+    text = pairing.partner_cant_make_it_text(notice.user_id)
+    return Rendered(text, [section(text)])
+
+
+@render.register
+def _shared_takeaway(notice: SharedTakeawayNotice) -> Rendered:
+    text = reflection.shared_takeaway_text(notice.user_id, notice.takeaway)
+    return Rendered(text, [section(text)])
+
+
+@render.register
+def _commitment(notice: CommitmentNotice) -> Rendered:
+    return pairing.commitment_followup_message(notice.reflection_id, notice.commitment)
+
+
+@render.register
+def _auto_paused(notice: AutoPausedNotice) -> Rendered:
+    return pairing.auto_paused_message(notice.missed)
+
+
+@render.register
+def _invite(notice: InviteNotice) -> Rendered:
+    return membership.invitation_message(notice.inviter)
+
+
+@render.register
+def _digest(report: DigestReport) -> Rendered:
+    png, alt = participation_chart(list(report.cycles))
+    return Rendered(
+        admin.digest_text(report.team_label, report.cycles[-1], report.membership),
+        upload=Upload(
+            content=png,
+            filename="peercoach-digest.png",
+            title="PeerCoach participation",
+            alt_text=alt,
+        ),
+    )
+
+
+@render.register
+def _text(notice: TextNotice) -> Rendered:
+    return Rendered(notice.text, list(notice.blocks))

@@ -1,0 +1,41 @@
+"""INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL: the database decides "once".
+
+Read-then-insert races (two requests both see no row, both insert, one fails); these helpers
+let the unique key decide instead, in one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_or_ignore(
+    session: Session,
+    table: Table,
+    values: Mapping[str, Any],
+    *,
+    conflict_columns: Sequence[str],
+) -> int | None:
+    """Insert one row unless its unique key exists; return the new row's id, or None.
+
+    `conflict_columns` names the unique key that decides (it must match a unique constraint).
+    Raises NotImplementedError on a dialect other than SQLite or PostgreSQL.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table)
+    else:
+        raise NotImplementedError(f"insert_or_ignore does not support {dialect}")
+    statement = (
+        statement.values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(table.c.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
