@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from bot.sandbox.harness import Sandbox
 from bot.services.metrics import cycle_figures, membership_figures
-from bot.views.charts import participation_chart
 from bot.views.admin import figures_table
+from bot.views.charts import participation_chart
 from db.models import Workspace
 
 
