@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.programme import DEFAULTS
+
 # Rounds every N weeks fall on weeks counted from this Monday, so the choice is stable.
 CADENCE_ANCHOR = date(2024, 1, 1)
 
@@ -14,10 +16,10 @@ CADENCE_ANCHOR = date(2024, 1, 1)
 class Schedule:
     """A round every `cadence_weeks` weeks on `day_of_week` (0 = Monday) at `hour` local time."""
 
-    cadence_weeks: int = 1
-    day_of_week: int = 0
-    hour: int = 9
-    timezone: str = "UTC"
+    cadence_weeks: int = DEFAULTS.cadence_weeks
+    day_of_week: int = DEFAULTS.day_of_week
+    hour: int = DEFAULTS.hour
+    timezone: str = DEFAULTS.timezone
 
     @property
     def zone(self) -> ZoneInfo:

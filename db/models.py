@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.domain.enums import OutboxStatus
+from bot.domain.enums import MemberStatus, OutboxStatus
 from bot.domain.programme import DEFAULTS
 from db.types import UtcDateTime
 
@@ -25,14 +24,6 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UtcDateTime()}
-
-
-class MemberStatus(enum.StrEnum):
-    ACTIVE = "active"
-    PAUSED = "paused"
-    LEFT = "left"
-    # Slack refused to reach them (deactivated or removed account); not their own choice.
-    INACTIVE = "inactive"
 
 
 class Workspace(Base):

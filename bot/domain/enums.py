@@ -5,6 +5,14 @@ from __future__ import annotations
 import enum
 
 
+class MemberStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    LEFT = "left"
+    # Slack refused to reach them (deactivated or removed account); not their own choice.
+    INACTIVE = "inactive"
+
+
 class OutboxKind(enum.StrEnum):
     """What an outbox message is; also the `kind` of its notice payload."""
 

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
+from bot.domain.enums import MemberStatus
 from bot.listeners.common import open_join_modal
 from bot.listeners.pairing import open_reflection
 from bot.schedule import Schedule
@@ -141,7 +142,7 @@ def _status(deps: Deps, call: Invocation) -> None:
 def _leave(deps: Deps, call: Invocation) -> None:
     with deps.unit_of_work() as session:
         member = membership.find_member(session, team_id=call.team_id, user_id=call.user_id)
-        is_member = member is not None and member.status != "left"
+        is_member = member is not None and member.status != MemberStatus.LEFT
     if not is_member:
         call.ack(**views.ephemeral("You're not in PeerCoach, so there's nothing to leave."))
         return

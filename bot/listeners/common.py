@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.domain.enums import MemberStatus
 from bot.services import admin, membership
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
@@ -22,7 +23,9 @@ def open_join_modal(
     """Open the join modal, prefilled when the person already has a profile."""
     with deps.unit_of_work() as session:
         member = membership.find_member(session, team_id=team_id, user_id=user_id)
-        current = membership.profile_of(member) if member and member.status != "left" else None
+        current = (
+            membership.profile_of(member) if member and member.status != MemberStatus.LEFT else None
+        )
     client.views_open(trigger_id=trigger_id, view=views.join_modal(current))
 
 

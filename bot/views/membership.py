@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot import ids
-from bot.domain.enums import JoinOutcome
+from bot.domain.enums import JoinOutcome, MemberStatus
 from bot.domain.messages import Rendered
 from bot.domain.people import MemberStatusView, Profile
 from bot.profile_options import GOALS, LEVEL_BANDS, MAX_GOALS, MAX_NEVER_PAIR, MAX_TEAM_LENGTH
@@ -180,13 +180,13 @@ def joined_text(outcome: JoinOutcome) -> str:
 def status_text(view: MemberStatusView) -> str:
     if view.status == "none":
         return "You're not in PeerCoach. `/peercoach join` to opt in."
-    if view.status == "inactive":
+    if view.status == MemberStatus.INACTIVE:
         return (
             "You're out of the pairing because Slack couldn't reach your account. "
             "`/peercoach join` brings you back."
         )
     next_round = f" Next round: {slack_date(view.next_round_at)}." if view.next_round_at else ""
-    if view.status == "paused":
+    if view.status == MemberStatus.PAUSED:
         until = f" until {slack_date(view.paused_until)}" if view.paused_until else ""
         return f":double_vertical_bar: You're paused{until}. `/peercoach resume` to come back."
     since = f" since {slack_date(view.since, '{date_short_pretty}')}" if view.since else ""
@@ -250,7 +250,7 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
             blocks.append(context(f"Team: {view.profile.team} · Topics: {level_goals}"))
         pause_or_resume = (
             button("Resume", ids.HOME_RESUME, style="primary")
-            if view.status == "paused"
+            if view.status == MemberStatus.PAUSED
             else button("Pause one cycle", ids.HOME_PAUSE)
         )
         leave = button(
