@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot import observability
 from bot.deps import Deps
 from bot.services import rounds
 from bot.services.delivery import Delivery, DeliveryReport
@@ -148,7 +149,9 @@ class RoundScheduler:
 
     def run_once(self) -> TickReport | None:
         now = self.deps.clock()
-        if not acquire_lease(self.deps, self.holder, now):
+        held = acquire_lease(self.deps, self.holder, now)
+        observability.lease_held(held)
+        if not held:
             logger.debug("another scheduler holds the lease; staying idle")
             return None
         return tick(self.deps, self.delivery, now)
@@ -161,3 +164,4 @@ class RoundScheduler:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         release_lease(self.deps, self.holder)
+        observability.lease_held(False)

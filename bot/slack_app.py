@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot import observability
 from bot.deps import Deps
 from bot.listeners import actions, admin, commands, events, pairing, views
 from bot.slack_client import make_web_client
@@ -32,13 +33,18 @@ def create_app(
         signing_secret=settings.secret("slack_signing_secret") or None,
         client=client or make_web_client(settings),
         token_verification_enabled=False,
-        listener_executor=listener_executor,
+        # Listeners run on pool threads: carry the request's id (and kind) over to them.
+        listener_executor=observability.ContextPropagatingExecutor(
+            listener_executor or ThreadPoolExecutor(max_workers=10)
+        ),
     )
+    app.use(observability.kind_middleware)
 
     @app.error
     def report_error(error: Exception, body: dict[str, Any], respond: Any = None) -> None:
         """Log the failure with a reference and tell the person, instead of staying silent."""
         ref = uuid.uuid4().hex[:8]
+        observability.listener_failed()
         logger.exception("listener failed (ref %s)", ref, exc_info=error)
         if respond is not None and body.get("response_url"):
             try:

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import observability
 from bot.services.outbox import enqueue
 from bot.services.rounds import regroup_lone_member, render_intro
 from bot.views import pairing as messages
@@ -162,6 +163,7 @@ class Delivery:
             message.status, message.ts, message.sent_at = "sent", posted["ts"], self.clock()
             message.attempts += 1
         report.sent += 1
+        observability.delivery("sent")
         return "done"
 
     def _call(self, report: DeliveryReport, method: Callable[..., Any], **kwargs: Any) -> Any:
@@ -193,6 +195,7 @@ class Delivery:
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = "failed"
                 report.failed += 1
+                observability.delivery("failed")
                 logger.error(
                     "giving up on outbox message %s after %s attempts: %s",
                     message_id,
@@ -203,6 +206,7 @@ class Delivery:
             backoff = min(timedelta(seconds=30 * 2 ** (message.attempts - 1)), MAX_BACKOFF)
             message.status, message.not_before = "pending", self.clock() + backoff
         report.deferred += 1
+        observability.delivery("deferred")
 
     def _fail(self, message_id: int, code: str, report: DeliveryReport) -> str:
         with unit_of_work(self.sessions) as session:
@@ -212,6 +216,7 @@ class Delivery:
             message.attempts += 1
         logger.error("Slack refused outbox message %s: %s", message_id, code)
         report.failed += 1
+        observability.delivery("failed")
         return "done"
 
     def _unreachable(self, message_id: int, recipients: list[str]) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot import observability
 from bot.matching import MatchMember, MatchResult, PastGroup, match_members
 from bot.prompts import Prompt, choose_prompts, load_deck
 from bot.schedule import Schedule, latest_round_time
@@ -140,6 +141,7 @@ def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: i
     return RoundPlan(members=members, result=result)
 
 
+@observability.timed_round_start
 def start_round(
     session: Session, workspace: Workspace, *, now: datetime, period_key: str, kind: str
 ) -> Round | None:
