@@ -176,12 +176,26 @@ class SocketModeEndpoint:
 
     # -- what tests do -------------------------------------------------------------------------
 
-    def send(self, type_: str, payload: dict[str, Any], *, accepts_response_payload: bool) -> str:
-        """Send an envelope to the app (now, or once it connects); return its envelope_id."""
+    def send(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        accepts_response_payload: bool,
+        drop_after_write: bool = False,
+    ) -> str:
+        """Send an envelope to the app (now, or once it connects); return its envelope_id.
+
+        With `drop_after_write`, the connection is cut right after the envelope is written,
+        before any acknowledgement can come back: the app may or may not have seen it, so it
+        is sent again on the next connection (Slack's at-least-once delivery).
+        """
         envelope = Envelope(str(uuid.uuid4()), type_, payload, accepts_response_payload)
         with self._changed:
             self.envelopes[envelope.envelope_id] = envelope
             self._write(envelope)
+            if drop_after_write:
+                self.drop()
         return envelope.envelope_id
 
     def wait_for_ack(self, envelope_id: str, timeout: float = 30.0) -> Envelope:

@@ -24,6 +24,8 @@ class SocketSlackRequests(SlackRequests):
     def __init__(self, endpoint: SocketModeEndpoint, **kwargs: Any) -> None:
         super().__init__(_no_http, signing_secret="unused-in-socket-mode", **kwargs)
         self.endpoint = endpoint
+        # Set by a test: cut the connection right after the next request is written.
+        self.drop_after_next = False
 
     def post(
         self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None
@@ -36,7 +38,10 @@ class SocketSlackRequests(SlackRequests):
                 type_, payload, accepts = "interactive", json.loads(form["payload"]), True
             else:
                 type_, payload, accepts = "slash_commands", form, True
-        envelope_id = self.endpoint.send(type_, payload, accepts_response_payload=accepts)
+        drop, self.drop_after_next = self.drop_after_next, False
+        envelope_id = self.endpoint.send(
+            type_, payload, accepts_response_payload=accepts, drop_after_write=drop
+        )
         answer = self.endpoint.wait_for_ack(envelope_id).ack_payload
         if not answer:
             return HttpResponse(200, {}, b"")
