@@ -21,6 +21,7 @@ HINTS: dict[str, str] = {
     "RUN_SCHEDULER": "true or false",
     "LOG_FORMAT": "text (the default) or json (one JSON object per line)",
     "METRICS_TOKEN": "a long random string Prometheus sends as a bearer token for /metrics",
+    "METRICS_PORT": "the port worker and socket serve GET /metrics on, e.g. 9100",
 }
 
 
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     # When set, GET /metrics asks for `Authorization: Bearer <token>`; either way keep /metrics
     # on the internal network (docs/metrics-and-alerts.md).
     metrics_token: SecretStr | None = None
+    # worker and socket have no HTTP server: with METRICS_PORT set they serve GET /metrics there.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"
     # The scheduler runs inside serve/socket unless a separate `peercoach worker` runs it.
     run_scheduler: bool = True
 
