@@ -51,7 +51,7 @@ R = TypeVar("R")
 # Slack shows the person an error when an ack takes over 3 s; 2 s is the early warning.
 SLOW_ACK_SECONDS = 2.0
 REQUEST_KINDS = ("command", "action", "view", "event", "shortcut", "options", "other")
-DELIVERY_OUTCOMES = ("sent", "deferred", "failed")
+DELIVERY_OUTCOMES = ("sent", "deferred", "failed", "unreachable")
 # An outbox kind is written by our code ("intro", "nudge", ...); anything else is folded.
 _SAFE_KIND = re.compile(r"^[a-z_]{1,32}$")
 _SLACK_METHOD = re.compile(r"^[a-z]+(\.[a-zA-Z]+)+$")
@@ -84,7 +84,8 @@ LISTENER_ERRORS = Counter(
 )
 DELIVERIES = Counter(
     "peercoach_deliveries",
-    "Outbox messages handled by the sender, by outcome (sent, deferred for retry, failed).",
+    "Outbox send attempts by outcome: sent, deferred (retried later), failed, unreachable"
+    " (Slack cannot reach a recipient; the group goes on without them or is called off).",
     ["outcome"],
     registry=REGISTRY,
 )
@@ -219,7 +220,7 @@ class ContextPropagatingExecutor(Executor):
 
 
 def delivery(outcome: str) -> None:
-    """Count one outbox message handled: "sent", "deferred" (retry later) or "failed"."""
+    """Count one outbox outcome: "sent", "deferred", "failed" or "unreachable" (a recipient)."""
     DELIVERIES.labels(outcome=outcome if outcome in DELIVERY_OUTCOMES else "failed").inc()
 
 

@@ -221,6 +221,7 @@ class Delivery:
 
     def _unreachable(self, message_id: int, recipients: list[str]) -> str:
         """Find who Slack can't reach, take them out, and go on with (or call off) the group."""
+        observability.delivery("unreachable")
         gone = [u for u in recipients if not self._reachable(u)]
         now = self.clock()
         with unit_of_work(self.sessions) as session:
