@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from bot import ids
 from bot.sandbox.harness import Sandbox
+from bot.sandbox.slack_emulator import SlackEmulator
 from bot.sandbox.socket_requests import SocketSlackRequests
 from db.models import Member, PairGroup, Reflection
 from tests.cycle_helpers import MONDAY_9, go_to, intros, press
@@ -106,3 +112,32 @@ def test_an_envelope_cut_off_before_its_ack_is_sent_again_and_counted_once(
     replies = [r["text"] for r in sandbox.emulator.responses]
     assert replies[0].startswith("Noted: you met")
     assert all(r.startswith("Already noted") for r in replies[1:])  # a repeat changes nothing
+
+
+def test_peercoach_socket_connects_and_answers_a_command(slack: SlackEmulator, tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env |= {
+        "SLACK_BOT_TOKEN": "xoxb-socket-test",
+        "SLACK_APP_TOKEN": "xapp-1-socket-test",
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
+        "RUN_SCHEDULER": "false",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "socket"],
+        env=env,
+        cwd=tmp_path,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        slack.socket_mode.wait_for_connections(1, timeout=60)
+        people = SocketSlackRequests(slack.socket_mode, emulator=slack, team_id=slack.team_id)
+        answer = people.command("U001", "join")
+        opened = slack.wait_for("views.open")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert answer.status == 200
+    assert opened[0].ok and opened[0].args["view"]["callback_id"] == "join_modal"
