@@ -62,13 +62,32 @@ class TextFormatter(logging.Formatter):
         return f"{line} [req {request_id}]" if request_id else line
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time of each line, not at creation.
+
+    A command run in-process (tests call `bot.cli.main`) must not leave a handler bound to a
+    stream that is closed or replaced afterwards.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
+
+
 def install(level: str, log_format: str, stream: IO[str] | None = None) -> logging.Handler:
     """Replace the root logger's handlers with one writing to `stream` (stderr by default).
 
     `level` is a level name (DEBUG ... CRITICAL); `log_format` is "text" or "json". Returns
     the handler, so a caller (a test) can remove it again.
     """
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else StderrHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()

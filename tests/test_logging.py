@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -19,18 +17,9 @@ from bot.scheduler import RoundScheduler
 
 
 @pytest.fixture
-def log_output() -> Iterator[tuple[io.StringIO, list[logging.Handler]]]:
-    """Where configure_logging writes during the test; logging is restored afterwards."""
-    stream = io.StringIO()
-    installed: list[logging.Handler] = []
-    root = logging.getLogger()
-    level = root.level
-    yield stream, installed
-    for handler in installed:
-        root.removeHandler(handler)
-    root.setLevel(level)
-    for name in ("apscheduler", "sqlalchemy.engine", "slack_sdk"):
-        logging.getLogger(name).setLevel(logging.NOTSET)
+def log_output() -> io.StringIO:
+    """Where configure_logging writes during the test (conftest restores logging after)."""
+    return io.StringIO()
 
 
 def json_lines(stream: io.StringIO, start: int = 0) -> list[dict[str, str]]:
@@ -38,12 +27,10 @@ def json_lines(stream: io.StringIO, start: int = 0) -> list[dict[str, str]]:
 
 
 def test_every_line_a_request_causes_carries_its_request_id(
-    sandbox: Sandbox, log_output: tuple[io.StringIO, list[logging.Handler]]
+    sandbox: Sandbox, log_output: io.StringIO
 ) -> None:
-    stream, installed = log_output
-    installed.append(
-        configure_logging(Settings(log_format="json", log_level="DEBUG"), stream=stream)
-    )
+    stream = log_output
+    configure_logging(Settings(log_format="json", log_level="DEBUG"), stream=stream)
     sandbox.emulator.fail_next("views.open", "internal_error")  # the listener will fail
 
     sandbox.people.command("U001", "join")
@@ -63,14 +50,12 @@ def test_every_line_a_request_causes_carries_its_request_id(
 
 
 def test_a_steady_state_scheduler_tick_logs_nothing_at_info(
-    sandbox: Sandbox, log_output: tuple[io.StringIO, list[logging.Handler]]
+    sandbox: Sandbox, log_output: io.StringIO
 ) -> None:
-    stream, installed = log_output
+    stream = log_output
 
     def lines_of_one_more_tick(level: str) -> list[dict[str, str]]:
-        installed.append(
-            configure_logging(Settings(log_format="json", log_level=level), stream=stream)
-        )
+        configure_logging(Settings(log_format="json", log_level=level), stream=stream)
         # Real time: APScheduler fires on the wall clock, the tick then finds nothing due.
         deps = Deps(settings=sandbox.settings, sessions=sandbox.deps.sessions)
         scheduler = RoundScheduler(deps, client=sandbox.delivery.client)
