@@ -27,10 +27,14 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings)
     runtime = start_runtime(settings)
     scheduler = _start_scheduler(runtime)
-    logger.info("PeerCoach listening on port %s (POST /slack/events, GET /healthz)", settings.port)
+    logger.info(
+        "PeerCoach listening on port %s (POST /slack/events; GET /healthz, /metrics)", settings.port
+    )
     try:
         waitress.serve(
-            make_wsgi_app(runtime.app, runtime.engine),
+            make_wsgi_app(
+                runtime.app, runtime.engine, metrics_token=settings.secret("metrics_token") or None
+            ),
             host=args.host,
             port=settings.port,
             threads=8,
@@ -42,16 +46,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _socket(args: argparse.Namespace) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     from bot.runtime import start_runtime
+    from bot.server import serve_metrics_in_background
+    from bot.socket_mode import make_socket_handler
 
     settings = load_settings(required=["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
     configure_logging(settings)
     runtime = start_runtime(settings)
+    serve_metrics_in_background(runtime.engine, settings)
     scheduler = _start_scheduler(runtime)
     try:
-        SocketModeHandler(runtime.app, settings.secret("slack_app_token")).start()
+        make_socket_handler(runtime.app, settings.secret("slack_app_token")).start()
     finally:
         if scheduler is not None:
             scheduler.shutdown()
@@ -72,10 +77,12 @@ def _start_scheduler(runtime: Runtime) -> RoundScheduler | None:
 def _worker(args: argparse.Namespace) -> int:
     from bot.runtime import start_runtime
     from bot.scheduler import RoundScheduler
+    from bot.server import serve_metrics_in_background
 
     settings = load_settings(required=["SLACK_BOT_TOKEN"])
     configure_logging(settings)
     runtime = start_runtime(settings)
+    serve_metrics_in_background(runtime.engine, settings)
     scheduler = RoundScheduler(runtime.deps, blocking=True)
     try:
         scheduler.start()  # blocks; a second worker waits idle until the lease is free

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import IO, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,9 @@ HINTS: dict[str, str] = {
     "PORT": "the HTTP port, a whole number such as 3000",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "RUN_SCHEDULER": "true or false",
+    "LOG_FORMAT": "text (the default) or json (one JSON object per line)",
+    "METRICS_TOKEN": "a long random string Prometheus sends as a bearer token for /metrics",
+    "METRICS_PORT": "the port worker and socket serve GET /metrics on, e.g. 9100",
 }
 
 
@@ -37,6 +41,14 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///peercoach.db"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
+    # "json": one object per line (time, level, logger, message, request_id) for log shippers.
+    log_format: Literal["text", "json"] = "text"
+    # When set, GET /metrics asks for `Authorization: Bearer <token>`; either way keep /metrics
+    # on the internal network (docs/metrics-and-alerts.md).
+    metrics_token: SecretStr | None = None
+    # worker and socket have no HTTP server: with METRICS_PORT set they serve GET /metrics there.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"
     # The scheduler runs inside serve/socket unless a separate `peercoach worker` runs it.
     run_scheduler: bool = True
 
@@ -54,6 +66,11 @@ class Settings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("unknown log level")
         return upper
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format_any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -85,8 +102,12 @@ def load_settings(required: Iterable[str] = (), **overrides: object) -> Settings
     return settings
 
 
-def configure_logging(settings: Settings) -> None:
-    """Send the app's logs to stderr at the configured level."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logging.Handler:
+    """Send the app's logs to stderr (or `stream`) at LOG_LEVEL, as text or JSON (LOG_FORMAT).
+
+    Every line a Slack request causes carries its request id; APScheduler's per-tick lines are
+    shown only at DEBUG. Returns the installed handler.
+    """
+    from bot.logging_setup import install
+
+    return install(settings.log_level, settings.log_format, stream)

@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
+from bot import observability
 from bot.deps import Deps
 from bot.jobs.rounds import TickReport, make_delivery, tick
 from db.models import SchedulerLease
@@ -80,7 +81,9 @@ class RoundScheduler:
 
     def run_once(self) -> TickReport | None:
         now = self.deps.clock()
-        if not acquire_lease(self.deps, self.holder, now):
+        held = acquire_lease(self.deps, self.holder, now)
+        observability.lease_held(held)
+        if not held:
             logger.debug("another scheduler holds the lease; staying idle")
             return None
         return tick(self.deps, self.delivery, now)
@@ -93,3 +96,4 @@ class RoundScheduler:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         release_lease(self.deps, self.holder)
+        observability.lease_held(False)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
+from bot import observability
 from bot.deps import Deps
 from bot.errors import PeerCoachError
 from bot.listeners import actions, admin, commands, events, pairing, views
@@ -36,8 +37,12 @@ def create_app(
         signing_secret=settings.secret("slack_signing_secret") or None,
         client=client or make_web_client(settings),
         token_verification_enabled=False,
-        listener_executor=listener_executor,
+        # Listeners run on pool threads: carry the request's id (and kind) over to them.
+        listener_executor=observability.ContextPropagatingExecutor(
+            listener_executor or ThreadPoolExecutor(max_workers=10)
+        ),
     )
+    app.use(observability.kind_middleware)
 
     @app.middleware
     def mark_verified(context: BoltContext, next: Any) -> None:
@@ -63,6 +68,7 @@ def create_app(
         if isinstance(error, PeerCoachError):
             return _answer(deps, error.message, error.block_id, body, response, client, respond)
         ref = uuid.uuid4().hex[:8]
+        observability.listener_failed()
         # The traceback, never the payload: people's text must not reach the logs.
         logger.error("listener failed (ref %s)", ref, exc_info=error)
         return _answer(deps, SORRY.format(ref=ref), None, body, response, client, respond)

@@ -10,8 +10,35 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
+from bot import observability
 from bot.config import Settings
+
+
+class RateLimitCounter(RetryHandler):
+    """Counts Slack's HTTP 429 answers for /metrics; never asks for a retry itself.
+
+    slack-sdk shows every answer to each retry handler in turn, so placed first this one sees
+    the 429s of listeners (retried by the next handler) and of delivery (waited out by it).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=1_000_000_000)  # never let the count gate the check
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            observability.rate_limited(request.url)
+        return False
 
 
 def make_web_client(settings: Settings, *, retry_rate_limits: bool = True) -> WebClient:
@@ -20,7 +47,10 @@ def make_web_client(settings: Settings, *, retry_rate_limits: bool = True) -> We
     Listeners let slack-sdk wait out a 429 (they have seconds to answer anyway); the
     delivery loop passes retry_rate_limits=False and honours Retry-After itself, on its clock.
     """
-    handlers: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=2)]
+    handlers: list[RetryHandler] = [
+        RateLimitCounter(),
+        ConnectionErrorRetryHandler(max_retry_count=2),
+    ]
     if retry_rate_limits:
         handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return WebClient(

@@ -3,6 +3,7 @@ emulator, a manual clock and the real app wired to them."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +28,22 @@ if os.environ.get("CI"):
 
 # A Monday morning; tests move it forward as they need.
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Undo what `configure_logging` did (tests run CLI commands in-process): levels, handlers."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    named = {
+        n: logging.getLogger(n).level for n in ("apscheduler", "sqlalchemy.engine", "slack_sdk")
+    }
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    for name, named_level in named.items():
+        logging.getLogger(name).setLevel(named_level)
 
 
 @pytest.fixture(scope="session")

@@ -86,3 +86,12 @@ def test_views_over_slacks_limits_are_flagged() -> None:
         "modal: 101 blocks, limit 100",
         "modal title 'A title that is far too long' over 24 characters",
     ]
+
+
+def test_socket_mode_urls_need_an_app_level_token(slack: SlackEmulator, client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as refused:
+        client.apps_connections_open(app_token="xoxb-test")
+    opened = client.apps_connections_open(app_token="xapp-1-test")
+
+    assert refused.value.response["error"] == "invalid_auth"
+    assert opened["url"].startswith("ws://127.0.0.1:") and "ticket=" in opened["url"]

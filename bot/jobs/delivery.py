@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import observability
 from bot.domain.enums import OutboxKind, OutboxStatus
 from bot.domain.messages import (
     DigestNotice,
@@ -185,6 +186,7 @@ class Delivery:
             message.status, message.ts, message.sent_at = OutboxStatus.SENT, posted, self.clock()
             message.attempts += 1
         report.sent += 1
+        observability.delivery("sent")
         return "done"
 
     def _rendered(self, session: Session, message: OutboxMessage) -> Rendered | None:
@@ -255,6 +257,7 @@ class Delivery:
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = OutboxStatus.FAILED
                 report.failed += 1
+                observability.delivery("failed")
                 logger.error(
                     "giving up on outbox message %s after %s attempts: %s",
                     message_id,
@@ -265,6 +268,7 @@ class Delivery:
             backoff = min(timedelta(seconds=30 * 2 ** (message.attempts - 1)), MAX_BACKOFF)
             message.status, message.not_before = OutboxStatus.PENDING, self.clock() + backoff
         report.deferred += 1
+        observability.delivery("deferred")
 
     def _fail(self, message_id: int, code: str, report: DeliveryReport) -> str:
         with unit_of_work(self.sessions) as session:
@@ -274,10 +278,12 @@ class Delivery:
             message.attempts += 1
         logger.error("Slack refused outbox message %s: %s", message_id, code)
         report.failed += 1
+        observability.delivery("failed")
         return "done"
 
     def _unreachable(self, message_id: int, recipients: list[str]) -> str:
         """Find who Slack can't reach, take them out, and go on with (or call off) the group."""
+        observability.delivery("unreachable")
         gone = [u for u in recipients if not self._reachable(u)]
         now = self.clock()
         with unit_of_work(self.sessions) as session:

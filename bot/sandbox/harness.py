@@ -15,13 +15,16 @@ from bot.jobs.rounds import TickReport, make_delivery, tick
 from bot.sandbox.clock import ManualClock
 from bot.sandbox.slack_emulator import SlackEmulator
 from bot.sandbox.slack_requests import SlackRequests, TrackingExecutor, join_values
+from bot.sandbox.socket_requests import SocketSlackRequests
 from bot.server import make_wsgi_app
 from bot.slack_app import create_app
+from bot.socket_mode import ObservedSocketModeHandler, make_socket_handler
 from bot.views.notices import render
 from db.session import make_session_factory
 
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox-token"
+APP_TOKEN = "xapp-sandbox-token"
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Sandbox:
     executor: TrackingExecutor = field(init=False)
     background: TrackingExecutor = field(init=False)
     people: SlackRequests = field(init=False)
+    socket_handler: ObservedSocketModeHandler | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.settings = Settings(
@@ -57,7 +61,7 @@ class Sandbox:
         )
         self.executor = TrackingExecutor()
         self.app = create_app(self.deps, listener_executor=self.executor)
-        wsgi = make_wsgi_app(self.app, self.engine)
+        wsgi = make_wsgi_app(self.app, self.engine, clock=self.clock)
         self.wsgi = wsgi
         self.delivery: Delivery = make_delivery(self.deps)
         self.people = SlackRequests(
@@ -104,6 +108,23 @@ class Sandbox:
         """Run the scheduler's work for the current (manual) time, as the minute job does."""
         return tick(self.deps, self.delivery, self.clock.now())
 
+    def over_socket_mode(self, *, ping_interval: float = 1.0) -> ObservedSocketModeHandler:
+        """Serve people over Socket Mode from now on: connect the app as `peercoach socket` does.
+
+        The app is the same `create_app` one; people's requests become envelopes on the
+        emulator's WebSocket endpoint. Returns the handler once its first connection is live.
+        """
+        handler = make_socket_handler(self.app, APP_TOKEN, ping_interval=ping_interval)
+        handler.connect()
+        self.socket_handler = handler
+        self.emulator.socket_mode.wait_for_connections(1)
+        self.people = SocketSlackRequests(
+            self.emulator.socket_mode, emulator=self.emulator, team_id=self.emulator.team_id
+        )
+        return handler
+
     def close(self) -> None:
+        if self.socket_handler is not None:
+            self.socket_handler.close()
         self.executor.shutdown(wait=True)
         self.background.shutdown(wait=True)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.sandbox.reference import check_blocks, check_call, check_view, method_spec
+from bot.sandbox.socket_mode import SocketModeEndpoint
 
 # Calls per minute per method and workspace for each tier (Slack's published figures).
 TIER_PER_MINUTE = {"t1": 1, "t2": 20, "t3": 50, "t4": 100}
@@ -84,6 +85,8 @@ class SlackEmulator:
         self._conversations: dict[tuple[str, ...], str] = {}
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
+        # Socket Mode: apps.connections.open hands out URLs to this WebSocket endpoint.
+        self.socket_mode = SocketModeEndpoint(self._changed)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -118,6 +121,7 @@ class SlackEmulator:
         return self
 
     def stop(self) -> None:
+        self.socket_mode.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -332,6 +336,11 @@ class SlackEmulator:
             "bot_id": "BPEERCOACH",
             "is_enterprise_install": False,
         }
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not str(args.get("token", "")).startswith("xapp-"):
+            raise SlackError("invalid_auth")  # Socket Mode takes an app-level token only
+        return {"url": self.socket_mode.issue_url()}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"user": self._user(args["user"])}

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot import observability
 from bot.domain.enums import OutboxKind, OutboxStatus, RoundKind
 from bot.domain.messages import (
     AutoPausedNotice,
@@ -150,6 +151,7 @@ def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: i
     return RoundPlan(members=members, result=result)
 
 
+@observability.timed_round_start
 def start_round(
     session: Session, workspace: Workspace, *, now: datetime, period_key: str, kind: RoundKind
 ) -> Round | None:
