@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, configure_logging, load_settings
+from bot.crypto import KeyRingMissing
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -122,10 +123,12 @@ def _round_run(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.runtime import configure_encryption
     from db.migrate import upgrade_to_head
 
     settings = load_settings()
     configure_logging(settings)
+    configure_encryption(settings)  # migration 0006 encrypts text written before it
     upgrade_to_head(settings.database_url)
     print(f"database is at the newest schema ({_redacted(settings.database_url)})")
     return 0
@@ -246,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as problem:
+        print(f"peercoach: configuration error: {problem}", file=sys.stderr)
+        return 2
+    except KeyRingMissing as problem:
         print(f"peercoach: configuration error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

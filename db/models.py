@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from db.types import UtcDateTime
+from db.types import EncryptedJSON, EncryptedText, UtcDateTime
 
 # Named constraints keep later migrations (and SQLite batch mode) able to refer to them.
 NAMING_CONVENTION = {
@@ -56,6 +56,9 @@ class Workspace(Base):
     cross_team_weight: Mapped[float] = mapped_column(default=0.0, server_default="0")
     # Prompt-deck themes in use; empty means all of them.
     prompt_themes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Reflection free text (takeaway, commitment) is deleted this many months after it was
+    # written; ratings and counts stay for the aggregates (bot.services.privacy).
+    retention_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
 
     members: Mapped[list[Member]] = relationship(back_populates="workspace")
 
@@ -177,8 +180,12 @@ class Reflection(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("pair_groups.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     usefulness: Mapped[int] = mapped_column(Integer)
-    takeaway: Mapped[str | None] = mapped_column(String(1000))
-    commitment: Mapped[str | None] = mapped_column(String(500))
+    # Free text, encrypted at rest; deleted after the programme's retention period or when the
+    # author deletes their data (the row, its rating and commitment_made stay for aggregates).
+    takeaway: Mapped[str | None] = mapped_column(EncryptedText())
+    commitment: Mapped[str | None] = mapped_column(EncryptedText())
+    # That a commitment was made, kept after its text is deleted (programme figures count it).
+    commitment_made: Mapped[bool] = mapped_column(default=False, server_default=false())
     share_takeaway: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -213,8 +220,9 @@ class OutboxMessage(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("pair_groups.id", ondelete="CASCADE"))
     # Who the message goes to: a group DM is opened with all of them (one id: a 1:1 DM).
     recipients: Mapped[list[str]] = mapped_column(JSON)
-    text: Mapped[str] = mapped_column(String(3000))
-    blocks: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    # Encrypted at rest: a commitment follow-up carries the author's own commitment text.
+    text: Mapped[str] = mapped_column(EncryptedText())
+    blocks: Mapped[list[dict[str, object]]] = mapped_column(EncryptedJSON(), default=list)
     # pending -> sending (claimed by one sender until claimed_until) -> sent; or failed,
     # cancelled (group called off), dropped (a follow-up of a round that closed first).
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
