@@ -51,3 +51,9 @@ ADMIN_SETTINGS = "admin_settings"
 ADMIN_PREVIEW = "admin_preview"
 ADMIN_RUN_NOW = "admin_run_now"
 ADMIN_EXPORT = "admin_export"
+
+# A person's own data (App Home, delete-my-data confirmation, after leaving)
+HOME_EXPORT_DATA = "home_export_data"
+HOME_DELETE_DATA = "home_delete_data"
+DELETE_DATA_CONFIRM = "delete_data_confirm"
+DELETE_DATA_CANCEL = "delete_data_cancel"

@@ -11,7 +11,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.listeners import actions, admin, commands, events, pairing, views
+from bot.listeners import actions, admin, commands, events, pairing, privacy, views
 from bot.slack_client import make_web_client
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,6 @@ def create_app(
             except Exception:
                 logger.exception("could not tell the user about ref %s", ref)
 
-    for module in (commands, actions, views, events, pairing, admin):
+    for module in (commands, actions, views, events, pairing, admin, privacy):
         module.register(app, deps)
     return app
