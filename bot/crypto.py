@@ -113,8 +113,9 @@ def under_newest_key(token: str) -> bool:
     return True
 
 
-def sqlite_key_file(database_path: str) -> list[str]:
-    """The keys kept beside a SQLite database file, created (mode 0600) on first use.
+def sqlite_key_file(database_path: str, *, create: bool) -> list[str]:
+    """The keys kept beside a SQLite database file; with `create`, a missing file is made
+    (mode 0600) with a new key, otherwise a missing file gives no keys.
 
     Only for the SQLite self-host and demo: the key then lives next to the data, which
     protects copies of the database file but not the disk both are on. Production sets
@@ -123,6 +124,8 @@ def sqlite_key_file(database_path: str) -> list[str]:
     path = Path(f"{database_path}.key")
     if path.exists():
         return parse_keys(path.read_text(encoding="ascii"))
+    if not create:
+        return []
     key = generate_key()
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:

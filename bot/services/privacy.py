@@ -465,13 +465,17 @@ def encrypted_column_names() -> list[tuple[str, str]]:
     return [(c.table.name, c.name) for c in encrypted_columns(Base.metadata)]
 
 
+class UndecryptableValue(Exception):
+    """A stored value that no configured key opens (a key was dropped too early)."""
+
+
 def rotate_batch(
     session: Session, *, table_name: str, column_name: str, after_id: int, limit: int
 ) -> tuple[int | None, int]:
     """Re-encrypt up to `limit` values of one encrypted column, ids after `after_id`, under the
     newest key; values the newest key already opens are left alone, so a repeated run rewrites
     nothing. Returns (last id looked at or None when done, values rewritten). Raises
-    crypto.InvalidToken if no configured key opens a value."""
+    UndecryptableValue if no configured key opens a value."""
     raw: Table = sql_table(table_name, sql_column("id"), sql_column(column_name, Text))
     value = raw.c[column_name]
     rows = session.execute(
@@ -484,14 +488,20 @@ def rotate_batch(
         return None, 0
     rewritten = 0
     for row_id, token in rows:
-        if crypto.under_newest_key(token):
-            continue
+        try:
+            if crypto.under_newest_key(token):
+                continue
+            rotated = crypto.rotate(token)
+        except crypto.InvalidToken:
+            raise UndecryptableValue(
+                f"{table_name}.{column_name} of row {row_id} opens with none of the configured keys"
+            ) from None
         # Conditional on the old token: a value rewritten meanwhile by the app stays as written.
         rewritten += int(
             session.execute(
                 raw.update()
                 .where(raw.c.id == row_id, value == token)
-                .values({column_name: crypto.rotate(token)})
+                .values({column_name: rotated})
             ).rowcount
             or 0
         )
