@@ -50,6 +50,8 @@ SCAN_BATCH = 500
 class DeletionReport:
     """What `delete-my-data` removed or anonymised, as counts (never the data itself)."""
 
+    # They had a member row (now the placeholder's): false for someone who never joined.
+    membership: bool = False
     profile: bool = False
     goals: int = 0
     never_pair: int = 0
@@ -63,6 +65,7 @@ class DeletionReport:
     def anything(self) -> bool:
         return any(
             (
+                self.membership,
                 self.profile,
                 self.goals,
                 self.never_pair,
@@ -123,13 +126,14 @@ def _scrub_identity(session: Session, workspace_id: int, user_id: str, placehold
             query = query.where(
                 or_(*(cast(c, Text).contains(user_id, autoescape=True) for c in columns))
             )
-        for row in session.execute(query.order_by(*key)).all():
-            changed = {
-                c.name: _replace_id(row[c.name], pattern, placeholder)
-                for c in columns
-                if row[c.name] is not None
-                and _replace_id(row[c.name], pattern, placeholder) != row[c.name]
-            }
+        for row in session.execute(query.order_by(*key)).mappings().all():
+            changed = {}
+            for c in columns:
+                if row[c.name] is None:
+                    continue
+                replaced = _replace_id(row[c.name], pattern, placeholder)
+                if replaced != row[c.name]:
+                    changed[c.name] = replaced
             if changed:
                 session.execute(
                     table.update().where(*(k == row[k.name] for k in key)).values(changed)
@@ -211,6 +215,7 @@ def _forget_member(session: Session, member: Member, now: datetime) -> dict[str,
         select(func.count(GroupSeat.id)).where(GroupSeat.member_id == member.id)
     )
     report = {
+        "membership": True,
         "profile": member.level is not None or bool(member.team),
         "goals": len(member.goals or []),
         "never_pair": len(member.exclusions),

@@ -71,10 +71,11 @@ def deleted_text(report: DeletionReport) -> str:
         f"• the text of {_plural(report.reflections, 'reflection')} and "
         f"{_plural(report.commitments, 'commitment')}"
     )
-    if report.pairings:
+    if report.membership:
         lines.append(
-            f"• your name in {_plural(report.pairings, 'past pairing')}, replaced by an "
-            "anonymous placeholder (ratings stay, unnamed, in the programme's counts)"
+            f"• your name in your membership and {_plural(report.pairings, 'past pairing')}, "
+            "replaced by an anonymous placeholder (ratings stay, unnamed, in the programme's "
+            "counts)"
         )
     if report.messages_cancelled:
         lines.append(f"• {_plural(report.messages_cancelled, 'message')} not yet sent to you")
