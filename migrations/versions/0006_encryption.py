@@ -96,5 +96,9 @@ def downgrade() -> None:
             )
     with op.batch_alter_table("reflections", schema=None) as batch_op:
         batch_op.drop_column("commitment_made")
-    with op.batch_alter_table("workspaces", schema=None) as batch_op:
-        batch_op.drop_column("retention_months")
+    if op.get_bind().dialect.name == "sqlite":
+        # Batch mode would copy and drop `workspaces`, and with foreign keys on, dropping it
+        # cascades to every row of the workspace. SQLite 3.35+ drops a plain column in place.
+        op.execute("ALTER TABLE workspaces DROP COLUMN retention_months")
+    else:
+        op.drop_column("workspaces", "retention_months")
