@@ -12,6 +12,11 @@ from bot.views.pairing import Rendered
 from db.models import OutboxMessage
 
 
+def commitment_key(reflection_id: int) -> str:
+    """The dedupe key of the private follow-up about one reflection's commitment."""
+    return f"commitment:reflection:{reflection_id}"
+
+
 def enqueue(
     session: Session,
     *,

@@ -21,6 +21,7 @@ from sqlalchemy.types import JSON, String
 
 from bot import crypto
 from bot.services.membership import find_member
+from bot.services.outbox import commitment_key
 from db.models import (
     Base,
     DigestDelivery,
@@ -424,42 +425,46 @@ class RetentionReport:
 
 
 def apply_retention(session: Session, *, now: datetime) -> RetentionReport:
-    """Delete reflection free text written more than each workspace's `retention_months` ago,
-    and the sent copies of commitment follow-ups as old; ratings, commitment_made and outcomes
-    stay for the programme's figures. Run once a day; a second run finds nothing to do.
-    `retention_months` of 0 or less keeps text until its author deletes it.
+    """Delete reflection free text written more than each workspace's `retention_months` ago
+    (calendar months before `now`), with the outbox's copies of those commitments; ratings,
+    commitment_made and outcomes stay for the programme's figures. Run once a day; a second
+    run finds nothing to do. `retention_months` of 0 or less keeps text until its author
+    deletes it.
     """
     reflections = messages = 0
     for workspace_id, months in session.execute(select(Workspace.id, Workspace.retention_months)):
         if months is None or months <= 0:
             continue
-        cutoff = months_before(now, months)
-        reflections += int(
-            session.execute(
-                update(Reflection)
-                .where(
+        expired = list(
+            session.scalars(
+                select(Reflection.id).where(
                     Reflection.workspace_id == workspace_id,
-                    Reflection.created_at < cutoff,
+                    Reflection.created_at < months_before(now, months),
                     or_(Reflection.takeaway.is_not(None), Reflection.commitment.is_not(None)),
                 )
+            )
+        )
+        for start in range(0, len(expired), SCAN_BATCH):
+            batch = expired[start : start + SCAN_BATCH]
+            session.execute(
+                update(Reflection)
+                .where(Reflection.id.in_(batch))
                 .values(takeaway=None, commitment=None)
                 .execution_options(synchronize_session=False)
-            ).rowcount
-            or 0
-        )
-        # A finished follow-up's only use is its copy of the commitment (its reflection's text
-        # is gone by now: it is older still), so the row goes.
-        messages += int(
-            session.execute(
-                delete(OutboxMessage).where(
-                    OutboxMessage.workspace_id == workspace_id,
-                    OutboxMessage.kind == "commitment",
-                    OutboxMessage.created_at < cutoff,
-                    OutboxMessage.status.not_in(("pending", "sending")),
-                )
-            ).rowcount
-            or 0
-        )
+            )
+            # A follow-up's only content is its copy of the commitment; with the commitment
+            # gone it is never asked again (rounds ask only about text they have).
+            messages += int(
+                session.execute(
+                    delete(OutboxMessage).where(
+                        OutboxMessage.workspace_id == workspace_id,
+                        OutboxMessage.dedupe_key.in_([commitment_key(i) for i in batch]),
+                        OutboxMessage.status != "sending",
+                    )
+                ).rowcount
+                or 0
+            )
+        reflections += len(expired)
     return RetentionReport(reflections=reflections, messages=messages)
 
 
