@@ -7,7 +7,6 @@ from typing import Any
 from bot import ids
 from bot.sandbox.harness import Sandbox
 
-
 # Everyone's Home ends with the actions on their own data.
 DATA = [ids.HOME_EXPORT_DATA, ids.HOME_DELETE_DATA]
 

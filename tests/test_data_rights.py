@@ -8,12 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
 
 from bot import crypto, ids
 from bot.sandbox.harness import Sandbox
+from bot.services import membership, outbox, privacy
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.services.privacy import PLACEHOLDER_PREFIX
-from db.models import Base, Member, Workspace
+from bot.views.pairing import Rendered
+from db.models import Base, Member, OutboxMessage, Round, Workspace
 from db.types import ENCRYPTED_TYPES
 from tests.cycle_helpers import MONDAY_9, go_to, intro_groups
 from tests.test_admin import ADMIN, open_settings, settings_values
@@ -255,3 +258,69 @@ def test_my_data_sends_one_json_file_with_ones_own_data_and_no_one_elses(
     assert all("never" not in json.dumps(p) for p in data["pairings"])
     if "U003" not in {p for pairing in data["pairings"] for p in pairing["partners"]}:
         assert "U003" not in content
+
+
+def test_deletion_cancels_dms_waiting_for_the_person_and_spares_others_and_similar_ids(
+    session: Session,
+) -> None:
+    now = MONDAY_9
+    for user in (PERSON, "U0011", "U002"):
+        membership.save_profile(
+            session,
+            team_id="T1",
+            user_id=user,
+            profile=membership.Profile(level=3, team="Sales", goals=("delegation",)),
+            tz_name=None,
+            tz_offset_minutes=None,
+            now=now,
+        )
+    workspace_id = session.scalars(select(Workspace.id)).one()
+    waiting = {
+        key: outbox.enqueue(
+            session,
+            workspace_id=workspace_id,
+            dedupe_key=key,
+            kind="nudge",
+            recipients=recipients,
+            message=Rendered(f"Hello <@{recipients[0]}>", []),
+            now=now,
+        )
+        for key, recipients in {
+            "dm": [PERSON],
+            "group": [PERSON, "U002"],
+            "lookalike": ["U0011"],
+        }.items()
+    }
+    session.add(
+        Round(
+            workspace_id=workspace_id,
+            period_key="p",
+            kind="scheduled",
+            seed=1,
+            started_at=now,
+            nudge_at=now,
+            checkin_at=now,
+            unmatched=[PERSON, "U0011"],
+        )
+    )
+    session.commit()
+
+    report = privacy.delete_my_data(session, team_id="T1", user_id=PERSON, now=now)
+    session.commit()
+    assert report.messages_cancelled == 1 and report.membership
+
+    session.expire_all()
+    dm, group, lookalike = (session.get(OutboxMessage, m.id) for m in waiting.values())
+    assert (dm.status, dm.text) == ("cancelled", "")
+    assert (group.status, group.recipients) == ("pending", ["U002"])
+    assert group.text.startswith("Hello <@deleted-")  # the others still get it, unnamed
+    assert (lookalike.status, lookalike.recipients, lookalike.text) == (
+        "pending",
+        ["U0011"],
+        "Hello <@U0011>",
+    )
+    unmatched = session.scalars(select(Round.unmatched)).one()
+    assert unmatched[0].startswith(PLACEHOLDER_PREFIX) and unmatched[1] == "U0011"
+    assert privacy.delete_my_data(session, team_id="T1", user_id=PERSON, now=now) == (
+        privacy.DeletionReport()
+    )

@@ -121,24 +121,29 @@ def _scrub_identity(session: Session, workspace_id: int, user_id: str, placehold
         ]
         if not columns:
             continue
-        key = list(table.primary_key.columns)
-        query = select(*key, *columns).where(table.c.workspace_id == workspace_id)
+        (key,) = table.primary_key.columns  # every workspace table has one integer id
+        query = select(key, *columns).where(table.c.workspace_id == workspace_id)
         if not any(isinstance(c.type, ENCRYPTED_TYPES) for c in columns):
             query = query.where(
                 or_(*(cast(c, Text).contains(user_id, autoescape=True) for c in columns))
             )
-        for row in session.execute(query.order_by(*key)).mappings().all():
-            changed = {}
-            for c in columns:
-                if row[c.name] is None:
-                    continue
-                replaced = _replace_id(row[c.name], pattern, placeholder)
-                if replaced != row[c.name]:
-                    changed[c.name] = replaced
-            if changed:
-                session.execute(
-                    table.update().where(*(k == row[k.name] for k in key)).values(changed)
-                )
+        after = None
+        while True:  # in batches by id, so a large outbox is never held in memory at once
+            page = query if after is None else query.where(key > after)
+            rows = session.execute(page.order_by(key).limit(SCAN_BATCH)).mappings().all()
+            if not rows:
+                break
+            for row in rows:
+                changed = {}
+                for c in columns:
+                    if row[c.name] is None:
+                        continue
+                    replaced = _replace_id(row[c.name], pattern, placeholder)
+                    if replaced != row[c.name]:
+                        changed[c.name] = replaced
+                if changed:
+                    session.execute(table.update().where(key == row[key.name]).values(changed))
+            after = rows[-1][key.name]
 
 
 def _addressed_to(session: Session, workspace_id: int, user_id: str) -> list[OutboxMessage]:
@@ -235,12 +240,16 @@ def _forget_member(session: Session, member: Member, now: datetime) -> dict[str,
 
 
 def _cancel_waiting(session: Session, workspace_id: int, user_id: str) -> int:
-    """Cancel messages not yet sent to the person; empty the copies of their own DMs."""
+    """Cancel DMs not yet sent to the person and take them off waiting group messages;
+    empty the copies of DMs to them alone."""
     cancelled = 0
     for message in _addressed_to(session, workspace_id, user_id):
-        if message.status in WAITING:
+        if message.status in WAITING and message.recipients == [user_id]:
             message.status = "cancelled"
             cancelled += 1
+        elif message.status in WAITING:
+            # A group's message still goes to the others, just not to them.
+            message.recipients = [r for r in message.recipients if r != user_id]
         if message.recipients == [user_id]:
             # A 1:1 DM to them may quote their own commitment: keep no copy.
             message.text, message.blocks = "", []
