@@ -6,10 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import ids
 from bot.sandbox.harness import Sandbox
 from bot.services.privacy import RetentionReport, apply_retention
-from db.models import OutboxMessage, Reflection, Workspace
+from db.models import OutboxMessage, Reflection, SettingsChange, Workspace
 from tests.cycle_helpers import MONDAY_9, go_to, set_schedule
+from tests.test_admin import ADMIN, open_settings, settings_values
 from tests.test_data_rights import every_stored_value, figures, reflect
 
 TAKEAWAY, COMMITMENT = "LYNX-takeaway-6060", "MARTEN-commitment-7070"
@@ -60,6 +62,31 @@ def test_a_shorter_retention_setting_applies_per_workspace(sandbox: Sandbox) -> 
     set_schedule(sandbox, retention_months=3)
     assert retention(sandbox, 85) == RetentionReport(0, 0)
     assert retention(sandbox, 95).reflections == 1
-    set_schedule(sandbox, retention_months=0)  # 0 keeps text until its author deletes it
+
+
+def retention_value(months: str) -> dict:
+    return {ids.RETENTION_BLOCK: {ids.RETENTION_ACTION: {"type": "number_input", "value": months}}}
+
+
+def test_admins_set_the_retention_period_in_the_settings_modal(sandbox: Sandbox) -> None:
+    sandbox.emulator.add_user(ADMIN, name="programme-lead", is_admin=True)
+    view = open_settings(sandbox)
+    field = next(b for b in view["blocks"] if b.get("block_id") == ids.RETENTION_BLOCK)
+    assert field["element"]["initial_value"] == "12"
+
+    refused = sandbox.people.submit(ADMIN, view, settings_values() | retention_value("0"))
+    assert refused.json()["errors"] == {
+        ids.RETENTION_BLOCK: "Use a whole number of months from 1 to 60."
+    }
+    accepted = sandbox.people.submit(ADMIN, view, settings_values() | retention_value("3"))
+    assert accepted.status == 200 and accepted.body == b""
+    sandbox.settle()
     with sandbox.deps.unit_of_work() as session:
-        assert session.scalars(select(Workspace.retention_months)).one() == 0
+        assert session.scalars(select(Workspace.retention_months)).one() == 3
+        change = session.scalars(
+            select(SettingsChange).where(SettingsChange.field == "retention_months")
+        ).one()
+        assert (change.old_value, change.new_value, change.changed_by) == ("12", "3", ADMIN)
+    view = open_settings(sandbox)
+    field = next(b for b in view["blocks"] if b.get("block_id") == ids.RETENTION_BLOCK)
+    assert field["element"]["initial_value"] == "3"

@@ -29,6 +29,8 @@ class ProgramSettings:
     prefer_cross_team: bool = False
     prompt_themes: tuple[str, ...] = ()
     admins: tuple[str, ...] = field(default=())
+    # Months after which reflection text is deleted (bot.services.privacy.apply_retention).
+    retention_months: int = 12
 
 
 def is_admin(
@@ -103,6 +105,7 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         prefer_cross_team=workspace.cross_team_weight > 0,
         prompt_themes=tuple(workspace.prompt_themes or ()),
         admins=tuple(added),
+        retention_months=workspace.retention_months,
     )
 
 
@@ -150,6 +153,7 @@ def apply_settings(
     workspace.tz_weight = 1.0 if new.prefer_tz_overlap else 0.0
     workspace.cross_team_weight = 1.0 if new.prefer_cross_team else 0.0
     workspace.prompt_themes = list(new.prompt_themes)
+    workspace.retention_months = new.retention_months
     _set_added_admins(session, workspace, new.admins, changed_by, now)
     session.add_all(changes)
     return changes
