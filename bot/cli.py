@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, configure_logging, load_settings
+from bot.crypto import KeyRingMissing
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -133,10 +134,12 @@ def _round_run(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.runtime import configure_encryption
     from db.migrate import upgrade_to_head
 
     settings = load_settings()
     configure_logging(settings)
+    configure_encryption(settings)  # migration 0006 encrypts text written before it
     upgrade_to_head(settings.database_url)
     print(f"database is at the newest schema ({_redacted(settings.database_url)})")
     return 0
@@ -195,6 +198,50 @@ def _digest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_generate(args: argparse.Namespace) -> int:
+    from bot.crypto import generate_key
+
+    print(generate_key())
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from bot.runtime import open_database
+    from bot.services.privacy import (
+        UndecryptableValue,
+        encrypted_column_names,
+        rotate_all,
+        rotate_batch,
+    )
+
+    settings = load_settings(required=["PEERCOACH_ENCRYPTION_KEYS"])
+    configure_logging(settings)
+    _, deps = open_database(settings)
+
+    def run_batch(table: str, column: str, after_id: int) -> tuple[int | None, int]:
+        with deps.unit_of_work() as session:  # one transaction per batch
+            return rotate_batch(
+                session,
+                table_name=table,
+                column_name=column,
+                after_id=after_id,
+                limit=args.batch_size,
+            )
+
+    try:
+        rewritten = rotate_all(run_batch, encrypted_column_names())
+    except UndecryptableValue as problem:
+        print(
+            f"peercoach: {problem}; put its key back in PEERCOACH_ENCRYPTION_KEYS", file=sys.stderr
+        )
+        return 1
+    print(
+        f"re-encrypted {rewritten} value(s) with the newest key; every stored value now opens "
+        "with it, so older keys can be removed from PEERCOACH_ENCRYPTION_KEYS"
+    )
+    return 0
+
+
 def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -233,6 +280,18 @@ def build_parser() -> argparse.ArgumentParser:
     digest = commands.add_parser("digest", help="send the latest cycle's digest to admins now")
     digest.add_argument("--team", required=True, help="the Slack team id")
     digest.set_defaults(func=_digest)
+    keys = commands.add_parser("keys", help="encryption keys for text stored at rest")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    keys_commands.add_parser(
+        "generate", help="print a new key (put it first in PEERCOACH_ENCRYPTION_KEYS)"
+    ).set_defaults(func=_keys_generate)
+    rotate = keys_commands.add_parser(
+        "rotate", help="re-encrypt every stored value with the newest key (safe to repeat)"
+    )
+    rotate.add_argument(
+        "--batch-size", type=int, default=500, help="values per transaction (default 500)"
+    )
+    rotate.set_defaults(func=_keys_rotate)
     # Listed for --help; main() hands `demo ...` to the demo's own parser before this one.
     commands.add_parser(
         "demo", help="run the real app against a local Slack sandbox (no Slack needed)"
@@ -257,6 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as problem:
+        print(f"peercoach: configuration error: {problem}", file=sys.stderr)
+        return 2
+    except KeyRingMissing as problem:
         print(f"peercoach: configuration error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,6 +9,8 @@ from typing import IO, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import crypto
+
 # What each variable is for, used in the one-line error a misconfigured start prints.
 HINTS: dict[str, str] = {
     "SLACK_BOT_TOKEN": "the bot token (xoxb-...) from your Slack app's OAuth & Permissions page",
@@ -22,6 +24,9 @@ HINTS: dict[str, str] = {
     "LOG_FORMAT": "text (the default) or json (one JSON object per line)",
     "METRICS_TOKEN": "a long random string Prometheus sends as a bearer token for /metrics",
     "METRICS_PORT": "the port worker and socket serve GET /metrics on, e.g. 9100",
+    "PEERCOACH_ENCRYPTION_KEYS": (
+        "comma-separated Fernet keys, newest first (make one with `peercoach keys generate`)"
+    ),
 }
 
 
@@ -51,6 +56,8 @@ class Settings(BaseSettings):
     metrics_host: str = "0.0.0.0"
     # The scheduler runs inside serve/socket unless a separate `peercoach worker` runs it.
     run_scheduler: bool = True
+    # Keys that encrypt reflection text and tokens at rest, newest first (bot.crypto).
+    peercoach_encryption_keys: SecretStr | None = None
 
     @field_validator("slack_api_url")
     @classmethod
@@ -78,6 +85,18 @@ class Settings(BaseSettings):
         if "://" not in value:
             raise ValueError("is not a database URL")
         return value
+
+    @field_validator("peercoach_encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            crypto.parse_keys(value.get_secret_value())  # raises ValueError naming the position
+        return value
+
+    def encryption_keys(self) -> list[str]:
+        """The configured encryption keys, newest first (empty when unset)."""
+        value = self.secret("peercoach_encryption_keys").strip()
+        return crypto.parse_keys(value) if value else []
 
     def secret(self, name: str) -> str:
         """Return the plain value of a secret setting such as `slack_bot_token`."""

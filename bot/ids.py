@@ -47,7 +47,14 @@ PREFERENCES_BLOCK, PREFERENCES_ACTION = "preferences_block", "preferences_checkb
 REPEAT_WINDOW_BLOCK, REPEAT_WINDOW_ACTION = "repeat_window_block", "repeat_window_input"
 THEMES_BLOCK, THEMES_ACTION = "themes_block", "themes_select"
 ADMINS_BLOCK, ADMINS_ACTION = "admins_block", "admins_select"
+RETENTION_BLOCK, RETENTION_ACTION = "retention_block", "retention_input"
 ADMIN_SETTINGS = "admin_settings"
 ADMIN_PREVIEW = "admin_preview"
 ADMIN_RUN_NOW = "admin_run_now"
 ADMIN_EXPORT = "admin_export"
+
+# A person's own data (App Home, delete-my-data confirmation, after leaving)
+HOME_EXPORT_DATA = "home_export_data"
+HOME_DELETE_DATA = "home_delete_data"
+DELETE_DATA_CONFIRM = "delete_data_confirm"
+DELETE_DATA_CANCEL = "delete_data_cancel"

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot import observability
 from bot.deps import Deps
 from bot.errors import PeerCoachError
-from bot.listeners import actions, admin, commands, events, pairing, views
+from bot.listeners import actions, admin, commands, events, pairing, privacy, views
 from bot.slack_client import make_web_client
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def create_app(
         logger.error("listener failed (ref %s)", ref, exc_info=error)
         return _answer(deps, SORRY.format(ref=ref), None, body, response, client, respond)
 
-    for module in (commands, actions, views, events, pairing, admin):
+    for module in (commands, actions, views, events, pairing, admin, privacy):
         module.register(app, deps)
     return app
 

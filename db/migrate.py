@@ -21,6 +21,28 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+def schema_includes(database_url: str, revision: str) -> bool:
+    """Answer whether the database's schema has `revision` applied (False for an empty one)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import NullPool
+
+    from db.session import make_engine
+
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            heads = MigrationContext.configure(connection).get_current_heads()
+    finally:
+        engine.dispose()
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    return any(
+        applied.revision == revision
+        for head in heads
+        for applied in script.walk_revisions("base", head)
+    )
+
+
 def upgrade_to_head(database_url: str) -> None:
     """Bring the database to the newest schema."""
     command.upgrade(alembic_config(database_url), "head")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.enums import MemberStatus, OutboxStatus
 from bot.domain.programme import DEFAULTS
-from db.types import UtcDateTime
+from db.types import EncryptedJSON, EncryptedText, UtcDateTime
 
 # Named constraints keep later migrations (and SQLite batch mode) able to refer to them.
 NAMING_CONVENTION = {
@@ -49,6 +49,11 @@ class Workspace(Base):
     cross_team_weight: Mapped[float] = mapped_column(default=0.0, server_default="0")
     # Prompt-deck themes in use; empty means all of them.
     prompt_themes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Reflection free text (takeaway, commitment) is deleted this many months after it was
+    # written; ratings and counts stay for the aggregates (bot.services.privacy).
+    retention_months: Mapped[int] = mapped_column(
+        Integer, default=DEFAULTS.retention_months, server_default="12"
+    )
 
     members: Mapped[list[Member]] = relationship(back_populates="workspace")
 
@@ -170,8 +175,12 @@ class Reflection(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("pair_groups.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     usefulness: Mapped[int] = mapped_column(Integer)
-    takeaway: Mapped[str | None] = mapped_column(String(1000))
-    commitment: Mapped[str | None] = mapped_column(String(500))
+    # Free text, encrypted at rest; deleted after the programme's retention period or when the
+    # author deletes their data (the row, its rating and commitment_made stay for aggregates).
+    takeaway: Mapped[str | None] = mapped_column(EncryptedText())
+    commitment: Mapped[str | None] = mapped_column(EncryptedText())
+    # That a commitment was made, kept after its text is deleted (programme figures count it).
+    commitment_made: Mapped[bool] = mapped_column(default=False, server_default=false())
     share_takeaway: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -207,7 +216,8 @@ class OutboxMessage(Base):
     # Who the message goes to: a group DM is opened with all of them (one id: a 1:1 DM).
     recipients: Mapped[list[str]] = mapped_column(JSON)
     # The notice (bot.domain.messages), rendered when sent: facts and ids, not Block Kit.
-    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    # Encrypted at rest: a commitment follow-up carries the author's own commitment text.
+    payload: Mapped[dict[str, object]] = mapped_column(EncryptedJSON())
     # An OutboxStatus: pending -> sending (claimed until claimed_until) -> sent; or failed,
     # cancelled (group called off), dropped (a follow-up of a round that closed first).
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value, index=True)

@@ -13,6 +13,7 @@ from hypothesis import settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot import crypto
 from bot.sandbox.clock import ManualClock
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import SlackEmulator
@@ -25,6 +26,12 @@ from db.session import make_engine, make_session_factory
 settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# One generated key for the whole run, in the environment so that in-process CLI calls and
+# subprocesses (serve, worker) read the rows the sandbox wrote.
+os.environ.setdefault("PEERCOACH_ENCRYPTION_KEYS", crypto.generate_key())
+TEST_KEYS = crypto.parse_keys(os.environ["PEERCOACH_ENCRYPTION_KEYS"])
+crypto.configure(TEST_KEYS)
 
 # A Monday morning; tests move it forward as they need.
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -77,6 +84,14 @@ def session(db: Engine) -> Iterator[Session]:
     """A session for service-level tests; committed work is visible to the next one."""
     with make_session_factory(db)() as session:
         yield session
+
+
+@pytest.fixture(autouse=True)
+def _test_key_ring() -> Iterator[None]:
+    """Every test starts with the run's key ring, whatever an earlier test configured."""
+    crypto.configure(TEST_KEYS)
+    yield
+    crypto.configure(TEST_KEYS)
 
 
 @pytest.fixture

@@ -7,6 +7,9 @@ from typing import Any
 from bot import ids
 from bot.sandbox.harness import Sandbox
 
+# Everyone's Home ends with the actions on their own data.
+DATA = [ids.HOME_EXPORT_DATA, ids.HOME_DELETE_DATA]
+
 
 def home_buttons(sandbox: Sandbox, user: str) -> list[str]:
     home: dict[str, Any] = sandbox.emulator.homes[user]
@@ -17,7 +20,7 @@ def test_opening_the_home_tab_before_joining_offers_join(sandbox: Sandbox) -> No
     response = sandbox.people.open_home("U001")
     sandbox.settle()
     assert response.status == 200
-    assert home_buttons(sandbox, "U001") == [ids.HOME_JOIN]
+    assert home_buttons(sandbox, "U001") == [ids.HOME_JOIN, *DATA]
     assert "not in PeerCoach" in str(sandbox.emulator.homes["U001"]["blocks"])
 
 
@@ -34,20 +37,20 @@ def test_home_join_button_opens_the_modal(sandbox: Sandbox) -> None:
 
 def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
     sandbox.join("U001")
-    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_PAUSE, ids.HOME_LEAVE]
+    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_PAUSE, ids.HOME_LEAVE, *DATA]
 
     sandbox.people.click("U001", ids.HOME_PAUSE, view=sandbox.emulator.homes["U001"])
     sandbox.settle()
-    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_RESUME, ids.HOME_LEAVE]
+    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_RESUME, ids.HOME_LEAVE, *DATA]
     assert "You're paused" in str(sandbox.emulator.homes["U001"]["blocks"])
 
     sandbox.people.click("U001", ids.HOME_RESUME, view=sandbox.emulator.homes["U001"])
     sandbox.settle()
-    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_PAUSE, ids.HOME_LEAVE]
+    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_PAUSE, ids.HOME_LEAVE, *DATA]
 
     sandbox.people.click("U001", ids.HOME_LEAVE, view=sandbox.emulator.homes["U001"])
     sandbox.settle()
-    assert home_buttons(sandbox, "U001") == [ids.HOME_JOIN]
+    assert home_buttons(sandbox, "U001") == [ids.HOME_JOIN, *DATA]
 
 
 def test_leave_button_asks_for_confirmation_in_slack(sandbox: Sandbox) -> None:

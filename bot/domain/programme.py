@@ -25,6 +25,8 @@ class ProgramSettings:
     prefer_cross_team: bool = False
     prompt_themes: tuple[str, ...] = ()
     admins: tuple[str, ...] = field(default=())
+    # Months after which reflection text is deleted (bot.services.privacy.apply_retention).
+    retention_months: int = 12
 
 
 # A new workspace starts with these: weekly pairs, Mondays 09:00 UTC.

@@ -12,6 +12,7 @@ from bot.deps import Deps
 from bot.listeners.common import open_join_modal, publish_home
 from bot.services import membership
 from bot.views import membership as views
+from bot.views import privacy as privacy_views
 
 
 def register(app: App, deps: Deps) -> None:
@@ -57,7 +58,11 @@ def register(app: App, deps: Deps) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         _leave(deps, team_id, user_id)
-        respond(replace_original=True, text=views.LEFT_TEXT)
+        respond(
+            replace_original=True,
+            text=views.LEFT_TEXT,
+            blocks=privacy_views.left_blocks(views.LEFT_TEXT),
+        )
         publish_home(deps, client, team_id=team_id, user_id=user_id)
 
     def leave_cancelled(ack: Ack, respond: Respond) -> None:

@@ -15,9 +15,11 @@ from bot.deps import Deps
 from bot.domain.enums import MemberStatus
 from bot.listeners.common import open_join_modal
 from bot.listeners.pairing import open_reflection
+from bot.listeners.privacy import send_my_data
 from bot.schedule import Schedule
 from bot.services import membership, pairing
 from bot.views import membership as views
+from bot.views import privacy as privacy_views
 from bot.views import reflection as reflection_views
 
 
@@ -164,6 +166,17 @@ def _history(deps: Deps, call: Invocation) -> None:
     with deps.unit_of_work() as session:
         entries = pairing.history_of(session, team_id=call.team_id, user_id=call.user_id)
     call.ack(**reflection_views.history_message(entries))
+
+
+@subcommand("my-data")
+def _my_data(deps: Deps, call: Invocation) -> None:
+    call.ack(**views.ephemeral(privacy_views.EXPORT_COMING_TEXT))
+    send_my_data(deps, call.client, team_id=call.team_id, user_id=call.user_id)
+
+
+@subcommand("delete-my-data")
+def _delete_my_data(deps: Deps, call: Invocation) -> None:
+    call.ack(**privacy_views.delete_confirmation())
 
 
 @subcommand("help")

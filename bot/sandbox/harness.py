@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import SecretStr
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot import crypto
 from bot.config import Settings
 from bot.deps import Deps
 from bot.jobs.delivery import Delivery
@@ -51,6 +53,11 @@ class Sandbox:
             run_scheduler=False,
         )
         self.background = TrackingExecutor()
+        if not self.settings.encryption_keys():  # the demo: a key for this run only
+            self.settings = self.settings.model_copy(
+                update={"peercoach_encryption_keys": SecretStr(crypto.generate_key())}
+            )
+        crypto.configure(self.settings.encryption_keys())
         self.deps = Deps(
             settings=self.settings,
             sessions=make_session_factory(self.engine),

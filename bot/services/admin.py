@@ -90,6 +90,7 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         prefer_cross_team=workspace.cross_team_weight > 0,
         prompt_themes=tuple(workspace.prompt_themes or ()),
         admins=tuple(added),
+        retention_months=workspace.retention_months,
     )
 
 
@@ -137,6 +138,7 @@ def apply_settings(
     workspace.tz_weight = 1.0 if new.prefer_tz_overlap else 0.0
     workspace.cross_team_weight = 1.0 if new.prefer_cross_team else 0.0
     workspace.prompt_themes = list(new.prompt_themes)
+    workspace.retention_months = new.retention_months
     _set_added_admins(session, workspace, new.admins, changed_by, now)
     session.add_all(changes)
     return changes

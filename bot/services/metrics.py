@@ -92,7 +92,7 @@ def _one_cycle(
         )
     )
     reflectors = len({r.member_id for r in reflections})
-    committed = [r for r in reflections if r.commitment]
+    committed = [r for r in reflections if r.commitment_made]
     outcomes = Counter(r.commitment_outcome for r in committed if r.commitment_outcome)
     joined_query = select(Member.id).where(
         Member.workspace_id == workspace_id, Member.joined_at >= current.started_at

@@ -43,6 +43,11 @@ def _row(
     }
 
 
+def commitment_key(reflection_id: int) -> str:
+    """The dedupe key of the private follow-up about one reflection's commitment."""
+    return f"commitment:reflection:{reflection_id}"
+
+
 def enqueue(
     session: Session,
     *,

@@ -139,6 +139,7 @@ def save_reflection(
         entry.takeaway,
         entry.commitment,
     )
+    mine.commitment_made = bool(entry.commitment)
     mine.share_takeaway, mine.updated_at = entry.share_takeaway, now
     record_met(session, group_id=group_id, user_id=user_id, now=now)
     if newly_shared and entry.takeaway and group.channel_id:

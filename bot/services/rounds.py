@@ -28,7 +28,7 @@ from bot.schedule import Schedule, latest_round_time
 from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
 from bot.services.membership import resume_due_members, schedule_of
-from bot.services.outbox import add_to_outbox, enqueue
+from bot.services.outbox import add_to_outbox, commitment_key, enqueue
 from db.models import (
     Exclusion,
     GroupSeat,
@@ -264,7 +264,7 @@ def _record_groups(
     )
     asked_now: set[int] = set()
     for member_id, reflection in open_commitments.items():
-        key = f"commitment:reflection:{reflection.id}"
+        key = commitment_key(reflection.id)
         if key in already_asked:
             continue  # asked once already; we don't nag
         asked_now.add(member_id)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import ids
 from bot.domain.figures import CycleFigures, MembershipFigures
-from bot.domain.programme import ProgramSettings
+from bot.domain.programme import DEFAULTS, ProgramSettings
 from bot.matching import MatchResult
 from bot.profile_options import GOALS
 from bot.views.blocks import (
@@ -49,6 +49,9 @@ def _select(
     return {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
 
 
+RETENTION_MONTHS = range(1, 61)
+
+
 def settings_modal(current: ProgramSettings) -> dict[str, Any]:
     """The programme settings modal, prefilled with the current settings."""
     prefs = {
@@ -74,6 +77,14 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
     }
     if current.repeat_window:
         repeat["initial_value"] = str(current.repeat_window)
+    retention: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": ids.RETENTION_ACTION,
+        "is_decimal_allowed": False,
+        "min_value": str(RETENTION_MONTHS[0]),
+        "max_value": str(RETENTION_MONTHS[-1]),
+        "initial_value": str(current.retention_months),
+    }
     themes: dict[str, Any] = {
         "type": "multi_static_select",
         "action_id": ids.THEMES_ACTION,
@@ -157,6 +168,17 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
                 "hint": plain("Slack workspace admins and owners are always admins."),
                 "element": admins,
             },
+            {
+                "type": "input",
+                "block_id": ids.RETENTION_BLOCK,
+                "optional": True,
+                "label": plain("Delete reflection text after (months)"),
+                "hint": plain(
+                    "Takeaways and commitments are deleted this long after they are written; "
+                    f"ratings stay for the figures. Empty: {DEFAULTS.retention_months}."
+                ),
+                "element": retention,
+            },
         ],
     }
 
@@ -196,6 +218,15 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
             errors[ids.REPEAT_WINDOW_BLOCK] = "Use a whole number of rounds from 1 to 52."
         else:
             repeat_window = int(repeat_raw)
+    retention_raw = (
+        input_state(values, ids.RETENTION_BLOCK, ids.RETENTION_ACTION).get("value") or ""
+    ).strip()
+    retention_months = DEFAULTS.retention_months
+    if retention_raw:
+        if not retention_raw.isdigit() or int(retention_raw) not in RETENTION_MONTHS:
+            errors[ids.RETENTION_BLOCK] = "Use a whole number of months from 1 to 60."
+        else:
+            retention_months = int(retention_raw)
     prefs = {
         o["value"]
         for o in input_state(values, ids.PREFERENCES_BLOCK, ids.PREFERENCES_ACTION).get(
@@ -227,6 +258,7 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
         prefer_cross_team="cross_team" in prefs,
         prompt_themes=themes,
         admins=admins,
+        retention_months=retention_months,
     ), {}
 
 

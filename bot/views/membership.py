@@ -24,6 +24,7 @@ from bot.views.blocks import (
     section,
     slack_date,
 )
+from bot.views.privacy import privacy_actions
 
 HELP_TEXT = (
     "*PeerCoach* pairs you with a peer leader each cycle for a short, structured coaching chat.\n"
@@ -37,6 +38,8 @@ HELP_TEXT = (
     "• `/peercoach reflect`: reflect on your latest chat (private to you)\n"
     "• `/peercoach history`: your own past pairings, reflections and commitments\n"
     "• `/peercoach leave`: stop taking part\n"
+    "• `/peercoach my-data`: get a file with everything PeerCoach stores about you\n"
+    "• `/peercoach delete-my-data`: delete your data (asks first)\n"
     "• `/peercoach help`: this message"
 )
 
@@ -210,12 +213,17 @@ def skipped_text(until: Any) -> str:
 RESUMED_TEXT = ":large_green_circle: Welcome back: you'll be paired in the next round."
 LEFT_TEXT = (
     "You've left PeerCoach. Your profile, topics and never-pair list are deleted. "
-    "`/peercoach join` any time to come back."
+    "What stays: your past pairings (with whom, when) and your own reflections and "
+    "commitments, which only you can see and whose text is deleted after the programme's "
+    "retention period (12 months unless your admins chose otherwise). Delete them now with "
+    "`/peercoach delete-my-data`. `/peercoach join` any time to come back."
 )
 LEAVE_CANCELLED_TEXT = "OK, you're still in PeerCoach."
 LEAVE_QUESTION = (
     "*Leave PeerCoach?* You won't be paired again. Your profile, topics and never-pair list "
-    "are deleted; past rounds stay only as anonymous counts in programme figures."
+    "are deleted. Your past pairings and your own private reflections stay until the "
+    "programme's retention period ends, unless you also delete them: "
+    "`/peercoach delete-my-data`."
 )
 
 
@@ -260,7 +268,11 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
             confirm=confirm_dialog("Leave PeerCoach?", LEAVE_QUESTION, "Leave"),
         )
         blocks.append(actions(button("Edit profile", ids.HOME_EDIT), pause_or_resume, leave))
-    blocks += [divider(), context("`/peercoach help` lists every command.")]
+    blocks += [
+        divider(),
+        privacy_actions(),
+        context("`/peercoach help` lists every command."),
+    ]
     return {"type": "home", "blocks": blocks}
 
 
