@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.deps import Deps
+from bot.installations import installation_store
 from bot.slack_app import create_app
 from bot.views.notices import render
 from db.migrate import upgrade_to_head
@@ -33,7 +34,11 @@ def open_database(settings: Settings) -> tuple[Engine, Deps]:
     logger.info("bringing the database schema to head")
     upgrade_to_head(settings.database_url)
     engine = make_engine(settings.database_url)
-    return engine, Deps(settings=settings, sessions=make_session_factory(engine), render=render)
+    sessions = make_session_factory(engine)
+    deps = Deps(settings=settings, sessions=sessions, render=render)
+    if settings.oauth_enabled:
+        deps.installation_store = installation_store(settings, engine, sessions, deps.clock)
+    return engine, deps
 
 
 def start_runtime(settings: Settings) -> Runtime:
