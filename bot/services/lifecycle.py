@@ -22,9 +22,7 @@ def installed(
     return workspace
 
 
-def installed_in_org(
-    session: Session, *, team_id: str, enterprise_id: str, now: datetime
-) -> None:
+def installed_in_org(session: Session, *, team_id: str, enterprise_id: str, now: datetime) -> None:
     """Record which Enterprise Grid org a workspace belongs to (learned from its requests)."""
     workspace = workspace_for(session, team_id, now=now)
     if workspace.enterprise_id != enterprise_id:
