@@ -16,6 +16,10 @@ HINTS: dict[str, str] = {
     "SLACK_BOT_TOKEN": "the bot token (xoxb-...) from your Slack app's OAuth & Permissions page",
     "SLACK_SIGNING_SECRET": "the signing secret from your Slack app's Basic Information page",
     "SLACK_APP_TOKEN": "an app-level token (xapp-...) with connections:write, for Socket Mode",
+    "SLACK_CLIENT_ID": "the Client ID from your Slack app's Basic Information page (OAuth install)",
+    "SLACK_CLIENT_SECRET": "the Client Secret from your Slack app's Basic Information page",
+    "SLACK_SCOPES": "the bot scopes to request at install, comma-separated (see manifest.yml)",
+    "UNINSTALL_GRACE_DAYS": "whole days to keep an uninstalled workspace's data, e.g. 30",
     "SLACK_API_URL": "the Slack Web API base URL, e.g. https://slack.com/api/",
     "DATABASE_URL": "a SQLAlchemy URL, e.g. sqlite:///peercoach.db or postgresql+psycopg://...",
     "PORT": "the HTTP port, a whole number such as 3000",
@@ -43,6 +47,15 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # OAuth v2 distribution (many workspaces): both set switch it on; SLACK_BOT_TOKEN is then
+    # not used. Scopes default to the manifest's bot scopes.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_scopes: str = (
+        "chat:write,commands,im:write,mpim:write,users:read,channels:read,groups:read,files:write"
+    )
+    # How long an uninstalled workspace's data is kept, so a reinstall keeps the programme.
+    uninstall_grace_days: int = Field(default=30, ge=0, le=365)
     database_url: str = "sqlite:///peercoach.db"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
@@ -98,6 +111,11 @@ class Settings(BaseSettings):
         value = self.secret("peercoach_encryption_keys").strip()
         return crypto.parse_keys(value) if value else []
 
+    @property
+    def oauth_enabled(self) -> bool:
+        """Whether the app installs through Slack's OAuth flow (many workspaces)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
     def secret(self, name: str) -> str:
         """Return the plain value of a secret setting such as `slack_bot_token`."""
         value = getattr(self, name)
@@ -115,10 +133,29 @@ def load_settings(required: Iterable[str] = (), **overrides: object) -> Settings
         raise ConfigError(
             f"{variable} is invalid ({error['msg']}): set it to {hint}".rstrip(": ")
         ) from None
+    _check_install_mode(settings, required)
     for variable in required:
+        if variable == "SLACK_BOT_TOKEN" and settings.oauth_enabled:
+            continue  # each workspace's token comes from its OAuth installation
         if not getattr(settings, variable.lower()):
             raise ConfigError(f"{variable} is not set: set it to {HINTS[variable]}")
     return settings
+
+
+def _check_install_mode(settings: Settings, required: Iterable[str]) -> None:
+    """Refuse a mix of single-workspace and OAuth settings that cannot work, in one line."""
+    has_id, has_secret = bool(settings.slack_client_id), settings.slack_client_secret is not None
+    if has_id != has_secret:
+        missing = "SLACK_CLIENT_SECRET" if has_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is not set: OAuth install needs both SLACK_CLIENT_ID and "
+            f"SLACK_CLIENT_SECRET (set it to {HINTS[missing]})"
+        )
+    if settings.oauth_enabled and settings.slack_bot_token is not None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: use the "
+            "token for one workspace, or OAuth for many, not both (unset one of them)"
+        )
 
 
 def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logging.Handler:

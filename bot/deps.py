@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
@@ -30,8 +31,9 @@ def _background_executor() -> Executor:
 @dataclass
 class Deps:
     """Settings, the session factory, the clock (tests pass a fake one), the notice renderer
-    (the views' `render`, so jobs need not import views) and the background executor that
-    runs Slack work after a listener's ack, apart from the threads acks need."""
+    (the views' `render`, so jobs need not import views), the background executor that
+    runs Slack work after a listener's ack, apart from the threads acks need, and in OAuth
+    mode the installation store."""
 
     settings: Settings
     sessions: sessionmaker[Session]
@@ -40,6 +42,9 @@ class Deps:
     # How long-running work (rate-limit waits) sleeps; the sandbox moves its manual clock.
     sleep: Callable[[float], None] = field(default=time.sleep)
     background: Executor = field(default_factory=_background_executor)
+    # OAuth mode: where each workspace's installation (its bot token) is kept; None in
+    # single-workspace mode, where SLACK_BOT_TOKEN speaks for the one workspace.
+    installation_store: SQLAlchemyInstallationStore | None = None
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from bot import crypto
 from bot.config import HINTS, ConfigError, Settings
 from bot.deps import Deps
+from bot.installations import installation_store
 from bot.slack_app import create_app
 from bot.views.notices import render
 from db.migrate import schema_includes, upgrade_to_head
@@ -90,7 +91,11 @@ def open_database(settings: Settings, *, needs_key: bool = False) -> tuple[Engin
             "PEERCOACH_ENCRYPTION_KEYS is not set but the database holds encrypted text: "
             f"set it to {HINTS['PEERCOACH_ENCRYPTION_KEYS']}"
         )
-    return engine, Deps(settings=settings, sessions=make_session_factory(engine), render=render)
+    sessions = make_session_factory(engine)
+    deps = Deps(settings=settings, sessions=sessions, render=render)
+    if settings.oauth_enabled:
+        deps.installation_store = installation_store(settings, engine, sessions, deps.clock)
+    return engine, deps
 
 
 def start_runtime(settings: Settings) -> Runtime:

@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
 from bot import observability
 from bot.deps import Deps
+from bot.jobs.maintenance import MaintenanceReport, daily
 from bot.jobs.rounds import TickReport, make_delivery, tick
 from db.models import SchedulerLease
 
@@ -78,6 +80,22 @@ class RoundScheduler:
             coalesce=True,
             max_instances=1,
         )
+        # Retention and deletion once a day, at a quiet hour for most of the world.
+        self.scheduler.add_job(
+            self.run_daily,
+            CronTrigger(hour=3, minute=17, timezone="UTC"),
+            id="peercoach-daily",
+            misfire_grace_time=6 * 3600,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def run_daily(self) -> MaintenanceReport | None:
+        """The daily deletions, by whichever process holds the lease."""
+        now = self.deps.clock()
+        if not acquire_lease(self.deps, self.holder, now):
+            return None
+        return daily(self.deps, now)
 
     def run_once(self) -> TickReport | None:
         now = self.deps.clock()

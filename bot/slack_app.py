@@ -9,12 +9,15 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse, Respond
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_sdk import WebClient
 
 from bot import observability
 from bot.deps import Deps
 from bot.errors import PeerCoachError
+from bot.installations import oauth_settings
 from bot.listeners import actions, admin, commands, events, pairing, privacy, views
+from bot.services import lifecycle
 from bot.slack_client import make_web_client
 
 logger = logging.getLogger(__name__)
@@ -32,21 +35,59 @@ def create_app(
 ) -> App:
     """Create the Bolt app that serves every workspace's requests."""
     settings = deps.settings
-    app = App(
-        # The client carries the token; handing Bolt both only earns a warning.
-        signing_secret=settings.secret("slack_signing_secret") or None,
-        client=client or make_web_client(settings),
-        token_verification_enabled=False,
-        # Listeners run on pool threads: carry the request's id (and kind) over to them.
-        listener_executor=observability.ContextPropagatingExecutor(
-            listener_executor or ThreadPoolExecutor(max_workers=10)
-        ),
+    client = client or make_web_client(settings)
+    # Listeners run on pool threads: carry the request's id (and kind) over to them.
+    executor = observability.ContextPropagatingExecutor(
+        listener_executor or ThreadPoolExecutor(max_workers=10)
     )
+    store = deps.installation_store
+    if store is None:
+        app = App(
+            # The client carries the token; handing Bolt both only earns a warning.
+            signing_secret=settings.secret("slack_signing_secret") or None,
+            client=client,
+            token_verification_enabled=False,
+            listener_executor=executor,
+        )
+    else:
+        # OAuth: each request is authorized with its workspace's installation, cached in
+        # this process so a request costs no extra database read once its team was seen.
+        app = App(
+            signing_secret=settings.secret("slack_signing_secret") or None,
+            client=client,
+            oauth_settings=oauth_settings(settings, store),
+            installation_store=store,
+            authorize=InstallationStoreAuthorize(
+                installation_store=store,
+                client_id=settings.slack_client_id,
+                client_secret=settings.secret("slack_client_secret"),
+                bot_only=True,
+                cache_enabled=True,
+                client=client,
+                logger=logging.getLogger("slack_bolt.authorize"),
+            ),
+            listener_executor=executor,
+        )
     app.use(observability.kind_middleware)
 
     @app.middleware
     def mark_verified(context: BoltContext, next: Any) -> None:
         context[VERIFIED] = True
+        next()
+
+    orgs_seen: set[tuple[str, str]] = set()
+
+    @app.middleware
+    def remember_org(context: BoltContext, next: Any) -> None:
+        """Note an Enterprise Grid workspace's org once per process: jobs find an org-wide
+        installation's token by it."""
+        org = (context.enterprise_id or "", context.team_id or "")
+        if all(org) and org not in orgs_seen:
+            with deps.unit_of_work() as session:
+                lifecycle.installed_in_org(
+                    session, team_id=org[1], enterprise_id=org[0], now=deps.clock()
+                )
+            orgs_seen.add(org)
         next()
 
     @app.error

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, UniqueConstraint, false
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.enums import MemberStatus, OutboxStatus
@@ -33,7 +35,12 @@ class Workspace(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # The Enterprise Grid org, when there is one (an org-wide install is found by it).
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # Set by app_uninstalled / tokens_revoked: all work stops, and the data is deleted after
+    # the grace period unless the app is installed again (which clears it).
+    uninstalled_at: Mapped[datetime | None]
     # Schedule: a round every `cadence_weeks` weeks on `day_of_week` (0 = Monday) at `hour`
     # local time in `timezone`.
     cadence_weeks: Mapped[int] = mapped_column(Integer, default=DEFAULTS.cadence_weeks)
@@ -268,3 +275,28 @@ class SettingsChange(Base):
     field: Mapped[str] = mapped_column(String(32))
     old_value: Mapped[str | None] = mapped_column(String(500))
     new_value: Mapped[str | None] = mapped_column(String(500))
+
+
+# slack-sdk's OAuth installation and state stores keep their rows in these tables; they are
+# part of our metadata so Alembic creates and checks them like ours. Bot and user tokens are
+# stored encrypted (bot.installations), as text rather than slack-sdk's VARCHAR(200).
+INSTALLATIONS_TABLE, BOTS_TABLE, OAUTH_STATES_TABLE = (
+    "slack_installations",
+    "slack_bots",
+    "slack_oauth_states",
+)
+installations: Table = SQLAlchemyInstallationStore.build_installations_table(
+    Base.metadata, INSTALLATIONS_TABLE
+)
+bots: Table = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, BOTS_TABLE)
+oauth_states: Table = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    Base.metadata, OAUTH_STATES_TABLE
+)
+TOKEN_COLUMNS = {
+    INSTALLATIONS_TABLE: ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"),
+    BOTS_TABLE: ("bot_token", "bot_refresh_token"),
+}
+for _table in (installations, bots):
+    for _name in TOKEN_COLUMNS[_table.name]:
+        # Written already encrypted by bot.installations; typed so key rotation finds them.
+        _table.c[_name].type = EncryptedText()

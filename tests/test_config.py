@@ -77,3 +77,38 @@ def _repo() -> str:
     from pathlib import Path
 
     return str(Path(__file__).resolve().parents[1])
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_SECRET is not set"),
+        ({"SLACK_CLIENT_SECRET": "x", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_ID is not set"),
+        (
+            {
+                "SLACK_CLIENT_ID": "1.2",
+                "SLACK_CLIENT_SECRET": "x",
+                "SLACK_BOT_TOKEN": "xoxb-1",
+                "SLACK_SIGNING_SECRET": "s",
+            },
+            "SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID/SLACK_CLIENT_SECRET",
+        ),
+    ],
+)
+def test_a_mix_of_single_workspace_and_oauth_settings_is_refused_in_one_line(
+    clean_env: dict[str, str], variables: dict[str, str], named: str
+) -> None:
+    result = run_peercoach("serve", env=clean_env | variables | {"PYTHONPATH": _repo()})
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"peercoach: configuration error: {named}")
+
+
+def test_oauth_mode_needs_no_bot_token(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1.2")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "secret")
+    settings = load_settings(required=["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"][:1])
+    assert settings.oauth_enabled and settings.slack_bot_token is None

@@ -19,8 +19,8 @@ def test_a_second_scheduler_stays_idle_while_the_first_holds_the_lease(sandbox: 
     sandbox.join("U001")
     sandbox.join("U002")
     go_to(sandbox, MONDAY_9)
-    first = RoundScheduler(sandbox.deps, sandbox.delivery.client)
-    second = RoundScheduler(sandbox.deps, sandbox.delivery.client)
+    first = RoundScheduler(sandbox.deps)
+    second = RoundScheduler(sandbox.deps)
     first.delivery.sleep = second.delivery.sleep = sandbox.clock.sleep
 
     assert first.run_once() is not None

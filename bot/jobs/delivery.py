@@ -35,7 +35,7 @@ from bot.domain.messages import (
 from bot.services.digest import digest_report
 from bot.services.outbox import enqueue
 from bot.services.rounds import intro_notice, regroup_lone_member
-from db.models import Member, MemberStatus, OutboxMessage, PairGroup
+from db.models import Member, MemberStatus, OutboxMessage, PairGroup, Workspace
 from db.session import unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Delivery:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        client: WebClient,
+        clients: Callable[[int], WebClient],
         *,
         render: Renderer,
         clock: Callable[[], datetime],
@@ -84,7 +84,8 @@ class Delivery:
         checkpoint: Callable[[str], None] = lambda _point: None,
     ) -> None:
         self.sessions = sessions
-        self.client = client
+        # The Web API client of a workspace (by row id): its own installation's token.
+        self.clients = clients
         self.render = render
         self.clock = clock
         self.sleep = sleep
@@ -149,21 +150,24 @@ class Delivery:
             message = session.get(OutboxMessage, message_id)
             assert message is not None
             recipients, channel = list(message.recipients), message.channel_id
+            workspace_id = message.workspace_id
             rendered = self._rendered(session, message)
             if rendered is None:
                 message.status, message.last_error = OutboxStatus.FAILED, "unreadable_payload"
                 report.failed += 1
                 return "done"
         self.checkpoint("sending")
+        try:
+            client = self.clients(workspace_id)
+        except LookupError as missing:  # uninstalled meanwhile: keep it for a reinstall
+            raise TransientFailure(str(missing)) from None
         if channel is None:
             try:
-                opened = self._call(
-                    report, self.client.conversations_open, users=",".join(recipients)
-                )
+                opened = self._call(report, client.conversations_open, users=",".join(recipients))
             except SlackApiError as error:
                 code = error.response.get("error", "")
                 if code in UNREACHABLE_ERRORS:
-                    return self._unreachable(message_id, recipients)
+                    return self._unreachable(client, message_id, recipients)
                 return self._fail(message_id, code, report)
             channel = opened["channel"]["id"]
             with unit_of_work(self.sessions) as session:
@@ -176,7 +180,7 @@ class Delivery:
                         group.channel_id = channel
             self.checkpoint("opened")
         try:
-            posted = self._post(report, channel, rendered)
+            posted = self._post(report, client, channel, rendered)
         except SlackApiError as error:
             return self._fail(message_id, error.response.get("error", ""), report)
         self.checkpoint("posted")
@@ -204,12 +208,14 @@ class Delivery:
             return self._digests[notice.round_id]
         return self.render(notice)
 
-    def _post(self, report: DeliveryReport, channel: str, rendered: Rendered) -> str | None:
+    def _post(
+        self, report: DeliveryReport, client: WebClient, channel: str, rendered: Rendered
+    ) -> str | None:
         """Post a rendered message (or upload its file) into a channel; return the ts if any."""
         if rendered.upload is None:
             posted = self._call(
                 report,
-                self.client.chat_postMessage,
+                client.chat_postMessage,
                 channel=channel,
                 text=rendered.text,
                 blocks=rendered.blocks,
@@ -218,7 +224,7 @@ class Delivery:
         upload = rendered.upload
         self._call(
             report,
-            self.client.files_upload_v2,
+            client.files_upload_v2,
             channel=channel,
             file=upload.content,
             filename=upload.filename,
@@ -281,10 +287,10 @@ class Delivery:
         observability.delivery("failed")
         return "done"
 
-    def _unreachable(self, message_id: int, recipients: list[str]) -> str:
+    def _unreachable(self, client: WebClient, message_id: int, recipients: list[str]) -> str:
         """Find who Slack can't reach, take them out, and go on with (or call off) the group."""
         observability.delivery("unreachable")
-        gone = [u for u in recipients if not self._reachable(u)]
+        gone = [u for u in recipients if not _reachable(client, u)]
         now = self.clock()
         with unit_of_work(self.sessions) as session:
             message = session.get(OutboxMessage, message_id)
@@ -323,19 +329,19 @@ class Delivery:
                 )
         return "done"
 
-    def _reachable(self, user_id: str) -> bool:
-        try:
-            user = self.client.users_info(user=user_id)["user"]
-        except SlackApiError as error:
-            return error.response.get("error") not in UNREACHABLE_ERRORS
-        return not user.get("deleted", False)
-
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
-    """Due pending messages, and messages whose sender's claim has lapsed."""
-    return or_(
-        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
+    """Due pending messages, and messages whose sender's claim has lapsed, of workspaces
+    that have the app installed (an uninstalled one's messages wait for a reinstall)."""
+    installed = OutboxMessage.workspace_id.in_(
+        select(Workspace.id).where(Workspace.uninstalled_at.is_(None))
+    )
+    return and_(
+        installed,
+        or_(
+            and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now),
+            and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
+        ),
     )
 
 
@@ -346,3 +352,12 @@ def _deactivate(session: Session, workspace_id: int, user_ids: list[str], now: d
         )
     ):
         member.status, member.updated_at = MemberStatus.INACTIVE.value, now
+
+
+def _reachable(client: WebClient, user_id: str) -> bool:
+    """Whether Slack still knows the person as an active account (users.info)."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        return error.response.get("error") not in UNREACHABLE_ERRORS
+    return not user.get("deleted", False)

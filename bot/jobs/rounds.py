@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.deps import Deps
 from bot.domain.enums import RoundKind
+from bot.installations import SlackClients
 from bot.jobs.delivery import Delivery, DeliveryReport
 from bot.services import rounds
-from bot.slack_client import make_web_client
 from db.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -33,11 +33,13 @@ class TickReport:
 
 
 def make_delivery(deps: Deps, client: WebClient | None = None) -> Delivery:
-    """The outbox sender for a process: a Slack client that leaves 429s to the sender (which
-    honours Retry-After on the deps' clock), and the deps' renderer."""
+    """The outbox sender for a process: each workspace's own Slack client (`client`, if
+    given, for every workspace), leaving 429s to the sender (which honours Retry-After on the
+    deps' clock), and the deps' renderer."""
+    clients = SlackClients(deps.settings, deps.sessions, deps.installation_store)
     return Delivery(
         deps.sessions,
-        client or make_web_client(deps.settings, retry_rate_limits=False),
+        (lambda _workspace_id: client) if client is not None else clients.for_workspace,
         render=deps.render,
         clock=deps.clock,
         sleep=deps.sleep,
@@ -48,7 +50,14 @@ def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
     """Do everything that is due at `now` (aware), for every workspace."""
     report = TickReport()
     with deps.unit_of_work() as session:
-        workspace_ids = list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
+        # An uninstalled workspace does no work while it waits for deletion (or a reinstall).
+        workspace_ids = list(
+            session.scalars(
+                select(Workspace.id)
+                .where(Workspace.uninstalled_at.is_(None))
+                .order_by(Workspace.id)
+            )
+        )
     for workspace_id in workspace_ids:
         try:
             with deps.unit_of_work() as session:

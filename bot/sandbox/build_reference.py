@@ -25,12 +25,13 @@ METHODS = [
     "conversations.open",
     "files.completeUploadExternal",
     "files.getUploadURLExternal",
+    "oauth.v2.access",
     "users.info",
     "views.open",
     "views.publish",
     "views.update",
 ]
-EVENTS = ["app_home_opened"]
+EVENTS = ["app_home_opened", "app_uninstalled", "tokens_revoked", "user_change"]
 
 HERE = Path(__file__).resolve().parent
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import parse_qs, urlencode, urlparse
 
 from pydantic import SecretStr
 from slack_bolt import App
@@ -12,11 +15,12 @@ from sqlalchemy import Engine
 from bot import crypto
 from bot.config import Settings
 from bot.deps import Deps
+from bot.installations import INSTALL_PATH, REDIRECT_PATH, installation_store
 from bot.jobs.delivery import Delivery
 from bot.jobs.rounds import TickReport, make_delivery, tick
 from bot.sandbox.clock import ManualClock
 from bot.sandbox.slack_emulator import SlackEmulator
-from bot.sandbox.slack_requests import SlackRequests, TrackingExecutor, join_values
+from bot.sandbox.slack_requests import SlackRequests, TrackingExecutor, call_wsgi, join_values
 from bot.sandbox.socket_requests import SocketSlackRequests
 from bot.server import make_wsgi_app
 from bot.slack_app import create_app
@@ -36,6 +40,9 @@ class Sandbox:
     emulator: SlackEmulator
     engine: Engine
     clock: ManualClock
+    # OAuth mode: workspaces are installed through Slack's OAuth flow (`install`), each with
+    # its own token, instead of one SLACK_BOT_TOKEN.
+    oauth: bool = False
     settings: Settings = field(init=False)
     deps: Deps = field(init=False)
     app: App = field(init=False)
@@ -45,8 +52,16 @@ class Sandbox:
     socket_handler: ObservedSocketModeHandler | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        tokens: dict[str, object] = (
+            {
+                "slack_client_id": self.emulator.client_id,
+                "slack_client_secret": self.emulator.client_secret,
+            }
+            if self.oauth
+            else {"slack_bot_token": BOT_TOKEN}
+        )
         self.settings = Settings(
-            slack_bot_token=BOT_TOKEN,
+            **tokens,  # type: ignore[arg-type]
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=self.emulator.base_url,
             database_url=self.engine.url.render_as_string(hide_password=False),
@@ -66,6 +81,10 @@ class Sandbox:
             sleep=self.clock.sleep,
             background=self.background,
         )
+        if self.oauth:
+            self.deps.installation_store = installation_store(
+                self.settings, self.engine, self.deps.sessions, self.clock
+            )
         self.executor = TrackingExecutor()
         self.app = create_app(self.deps, listener_executor=self.executor)
         wsgi = make_wsgi_app(self.app, self.engine, clock=self.clock)
@@ -76,6 +95,45 @@ class Sandbox:
             signing_secret=SIGNING_SECRET,
             emulator=self.emulator,
             team_id=self.emulator.team_id,
+        )
+
+    def install(
+        self,
+        team_id: str,
+        *,
+        installer: str,
+        enterprise_id: str | None = None,
+        enterprise_install: bool = False,
+    ) -> SlackRequests:
+        """An admin installs the app through Slack's OAuth flow: open /slack/install, approve
+        on Slack's consent page (the emulator), come back to /slack/oauth_redirect. Returns
+        the requests of that workspace's people."""
+        page = call_wsgi(self.wsgi, "GET", INSTALL_PATH)
+        link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page.text)
+        state = parse_qs(urlparse(html.unescape(link.group(1))).query)["state"][0] if link else ""
+        if page.status != 200 or not state:
+            raise AssertionError(f"install page: {page.status} {page.text[:200]!r}")
+        code = self.emulator.approve_install(
+            team_id,
+            user_id=installer,
+            enterprise_id=enterprise_id,
+            enterprise_install=enterprise_install,
+        )
+        done = call_wsgi(
+            self.wsgi,
+            "GET",
+            f"{REDIRECT_PATH}?{urlencode({'code': code, 'state': state})}",
+            headers={"Cookie": page.headers.get("set-cookie", "").split(";")[0]},
+        )
+        if done.status != 200:
+            raise AssertionError(f"OAuth callback failed: {done.status} {done.text[:200]}")
+        return SlackRequests(
+            self.wsgi,
+            signing_secret=SIGNING_SECRET,
+            emulator=self.emulator,
+            team_id=team_id,
+            enterprise_id=enterprise_id,
+            enterprise_install=enterprise_install,
         )
 
     @property
@@ -100,13 +158,15 @@ class Sandbox:
         team: str = "Sales",
         goals: list[str] | None = None,
         never: list[str] | None = None,
+        via: SlackRequests | None = None,
     ) -> None:
         """A person types `/peercoach join`, fills in the modal and submits it."""
-        self.people.command(user, "join")
+        people = via or self.people  # another workspace's people, in OAuth mode
+        people.command(user, "join")
         self.settle()
         view = self.emulator.calls_to("views.open")[-1].response["view"]
         values = join_values(level, team, goals or ["delegation"], never)
-        response = self.people.submit(user, view, values)
+        response = people.submit(user, view, values)
         if response.status != 200 or response.body:
             raise AssertionError(f"join of {user} was refused: {response.body!r}")
         self.settle()

@@ -9,6 +9,7 @@ answered with Slack's error. Errors and HTTP 429 can be scripted per method, and
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -36,6 +37,8 @@ class Call:
     args: dict[str, Any]
     status: int
     response: dict[str, Any]
+    # The workspace whose token made the call (the default workspace for unknown tokens).
+    team_id: str = ""
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,13 @@ class SlackEmulator:
         self.views: dict[str, dict[str, Any]] = {}
         self.responses: list[dict[str, Any]] = []
         self.uploads: dict[str, dict[str, Any]] = {}
+        # OAuth: the app's credentials, tokens issued per workspace, codes awaiting exchange.
+        self.client_id = "0000000001.0000000001"
+        self.client_secret = "sandbox-client-secret"
+        self.tokens: dict[str, str] = {}  # token -> its workspace (or org, for an org install)
+        self.orgs: dict[str, set[str]] = {}  # Enterprise Grid org -> its workspaces
+        self.revoked: set[str] = set()
+        self._codes: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, deque[ScriptedFailure]] = defaultdict(deque)
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._ids = itertools.count(1)
@@ -155,12 +165,13 @@ class SlackEmulator:
         is_admin: bool = False,
         is_owner: bool = False,
         deleted: bool = False,
+        team_id: str | None = None,
     ) -> None:
-        """Add a person to the emulated workspace (users.info answers for them)."""
+        """Add a person to the emulated workspace, or to `team_id` (users.info answers)."""
         display = name or user_id.lower()
         self.users[user_id] = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": team_id or self.team_id,
             "name": display,
             "real_name": display.title(),
             "deleted": deleted,
@@ -189,6 +200,43 @@ class SlackEmulator:
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """Make the next calls to `method` answer HTTP 429 with Retry-After."""
         self.fail_next(method, "ratelimited", status=429, retry_after=retry_after, times=times)
+
+    def approve_install(
+        self,
+        team_id: str,
+        *,
+        user_id: str,
+        enterprise_id: str | None = None,
+        enterprise_install: bool = False,
+        scopes: str = "chat:write,commands",
+    ) -> str:
+        """What Slack does when an admin approves the app on its consent page: a one-time
+        code for the redirect (exchanged by oauth.v2.access for that workspace's token)."""
+        code = f"code-{next(self._ids)}"
+        with self._changed:
+            self._codes[code] = {
+                "team_id": team_id,
+                "user_id": user_id,
+                "enterprise_id": enterprise_id,
+                "enterprise_install": enterprise_install,
+                "scopes": scopes,
+            }
+        return code
+
+    def add_org(self, enterprise_id: str, team_ids: list[str]) -> None:
+        """Make an Enterprise Grid org of these workspaces."""
+        with self._changed:
+            self.orgs.setdefault(enterprise_id, set()).update(team_ids)
+
+    def revoke_tokens(self, team_id: str) -> None:
+        """Uninstall: every token issued to the workspace answers invalid_auth from now on."""
+        with self._changed:
+            self.revoked |= {t for t, team in self.tokens.items() if team == team_id}
+
+    def calls_by(self, team_id: str) -> list[Call]:
+        """Every call made with a token of `team_id`."""
+        with self._changed:
+            return [c for c in self.calls if c.team_id == team_id]
 
     def new_response_url(self) -> str:
         """A response_url, as Slack puts in commands and interactions."""
@@ -245,9 +293,20 @@ class SlackEmulator:
         args = self._parse_args(raw, content_type)
         if authorization.startswith("Bearer "):
             args.setdefault("token", authorization.removeprefix("Bearer "))
-        status, body, headers = self._answer(method, args)
+        elif authorization.startswith("Basic "):  # oauth.v2.access: client id and secret
+            user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
+            args.setdefault("client_id", user)
+            args.setdefault("client_secret", password)
+        team_id = self.tokens.get(str(args.get("token", "")), self.team_id)
+        if team_id in self.orgs:  # an org-wide token speaks for each of the org's workspaces
+            asked = str(args.get("team_id") or "")
+            team_id = asked if asked in self.orgs[team_id] else team_id
+        if args.get("token") in self.revoked:
+            status, body, headers = 200, {"ok": False, "error": "invalid_auth"}, {}
+        else:
+            status, body, headers = self._answer(method, args, team_id)
         with self._changed:
-            self.calls.append(Call(method, args, status, body))
+            self.calls.append(Call(method, args, status, body, team_id))
             self._changed.notify_all()
         return status, body, headers
 
@@ -263,10 +322,10 @@ class SlackEmulator:
         return args
 
     def _answer(
-        self, method: str, args: dict[str, Any]
+        self, method: str, args: dict[str, Any], team_id: str
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         problems = check_call(method, args)
-        if args.get("team_id") not in (None, self.team_id):
+        if args.get("team_id") not in (None, team_id):
             problems.append(f"{method}: team_id {args['team_id']!r} is not this workspace")
         if problems:
             with self._changed:
@@ -287,7 +346,7 @@ class SlackEmulator:
         if handler is None:
             return 200, {"ok": True}, {}
         try:
-            body = handler(args)
+            body = handler({**args, "_team_id": team_id})
         except SlackError as error:
             return 200, {"ok": False, "error": error.code}, {}
         return 200, {"ok": True, **body}, {}
@@ -331,7 +390,7 @@ class SlackEmulator:
             "url": "https://peercoach-sandbox.slack.com/",
             "team": "PeerCoach Sandbox",
             "user": "peercoach",
-            "team_id": self.team_id,
+            "team_id": args["_team_id"],
             "user_id": "UPEERCOACHBOT",
             "bot_id": "BPEERCOACH",
             "is_enterprise_install": False,
@@ -341,6 +400,33 @@ class SlackEmulator:
         if not str(args.get("token", "")).startswith("xapp-"):
             raise SlackError("invalid_auth")  # Socket Mode takes an app-level token only
         return {"url": self.socket_mode.issue_url()}
+
+    def _m_oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        if (args.get("client_id"), args.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            raise SlackError("invalid_client_id")
+        with self._changed:
+            grant = self._codes.pop(str(args.get("code")), None)
+        if grant is None:
+            raise SlackError("invalid_code")
+        team_id = grant["team_id"]
+        enterprise = grant["enterprise_id"]
+        token = f"xoxb-{team_id}-{next(self._ids)}"
+        with self._changed:
+            self.tokens[token] = enterprise if grant["enterprise_install"] else team_id
+        return {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": grant["scopes"],
+            "bot_user_id": f"UBOT{team_id}",
+            "app_id": "APEERCOACH",
+            "team": None if grant["enterprise_install"] else {"id": team_id, "name": team_id},
+            "enterprise": {"id": enterprise, "name": enterprise} if enterprise else None,
+            "authed_user": {"id": grant["user_id"]},
+            "is_enterprise_install": grant["enterprise_install"],
+        }
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"user": self._user(args["user"])}

@@ -68,10 +68,11 @@ def call_wsgi(
 ) -> HttpResponse:
     """Send one HTTP request through a WSGI app in-process."""
     headers = headers or {}
+    path, _, query = path.partition("?")
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_NAME": "localhost",
         "SERVER_PORT": "3000",
         "SERVER_PROTOCOL": "HTTP/1.1",
@@ -102,6 +103,8 @@ class SlackRequests:
         signing_secret: str,
         emulator: SlackEmulator,
         team_id: str,
+        enterprise_id: str | None = None,
+        enterprise_install: bool = False,
         path: str = "/slack/events",
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -109,6 +112,9 @@ class SlackRequests:
         self.signing_secret = signing_secret
         self.emulator = emulator
         self.team_id = team_id
+        # An Enterprise Grid org: requests carry it, as Slack's do for an org's workspaces.
+        self.enterprise_id = enterprise_id
+        self.enterprise_install = enterprise_install
         self.path = path
         self.wall_clock = wall_clock
         self._ids = itertools.count(1)
@@ -140,8 +146,10 @@ class SlackRequests:
     # -- what people do ---------------------------------------------------------------------
 
     def command_body(self, user_id: str, text: str, *, channel_id: str = "CGENERAL") -> bytes:
+        org = {"enterprise_id": self.enterprise_id} if self.enterprise_id else {}
         return urlencode(
             {
+                **org,
                 "token": "deprecated-verification-token",
                 "team_id": self.team_id,
                 "team_domain": "sandbox",
@@ -152,7 +160,7 @@ class SlackRequests:
                 "command": ids.COMMAND,
                 "text": text,
                 "api_app_id": "APEERCOACH",
-                "is_enterprise_install": "false",
+                "is_enterprise_install": str(self.enterprise_install).lower(),
                 "response_url": self.emulator.new_response_url(),
                 "trigger_id": self._trigger_id(),
             }
@@ -164,6 +172,9 @@ class SlackRequests:
         return self.post(body, "application/x-www-form-urlencoded")
 
     def _interaction(self, payload: dict[str, Any]) -> HttpResponse:
+        if self.enterprise_id:
+            payload["enterprise"] = {"id": self.enterprise_id, "name": self.enterprise_id}
+            payload["is_enterprise_install"] = self.enterprise_install
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded")
 
@@ -240,9 +251,18 @@ class SlackRequests:
             "event_id": event_id or f"Ev{next(self._ids):08d}",
             "event_time": int(self.wall_clock()),
             "authorizations": [
-                {"team_id": self.team_id, "user_id": "UPEERCOACHBOT", "is_bot": True}
+                {
+                    "enterprise_id": self.enterprise_id,
+                    "team_id": self.team_id,
+                    "user_id": "UPEERCOACHBOT",
+                    "is_bot": True,
+                    "is_enterprise_install": self.enterprise_install,
+                }
             ],
         }
+        if self.enterprise_id:
+            envelope["enterprise_id"] = self.enterprise_id
+            envelope["is_enterprise_install"] = self.enterprise_install
         return self.post(json.dumps(envelope).encode(), "application/json")
 
     def open_home(self, user_id: str) -> HttpResponse:
