@@ -25,6 +25,8 @@ from bot.domain.enums import OutboxKind, OutboxStatus
 from bot.domain.messages import (
     DigestNotice,
     DigestReport,
+    IntroNotice,
+    IntroUpdateNotice,
     Notice,
     PartnerUnreachableNotice,
     Rendered,
@@ -148,6 +150,13 @@ class Delivery:
             message = session.get(OutboxMessage, message_id)
             assert message is not None
             recipients, channel = list(message.recipients), message.channel_id
+            replaces: str | None = None  # the ts of the message an update rewrites
+            if message.kind == OutboxKind.INTRO_UPDATE:
+                target = _sent_intro(session, message.group_id)
+                if target is None:  # the intro never went out: nothing to update
+                    message.status, message.last_error = OutboxStatus.DROPPED, "intro_not_sent"
+                    return "done"
+                channel, replaces = target.channel_id, target.ts
             rendered = self._rendered(session, message)
             if rendered is None:
                 message.status, message.last_error = OutboxStatus.FAILED, "unreadable_payload"
@@ -175,7 +184,7 @@ class Delivery:
                         group.channel_id = channel
             self.checkpoint("opened")
         try:
-            posted = self._post(report, channel, rendered)
+            posted = self._post(report, channel, rendered, replaces=replaces)
         except SlackApiError as error:
             return self._fail(message_id, error.response.get("error", ""), report)
         self.checkpoint("posted")
@@ -194,6 +203,19 @@ class Delivery:
         except ValidationError:
             logger.error("outbox message %s has an unreadable payload", message.id)
             return None
+        if isinstance(notice, IntroUpdateNotice):
+            target = _sent_intro(session, message.group_id)
+            assert target is not None
+            intro = notice_from_payload(target.payload)
+            assert isinstance(intro, IntroNotice)
+            # The intro's own payload keeps its current state: who said they met first stays.
+            changed = {
+                "closed": intro.closed or notice.closed,
+                "met_by": intro.met_by or notice.met_by,
+            }
+            updated = intro.model_copy(update=changed)
+            target.payload = notice_to_payload(updated)
+            return self.render(updated)
         if isinstance(notice, DigestNotice):
             if notice.round_id not in self._digests:
                 self._digests[notice.round_id] = self.render(
@@ -202,8 +224,21 @@ class Delivery:
             return self._digests[notice.round_id]
         return self.render(notice)
 
-    def _post(self, report: DeliveryReport, channel: str, rendered: Rendered) -> str | None:
-        """Post a rendered message (or upload its file) into a channel; return the ts if any."""
+    def _post(
+        self, report: DeliveryReport, channel: str, rendered: Rendered, *, replaces: str | None
+    ) -> str | None:
+        """Post a rendered message (or upload its file) into a channel, or rewrite the message
+        `replaces` (its ts) in place; return the ts if any."""
+        if replaces is not None:
+            self._call(
+                report,
+                self.client.chat_update,
+                channel=channel,
+                ts=replaces,
+                text=rendered.text,
+                blocks=rendered.blocks,
+            )
+            return replaces
         if rendered.upload is None:
             posted = self._call(
                 report,
@@ -340,3 +375,15 @@ def _deactivate(session: Session, workspace_id: int, user_ids: list[str], now: d
         )
     ):
         member.status, member.updated_at = MemberStatus.INACTIVE.value, now
+
+
+def _sent_intro(session: Session, group_id: int | None) -> OutboxMessage | None:
+    """The group's intro as Slack has it (posted: a channel and a ts), if it went out."""
+    return session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.group_id == group_id,
+            OutboxMessage.kind == OutboxKind.INTRO,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.ts.is_not(None),
+        )
+    )

@@ -246,8 +246,8 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
         blocks.append(actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")))
     else:
         if view.profile is not None:
-            level_goals = ", ".join(view.profile.goals)
-            blocks.append(context(f"Team: {view.profile.team} · Topics: {level_goals}"))
+            topics = ", ".join(GOALS.get(g, g) for g in view.profile.goals)
+            blocks.append(context(f"Team: {view.profile.team} · Topics: {topics}"))
         pause_or_resume = (
             button("Resume", ids.HOME_RESUME, style="primary")
             if view.status == MemberStatus.PAUSED
@@ -259,7 +259,14 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
             style="danger",
             confirm=confirm_dialog("Leave PeerCoach?", LEAVE_QUESTION, "Leave"),
         )
-        blocks.append(actions(button("Edit profile", ids.HOME_EDIT), pause_or_resume, leave))
+        blocks.append(
+            actions(
+                button("Edit profile", ids.HOME_EDIT),
+                pause_or_resume,
+                button("How to coach", ids.HOW_TO_COACH, value="home"),
+                leave,
+            )
+        )
     blocks += [divider(), context("`/peercoach help` lists every command.")]
     return {"type": "home", "blocks": blocks}
 

@@ -33,13 +33,7 @@ def render(notice: object) -> Rendered:
 
 @render.register
 def _intro(notice: IntroNotice) -> Rendered:
-    return pairing.intro_message(
-        group_id=notice.group_id,
-        user_ids=notice.user_ids,
-        reasons=notice.reasons,
-        prompts=notice.prompts,
-        asked_about_commitments=notice.asked_about_commitments,
-    )
+    return pairing.intro_message(notice)
 
 
 @render.register
@@ -93,7 +87,7 @@ def _invite(notice: InviteNotice) -> Rendered:
 def _digest(report: DigestReport) -> Rendered:
     png, alt = participation_chart(list(report.cycles))
     return Rendered(
-        admin.digest_text(report.team_label, report.cycles[-1], report.membership),
+        admin.digest_text(report.cycles[-1], report.membership),
         upload=Upload(
             content=png,
             filename="peercoach-digest.png",
