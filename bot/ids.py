@@ -36,6 +36,15 @@ USEFULNESS_BLOCK, USEFULNESS_ACTION = "usefulness_block", "usefulness_select"
 TAKEAWAY_BLOCK, TAKEAWAY_ACTION = "takeaway_block", "takeaway_input"
 COMMITMENT_BLOCK, COMMITMENT_ACTION = "commitment_block", "commitment_input"
 SHARE_BLOCK, SHARE_ACTION = "share_block", "share_checkbox"
+GOAL_PROGRESS_BLOCK, GOAL_PROGRESS_ACTION = "goal_progress_block", "goal_progress_select"
+
+# Personal goal and the agreement
+GOAL_MODAL = "goal_modal"
+GOAL_BLOCK, GOAL_ACTION = "goal_block", "goal_input"
+HOME_GOAL = "home_goal"
+AGREEMENT_MODAL = "agreement_modal"
+AGREEMENT_BLOCK, AGREEMENT_ACTION = "agreement_block", "agreement_checkbox"
+AGREEMENT_REVIEW = "agreement_review"
 
 # Programme admin
 SETTINGS_MODAL = "settings_modal"
@@ -49,6 +58,7 @@ PREFERENCES_BLOCK, PREFERENCES_ACTION = "preferences_block", "preferences_checkb
 REPEAT_WINDOW_BLOCK, REPEAT_WINDOW_ACTION = "repeat_window_block", "repeat_window_input"
 THEMES_BLOCK, THEMES_ACTION = "themes_block", "themes_select"
 ADMINS_BLOCK, ADMINS_ACTION = "admins_block", "admins_select"
+AGREEMENT_TEXT_BLOCK, AGREEMENT_TEXT_ACTION = "agreement_text_block", "agreement_text_input"
 ADMIN_SETTINGS = "admin_settings"
 ADMIN_PREVIEW = "admin_preview"
 ADMIN_RUN_NOW = "admin_run_now"

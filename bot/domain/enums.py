@@ -27,6 +27,7 @@ class OutboxKind(enum.StrEnum):
     COMMITMENT = "commitment"
     AUTO_PAUSED = "auto_paused"
     INVITE = "invite"
+    AGREEMENT = "agreement"
     DIGEST = "digest"
     TEXT = "text"
 

@@ -115,6 +115,13 @@ class AutoPausedNotice(_Notice):
     missed: int
 
 
+class AgreementNotice(_Notice):
+    """Asks a member to accept the programme's (changed) agreement before their next round."""
+
+    kind: Literal["agreement"] = "agreement"
+    version: int
+
+
 class InviteNotice(_Notice):
     kind: Literal["invite"] = "invite"
     inviter: str
@@ -155,6 +162,7 @@ Notice = Annotated[
     | SharedTakeawayNotice
     | CommitmentNotice
     | AutoPausedNotice
+    | AgreementNotice
     | InviteNotice
     | DigestNotice
     | TextNotice,

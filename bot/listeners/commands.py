@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
-from bot.listeners.common import open_join_modal
+from bot.listeners.common import open_join_modal, own_goal
 from bot.listeners.pairing import open_reflection
 from bot.schedule import Schedule
 from bot.services import membership, pairing
@@ -164,6 +164,14 @@ def _history(deps: Deps, call: Invocation) -> None:
     with deps.unit_of_work() as session:
         entries = pairing.history_of(session, team_id=call.team_id, user_id=call.user_id)
     call.ack(**reflection_views.history_message(entries))
+
+
+@subcommand("goal")
+def _goal(deps: Deps, call: Invocation) -> None:
+    """`/peercoach goal`: set or change one's private development goal."""
+    goal = own_goal(deps, team_id=call.team_id, user_id=call.user_id)
+    call.ack()
+    call.client.views_open(trigger_id=call.trigger_id, view=views.goal_modal(goal))
 
 
 @subcommand("help")

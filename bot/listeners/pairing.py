@@ -27,7 +27,8 @@ def open_reflection(
         seat = pairing.seat_context(session, group_id=group_id, user_id=user_id)
         current = pairing.own_reflection(session, group_id=group_id, user_id=user_id)
     client.views_open(
-        trigger_id=trigger_id, view=views.reflection_modal(group_id, seat.partners, current)
+        trigger_id=trigger_id,
+        view=views.reflection_modal(group_id, seat.partners, current, goal=seat.own_goal),
     )
 
 

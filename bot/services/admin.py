@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from bot.domain.enums import AdminSource
 from bot.domain.programme import ProgramSettings
 from bot.matching import MatchRules
-from bot.services.membership import workspace_for
-from db.models import ProgramAdmin, SettingsChange, Workspace
+from bot.services.membership import ask_to_accept, workspace_for
+from db.models import Member, MemberStatus, ProgramAdmin, SettingsChange, Workspace
 
 
 def is_admin(
@@ -90,6 +90,7 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         prefer_cross_team=workspace.cross_team_weight > 0,
         prompt_themes=tuple(workspace.prompt_themes or ()),
         admins=tuple(added),
+        agreement_text=workspace.agreement_text or "",
     )
 
 
@@ -137,6 +138,17 @@ def apply_settings(
     workspace.tz_weight = 1.0 if new.prefer_tz_overlap else 0.0
     workspace.cross_team_weight = 1.0 if new.prefer_cross_team else 0.0
     workspace.prompt_themes = list(new.prompt_themes)
+    if new.agreement_text.strip() != (workspace.agreement_text or ""):
+        # A new agreement: everyone accepts it before their next round.
+        workspace.agreement_text = new.agreement_text.strip() or None
+        workspace.agreement_version += 1
+        for member in session.scalars(
+            select(Member).where(
+                Member.workspace_id == workspace.id,
+                Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
+            )
+        ):
+            ask_to_accept(session, workspace, member.slack_user_id, now)
     _set_added_admins(session, workspace, new.admins, changed_by, now)
     session.add_all(changes)
     return changes

@@ -98,8 +98,16 @@ def record_not_meeting(
 
 
 def seat_context(session: Session, *, group_id: int, user_id: str) -> SeatContext:
-    group, _ = _seat(session, group_id, user_id)
-    return _context(group, user_id)
+    """The person's seat in a group: its DM, the others in it, and their own goal.
+
+    Raises StaleAction when the group is not (or no longer) theirs.
+    """
+    group, seat = _seat(session, group_id, user_id)
+    member = session.get(Member, seat.member_id)
+    context = _context(group, user_id)
+    return SeatContext(
+        context.group_id, context.channel_id, context.partners, member.goal if member else None
+    )
 
 
 def latest_group_of(session: Session, *, team_id: str, user_id: str) -> int:
@@ -133,7 +141,9 @@ def own_reflection(session: Session, *, group_id: int, user_id: str) -> Reflecti
     )
     if mine is None:
         return None
-    return ReflectionInput(mine.usefulness, mine.takeaway, mine.commitment, mine.share_takeaway)
+    return ReflectionInput(
+        mine.usefulness, mine.takeaway, mine.commitment, mine.share_takeaway, mine.goal_progress
+    )
 
 
 def save_reflection(
@@ -167,6 +177,7 @@ def save_reflection(
         entry.commitment,
     )
     mine.share_takeaway, mine.updated_at = entry.share_takeaway, now
+    mine.goal_progress = entry.goal_progress
     record_met(session, group_id=group_id, user_id=user_id, now=now)
     if newly_shared and entry.takeaway and group.channel_id:
         digest = hashlib.sha256(entry.takeaway.encode()).hexdigest()[:16]

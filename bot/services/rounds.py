@@ -28,7 +28,12 @@ from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load
 from bot.schedule import Schedule, latest_round_time
 from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
-from bot.services.membership import resume_due_members, schedule_of
+from bot.services.membership import (
+    ask_to_accept,
+    needs_agreement,
+    resume_due_members,
+    schedule_of,
+)
 from bot.services.outbox import add_to_outbox, enqueue
 from db.models import (
     Exclusion,
@@ -55,6 +60,8 @@ class RoundPlan:
 
     members: dict[str, Member]
     result: MatchResult
+    # Eligible but left out until they accept the programme's current agreement.
+    awaiting_agreement: tuple[Member, ...] = ()
 
 
 def seed_for(team_id: str, period_key: str) -> int:
@@ -126,7 +133,9 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
 
 def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: int) -> RoundPlan:
     """Pair the eligible members without writing anything (also the dry run)."""
-    members = {m.slack_user_id: m for m in eligible_members(session, workspace.id, now)}
+    eligible = eligible_members(session, workspace.id, now)
+    waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
+    members = {m.slack_user_id: m for m in eligible if m not in waiting}
     exclusions = session.execute(
         select(Member.slack_user_id, Exclusion.excluded_user_id)
         .join(Exclusion, Exclusion.member_id == Member.id)
@@ -149,7 +158,7 @@ def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: i
         rules=match_rules_of(workspace),
         seed=seed,
     )
-    return RoundPlan(members=members, result=result)
+    return RoundPlan(members=members, result=result, awaiting_agreement=waiting)
 
 
 def start_round(
@@ -184,6 +193,8 @@ def start_round(
     themes = set(workspace.prompt_themes or ())
     deck = tuple(p for p in load_deck() if not themes or p.theme in themes)
     _record_groups(session, workspace, new_round, plan, deck, now)
+    for waiting in plan.awaiting_agreement:
+        ask_to_accept(session, workspace, waiting.slack_user_id, now)
     for left_out in plan.result.unmatched:
         enqueue(
             session,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import ids
 from bot.domain.figures import SUPPRESSED, CycleFigures, Figure, MembershipFigures
-from bot.domain.programme import ProgramSettings
+from bot.domain.programme import DEFAULT_AGREEMENT, ProgramSettings
 from bot.matching import MatchResult
 from bot.profile_options import GOALS
 from bot.views.blocks import (
@@ -37,6 +37,7 @@ PREFERENCES = {
     "cross_team": "Prefer people from different teams",
 }
 MAX_PREVIEW_LINES = 60
+MAX_AGREEMENT_LENGTH = 1000
 
 
 def _select(
@@ -157,6 +158,23 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
                 "hint": plain("Slack workspace admins and owners are always admins."),
                 "element": admins,
             },
+            {
+                "type": "input",
+                "block_id": ids.AGREEMENT_TEXT_BLOCK,
+                "optional": True,
+                "label": plain("Confidentiality agreement"),
+                "hint": plain(
+                    "Members accept this when they join. Changing it asks everyone to accept "
+                    "the new text before their next round. Empty: the standard text."
+                ),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.AGREEMENT_TEXT_ACTION,
+                    "multiline": True,
+                    "max_length": MAX_AGREEMENT_LENGTH,
+                    "initial_value": current.agreement_text or DEFAULT_AGREEMENT,
+                },
+            },
         ],
     }
 
@@ -212,6 +230,11 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
     admins = tuple(
         input_state(values, ids.ADMINS_BLOCK, ids.ADMINS_ACTION).get("selected_users") or []
     )
+    agreement = (
+        input_state(values, ids.AGREEMENT_TEXT_BLOCK, ids.AGREEMENT_TEXT_ACTION).get("value") or ""
+    ).strip()
+    if len(agreement) > MAX_AGREEMENT_LENGTH:
+        errors[ids.AGREEMENT_TEXT_BLOCK] = f"Keep it under {MAX_AGREEMENT_LENGTH} characters."
     if errors:
         return None, errors
     return ProgramSettings(
@@ -227,6 +250,8 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
         prefer_cross_team="cross_team" in prefs,
         prompt_themes=themes,
         admins=admins,
+        # The standard text, left as it was, is stored as "no custom agreement".
+        agreement_text="" if agreement == DEFAULT_AGREEMENT else agreement,
     ), {}
 
 
@@ -244,6 +269,7 @@ SETTING_LABELS = {
     "prefer_cross_team": "cross-team preference",
     "prompt_themes": "prompt themes",
     "admins": "programme admins",
+    "agreement_text": "agreement",
 }
 
 
@@ -268,7 +294,8 @@ def figures_table(cycles: Sequence[CycleFigures]) -> str:
         return "No rounds yet."
     return "\n".join(
         f"• *{c.started_at:%d %b %Y}*: paired {c.paired.shown()} · met {c.met_rate.shown()} · "
-        f"reflected {c.reflection_rate.shown()} · {usefulness_text(c.avg_usefulness)}"
+        f"reflected {c.reflection_rate.shown()} · {usefulness_text(c.avg_usefulness)} · "
+        f"goal progress {c.goal_progress.shown()}"
         for c in cycles
     )
 
@@ -355,7 +382,8 @@ def digest_text(cycle: CycleFigures, membership: MembershipFigures) -> str:
         f"done {cycle.commitments_done.shown()}, "
         f"partly {cycle.commitments_partly.shown()}, "
         f"not yet {cycle.commitments_not_yet.shown()}\n"
-        f"• Repeat pairs {cycle.repeat_pairs.shown()}\n"
+        f"• Repeat pairs {cycle.repeat_pairs.shown()} · moved toward their own goal "
+        f"{cycle.goal_progress.shown()}\n"
         f"• Members now: active {membership.active.shown()}, paused {membership.paused.shown()}, "
         f"left {membership.left.shown()}\n"
         "_Figures from fewer than 5 people show as “fewer than 5”._"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot.domain.messages import (
+    AgreementNotice,
     AutoPausedNotice,
     CheckinNotice,
     CommitmentNotice,
@@ -76,6 +77,11 @@ def _commitment(notice: CommitmentNotice) -> Rendered:
 @render.register
 def _auto_paused(notice: AutoPausedNotice) -> Rendered:
     return pairing.auto_paused_message(notice.missed)
+
+
+@render.register
+def _agreement(notice: AgreementNotice) -> Rendered:
+    return membership.agreement_request(notice.version)
 
 
 @render.register
