@@ -38,6 +38,7 @@ def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
         ids.HOME_EDIT,
         ids.HOME_PAUSE,
         ids.HOW_TO_COACH,
+        ids.HOME_GOAL,
         ids.HOME_LEAVE,
     ]
 
@@ -47,6 +48,7 @@ def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
         ids.HOME_EDIT,
         ids.HOME_RESUME,
         ids.HOW_TO_COACH,
+        ids.HOME_GOAL,
         ids.HOME_LEAVE,
     ]
     assert "You're paused" in str(sandbox.emulator.homes["U001"]["blocks"])
@@ -57,6 +59,7 @@ def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
         ids.HOME_EDIT,
         ids.HOME_PAUSE,
         ids.HOW_TO_COACH,
+        ids.HOME_GOAL,
         ids.HOME_LEAVE,
     ]
 
