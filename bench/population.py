@@ -25,6 +25,7 @@ def join_members(
                 level=1 + n % 5,
                 team=f"T{n % 17}",
                 goals=(goals[n % 12], goals[(n * goal_stride) % 12]),
+                agreement_version=1,  # joined through the modal, agreement accepted
             ),
             tz_name="UTC",
             tz_offset_minutes=60 * (n % 9 - 4),

@@ -165,3 +165,61 @@ def choose_prompts(
                 pass_length[member] = 0
         remaining = [p for p in remaining if p.id != best.id]
     return chosen
+
+
+@dataclass(frozen=True)
+class CoachingToolkit:
+    """How to coach a peer: a short GROW-style guide, and questions for the coach per theme."""
+
+    guide: tuple[tuple[str, str], ...]  # (step name, what to do) in order
+    questions: dict[str, tuple[str, ...]]  # theme -> questions for whoever coaches
+
+
+def parse_toolkit(raw: object) -> CoachingToolkit:
+    """Validate the deck document's coaching guide and question bank (every theme needs at
+    least two questions); raise ValueError naming what is wrong."""
+    if not isinstance(raw, dict):
+        raise ValueError("prompt deck must be an object")
+    guide = raw.get("coaching_guide")
+    if not isinstance(guide, list) or not guide:
+        raise ValueError("prompt deck needs a non-empty 'coaching_guide' list")
+    steps: list[tuple[str, str]] = []
+    for item in guide:
+        step, text = (item.get("step"), item.get("text")) if isinstance(item, dict) else (0, 0)
+        if not (isinstance(step, str) and step and isinstance(text, str) and text.strip()):
+            raise ValueError(f"coaching guide entry needs a step and a text: {item!r}")
+        steps.append((step, text))
+    bank = raw.get("coaching_questions")
+    if not isinstance(bank, dict):
+        raise ValueError("prompt deck needs a 'coaching_questions' object")
+    questions: dict[str, tuple[str, ...]] = {}
+    for theme in THEMES:
+        asked = bank.get(theme)
+        if not isinstance(asked, list) or len(asked) < 2:
+            raise ValueError(f"coaching questions for {theme!r}: at least two needed")
+        if not all(isinstance(q, str) and 0 < len(q) < MAX_PROMPT_LENGTH for q in asked):
+            raise ValueError(f"coaching questions for {theme!r} must be short texts")
+        questions[theme] = tuple(asked)
+    return CoachingToolkit(guide=tuple(steps), questions=questions)
+
+
+@cache
+def load_toolkit() -> CoachingToolkit:
+    """The bundled coaching guide and question bank (bot/data/prompts.json), once per process."""
+    source = resources.files("bot").joinpath("data", "prompts.json")
+    return parse_toolkit(json.loads(source.read_text(encoding="utf-8")))
+
+
+def coach_questions(
+    toolkit: CoachingToolkit, prompts: Sequence[Prompt], *, seed: int, count: int = 2
+) -> tuple[str, ...]:
+    """`count` questions for whoever coaches, from the themes of the chosen prompts (the first
+    prompt's theme first), picked reproducibly by `seed`."""
+    themes = list(dict.fromkeys(p.theme for p in prompts)) or list(THEMES[:1])
+    pool = [q for theme in themes for q in toolkit.questions.get(theme, ())]
+    rng = random.Random(seed)
+    first = toolkit.questions.get(themes[0], ())
+    picked = rng.sample(list(first), min(count, len(first)))
+    rest = [q for q in pool if q not in picked]
+    picked += rng.sample(rest, min(count - len(picked), len(rest)))
+    return tuple(picked)

@@ -54,6 +54,10 @@ class Workspace(Base):
     goal_weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
     tz_weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
     cross_team_weight: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    # The confidentiality agreement members accept (None: the default text); its version goes
+    # up when the text changes, and members accept the new one before their next round.
+    agreement_text: Mapped[str | None] = mapped_column(String(1000))
+    agreement_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Prompt-deck themes in use; empty means all of them.
     prompt_themes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # Reflection free text (takeaway, commitment) is deleted this many months after it was
@@ -84,6 +88,11 @@ class Member(Base):
     goals: Mapped[list[str]] = mapped_column(JSON, default=list)
     tz_name: Mapped[str | None] = mapped_column(String(64))
     tz_offset_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The agreement version this member accepted, and when.
+    agreement_version: Mapped[int | None] = mapped_column(Integer)
+    agreement_accepted_at: Mapped[datetime | None]
+    # Their private development goal: only they ever see it.
+    goal: Mapped[str | None] = mapped_column(String(300))
     # Rounds in a row this member let pass without any response; reset by any response.
     missed_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -189,6 +198,8 @@ class Reflection(Base):
     # That a commitment was made, kept after its text is deleted (programme figures count it).
     commitment_made: Mapped[bool] = mapped_column(default=False, server_default=false())
     share_takeaway: Mapped[bool] = mapped_column(default=False)
+    # Progress on the member's own goal since their last chat: 0 none .. 3 achieved.
+    goal_progress: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # done / partly / not_yet, answered when the next round asks.

@@ -37,16 +37,37 @@ def test_home_join_button_opens_the_modal(sandbox: Sandbox) -> None:
 
 def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
     sandbox.join("U001")
-    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_PAUSE, ids.HOME_LEAVE, *DATA]
+    assert home_buttons(sandbox, "U001") == [
+        ids.HOME_EDIT,
+        ids.HOME_PAUSE,
+        ids.HOW_TO_COACH,
+        ids.HOME_GOAL,
+        ids.HOME_LEAVE,
+        *DATA,
+    ]
 
     sandbox.people.click("U001", ids.HOME_PAUSE, view=sandbox.emulator.homes["U001"])
     sandbox.settle()
-    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_RESUME, ids.HOME_LEAVE, *DATA]
+    assert home_buttons(sandbox, "U001") == [
+        ids.HOME_EDIT,
+        ids.HOME_RESUME,
+        ids.HOW_TO_COACH,
+        ids.HOME_GOAL,
+        ids.HOME_LEAVE,
+        *DATA,
+    ]
     assert "You're paused" in str(sandbox.emulator.homes["U001"]["blocks"])
 
     sandbox.people.click("U001", ids.HOME_RESUME, view=sandbox.emulator.homes["U001"])
     sandbox.settle()
-    assert home_buttons(sandbox, "U001") == [ids.HOME_EDIT, ids.HOME_PAUSE, ids.HOME_LEAVE, *DATA]
+    assert home_buttons(sandbox, "U001") == [
+        ids.HOME_EDIT,
+        ids.HOME_PAUSE,
+        ids.HOW_TO_COACH,
+        ids.HOME_GOAL,
+        ids.HOME_LEAVE,
+        *DATA,
+    ]
 
     sandbox.people.click("U001", ids.HOME_LEAVE, view=sandbox.emulator.homes["U001"])
     sandbox.settle()

@@ -45,7 +45,10 @@ def seed_members(sandbox: Sandbox, count: int) -> list[str]:
                 team_id=sandbox.team_id,
                 user_id=user,
                 profile=membership.Profile(
-                    level=1 + n % 5, team=f"T{n % 7}", goals=(goals[n % len(goals)],)
+                    level=1 + n % 5,
+                    team=f"T{n % 7}",
+                    goals=(goals[n % len(goals)],),
+                    agreement_version=1,  # they accepted the agreement when they joined
                 ),
                 tz_name="UTC",
                 tz_offset_minutes=0,

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, func, select
 
+from bot.domain.messages import IntroNotice
 from bot.sandbox import demo
 from bot.sandbox.clock import ManualClock
 from bot.sandbox.demo_render import blocks_to_text
@@ -70,9 +71,8 @@ def test_demo_pairs_every_eligible_person_each_cycle_and_skips_the_paused(
         away = [m.group(1) for m in map(AWAY.match, lines) if m]
         someone_away = someone_away or bool(away)
         assert not set(away) & set(seated), "a paused or skipping person was paired"
-        assert any(
-            line.endswith("│ [We met] [Can't make it this time] [Reflect]") for line in lines
-        )
+        # Intros show as they stand at the end: a group that met keeps only Reflect.
+        assert any(line.endswith("[Reflect] [How to coach]") for line in lines)
     assert someone_away
     assert "left: " in output
 
@@ -171,11 +171,13 @@ def test_an_unusable_database_url_is_reported_without_a_traceback(
 
 def test_blocks_render_as_plain_text_with_names_and_buttons() -> None:
     intro = intro_message(
-        group_id=7,
-        user_ids=["U1", "U2"],
-        reasons=["shared_goal:delegation", "same_level"],
-        prompts=["What would you stop doing?"],
-        asked_about_commitments=True,
+        IntroNotice(
+            group_id=7,
+            user_ids=("U1", "U2"),
+            reasons=("shared_goal:delegation", "same_level"),
+            prompts=("What would you stop doing?",),
+            asked_about_commitments=True,
+        )
     )
 
     lines = blocks_to_text(intro.blocks, {"U1": "Amara Okafor", "U2": "Bruno Novak"})
@@ -187,7 +189,7 @@ def test_blocks_render_as_plain_text_with_names_and_buttons() -> None:
     assert "Why you: you both want to work on Delegation; you lead at the same level." in lines
     assert "• What would you stop doing?" in lines
     assert "  I've also asked privately how last round's commitments went." in lines
-    assert "[We met] [Can't make it this time] [Reflect]" in lines
+    assert "[We met] [Can't make it this time] [Reflect] [How to coach]" in lines
     assert not any("<@" in line or "*" in line for line in lines)
 
 
@@ -201,7 +203,7 @@ def test_demo_ends_with_the_admins_figures_and_chart_without_anyones_words(
 
     assert code == 0, output
     figures = output.split("Programme figures, as an admin sees them")[1]
-    rows = [line for line in figures.splitlines() if re.match(r"^  \d{4}-\d{2}-\d{2} ", line)]
+    rows = [line for line in figures.splitlines() if re.match(r"^  • \d{2} \w{3} \d{4}: ", line)]
     assert len(rows) == 3
     assert f"chart (people paired and met rate per cycle): {chart}" in figures
     assert chart.read_bytes().startswith(b"\x89PNG")

@@ -60,7 +60,7 @@ def test_a_steady_state_scheduler_tick_logs_nothing_at_info(
         deps = Deps(
             settings=sandbox.settings, sessions=sandbox.deps.sessions, render=sandbox.deps.render
         )
-        scheduler = RoundScheduler(deps, client=sandbox.delivery.client)
+        scheduler = RoundScheduler(deps)
         ran = threading.Semaphore(0)
 
         def on_run(event: JobExecutionEvent) -> None:

@@ -125,7 +125,7 @@ def test_slack_429s_and_listener_errors_are_counted(sandbox: Sandbox) -> None:
 
 
 def test_the_process_holding_the_scheduler_lease_says_so(sandbox: Sandbox) -> None:
-    scheduler = RoundScheduler(sandbox.deps, client=sandbox.delivery.client)
+    scheduler = RoundScheduler(sandbox.deps)
     scheduler.run_once()
     holding = samples(scrape(sandbox))
     scheduler.shutdown()

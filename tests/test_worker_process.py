@@ -32,7 +32,9 @@ def due_workspace(tmp_path: Path, slack: SlackEmulator) -> str:
                 session,
                 team_id=slack.team_id,
                 user_id=user,
-                profile=membership.Profile(level=2, team="Ops", goals=("feedback",)),
+                profile=membership.Profile(
+                    level=2, team="Ops", goals=("feedback",), agreement_version=1
+                ),
                 tz_name="UTC",
                 tz_offset_minutes=0,
                 now=now,

@@ -17,6 +17,7 @@ class OutboxKind(enum.StrEnum):
     """What an outbox message is; also the `kind` of its notice payload."""
 
     INTRO = "intro"
+    INTRO_UPDATE = "intro_update"
     NUDGE = "nudge"
     CHECKIN = "checkin"
     UNPAIRED = "unpaired"
@@ -26,6 +27,7 @@ class OutboxKind(enum.StrEnum):
     COMMITMENT = "commitment"
     AUTO_PAUSED = "auto_paused"
     INVITE = "invite"
+    AGREEMENT = "agreement"
     DIGEST = "digest"
     TEXT = "text"
 

@@ -73,6 +73,8 @@ class CycleFigures:
     commitments_partly: Figure
     commitments_not_yet: Figure
     repeat_pairs: Figure
+    # Share of those answering who report progress on their own goal (0..1).
+    goal_progress: Figure = Figure(None, 0, "rate")
 
     def as_row(self) -> dict[str, object]:
         """A flat row for CSV/JSON export (same figures, same suppression)."""
@@ -98,6 +100,7 @@ FIGURE_COLUMNS = (
     "commitments_partly",
     "commitments_not_yet",
     "repeat_pairs",
+    "goal_progress",
 )
 
 

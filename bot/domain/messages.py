@@ -50,6 +50,23 @@ class IntroNotice(_Notice):
     reasons: tuple[str, ...]
     prompts: tuple[str, ...]
     asked_about_commitments: bool = False
+    # Weeks until the next round: the time the group has to meet.
+    cadence_weeks: int = 1
+    # Two coaching questions that fit the prompts, for whoever coaches.
+    coach_questions: tuple[str, ...] = ()
+    # Set when the intro is updated in place: who said the group met; the round closed.
+    met_by: str | None = None
+    closed: bool = False
+
+
+class IntroUpdateNotice(_Notice):
+    """Update a group's intro in place for everyone: someone said they met, or the round
+    closed and its buttons retire. The delivery job re-renders the intro's own notice."""
+
+    kind: Literal["intro_update"] = "intro_update"
+    group_id: int
+    met_by: str | None = None
+    closed: bool = False
 
 
 class NudgeNotice(_Notice):
@@ -98,6 +115,13 @@ class AutoPausedNotice(_Notice):
     missed: int
 
 
+class AgreementNotice(_Notice):
+    """Asks a member to accept the programme's (changed) agreement before their next round."""
+
+    kind: Literal["agreement"] = "agreement"
+    version: int
+
+
 class InviteNotice(_Notice):
     kind: Literal["invite"] = "invite"
     inviter: str
@@ -115,7 +139,6 @@ class DigestReport:
     """What a digest shows: aggregates only, the cycles to chart oldest first, the last one
     being the digested round."""
 
-    team_label: str
     cycles: tuple[CycleFigures, ...]
     membership: MembershipFigures
 
@@ -130,6 +153,7 @@ class TextNotice(_Notice):
 
 Notice = Annotated[
     IntroNotice
+    | IntroUpdateNotice
     | NudgeNotice
     | CheckinNotice
     | UnpairedNotice
@@ -138,6 +162,7 @@ Notice = Annotated[
     | SharedTakeawayNotice
     | CommitmentNotice
     | AutoPausedNotice
+    | AgreementNotice
     | InviteNotice
     | DigestNotice
     | TextNotice,

@@ -14,6 +14,10 @@ class Profile:
     team: str
     goals: tuple[str, ...]
     never_pair: tuple[str, ...] = ()
+    # Their private development goal (only they see it), if they set one.
+    goal: str | None = None
+    # The agreement version accepted with this submission (None: nothing accepted now).
+    agreement_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,22 @@ class MemberStatusView:
     paused_until: datetime | None = None
     next_round_at: datetime | None = None
     profile: Profile | None = None
+    # The member's own view of their programme (their App Home).
+    current: CurrentChat | None = None
+    open_commitment: str | None = None
+    last_goal_progress: int | None = None
+    recent: tuple[HistoryEntry, ...] = ()
+    agreement_text: str | None = None
+    agreement_pending: bool = False
+
+
+@dataclass(frozen=True)
+class CurrentChat:
+    """The member's chat in the open round: who with, and whether it happened."""
+
+    group_id: int
+    partners: tuple[str, ...]
+    met: bool
 
 
 @dataclass(frozen=True)
@@ -35,6 +55,8 @@ class ReflectionInput:
     takeaway: str | None
     commitment: str | None
     share_takeaway: bool
+    # Progress on their own goal since the last chat, 0 (none) to 3 (achieved), if asked.
+    goal_progress: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,3 +79,5 @@ class SeatContext:
     group_id: int
     channel_id: str | None
     partners: tuple[str, ...]
+    # The member's own private goal (for the reflection's progress question).
+    own_goal: str | None = None

@@ -27,7 +27,17 @@ class ProgramSettings:
     admins: tuple[str, ...] = field(default=())
     # Months after which reflection text is deleted (bot.services.privacy.apply_retention).
     retention_months: int = 12
+    # The agreement members accept; empty means DEFAULT_AGREEMENT.
+    agreement_text: str = ""
 
+
+# What members agree to when they join (docs/coaching.md); owners may reword it.
+DEFAULT_AGREEMENT = (
+    "What is said in a PeerCoach chat stays between the peers in it. We meet on equal "
+    "footing: no evaluation, no reporting back to anyone's manager. Either of us can pause "
+    "or step out at any time, no reason needed."
+)
+GOAL_PROGRESS = {0: "No progress yet", 1: "Some progress", 2: "Good progress", 3: "Achieved it"}
 
 # A new workspace starts with these: weekly pairs, Mondays 09:00 UTC.
 DEFAULTS = ProgramSettings()

@@ -26,6 +26,8 @@ from bot.domain.enums import OutboxKind, OutboxStatus
 from bot.domain.messages import (
     DigestNotice,
     DigestReport,
+    IntroNotice,
+    IntroUpdateNotice,
     Notice,
     PartnerUnreachableNotice,
     Rendered,
@@ -151,6 +153,13 @@ class Delivery:
             assert message is not None
             recipients, channel = list(message.recipients), message.channel_id
             workspace_id = message.workspace_id
+            replaces: str | None = None  # the ts of the message an update rewrites
+            if message.kind == OutboxKind.INTRO_UPDATE:
+                target = _sent_intro(session, message.group_id)
+                if target is None:  # the intro never went out: nothing to update
+                    message.status, message.last_error = OutboxStatus.DROPPED, "intro_not_sent"
+                    return "done"
+                channel, replaces = target.channel_id, target.ts
             rendered = self._rendered(session, message)
             if rendered is None:
                 message.status, message.last_error = OutboxStatus.FAILED, "unreadable_payload"
@@ -180,7 +189,7 @@ class Delivery:
                         group.channel_id = channel
             self.checkpoint("opened")
         try:
-            posted = self._post(report, client, channel, rendered)
+            posted = self._post(report, client, channel, rendered, replaces=replaces)
         except SlackApiError as error:
             return self._fail(message_id, error.response.get("error", ""), report)
         self.checkpoint("posted")
@@ -200,6 +209,19 @@ class Delivery:
         except ValidationError:
             logger.error("outbox message %s has an unreadable payload", message.id)
             return None
+        if isinstance(notice, IntroUpdateNotice):
+            target = _sent_intro(session, message.group_id)
+            assert target is not None
+            intro = notice_from_payload(target.payload)
+            assert isinstance(intro, IntroNotice)
+            # The intro's own payload keeps its current state: who said they met first stays.
+            changed = {
+                "closed": intro.closed or notice.closed,
+                "met_by": intro.met_by or notice.met_by,
+            }
+            updated = intro.model_copy(update=changed)
+            target.payload = notice_to_payload(updated)
+            return self.render(updated)
         if isinstance(notice, DigestNotice):
             if notice.round_id not in self._digests:
                 self._digests[notice.round_id] = self.render(
@@ -209,9 +231,26 @@ class Delivery:
         return self.render(notice)
 
     def _post(
-        self, report: DeliveryReport, client: WebClient, channel: str, rendered: Rendered
+        self,
+        report: DeliveryReport,
+        client: WebClient,
+        channel: str,
+        rendered: Rendered,
+        *,
+        replaces: str | None,
     ) -> str | None:
-        """Post a rendered message (or upload its file) into a channel; return the ts if any."""
+        """Post a rendered message (or upload its file) into a channel, or rewrite the message
+        `replaces` (its ts) in place; return the ts if any."""
+        if replaces is not None:
+            self._call(
+                report,
+                client.chat_update,
+                channel=channel,
+                ts=replaces,
+                text=rendered.text,
+                blocks=rendered.blocks,
+            )
+            return replaces
         if rendered.upload is None:
             posted = self._call(
                 report,
@@ -361,3 +400,15 @@ def _reachable(client: WebClient, user_id: str) -> bool:
     except SlackApiError as error:
         return error.response.get("error") not in UNREACHABLE_ERRORS
     return not user.get("deleted", False)
+
+
+def _sent_intro(session: Session, group_id: int | None) -> OutboxMessage | None:
+    """The group's intro as Slack has it (posted: a channel and a ts), if it went out."""
+    return session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.group_id == group_id,
+            OutboxMessage.kind == OutboxKind.INTRO,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.ts.is_not(None),
+        )
+    )

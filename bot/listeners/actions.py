@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.listeners.common import open_join_modal, publish_home
+from bot.listeners.common import open_goal_modal, open_join_modal, publish_home
 from bot.services import membership
 from bot.views import membership as views
 from bot.views import privacy as privacy_views
@@ -69,6 +69,27 @@ def register(app: App, deps: Deps) -> None:
         ack()
         respond(replace_original=True, text=views.LEAVE_CANCELLED_TEXT)
 
+    def open_goal(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        open_goal_modal(
+            deps,
+            client,
+            trigger_id=body["trigger_id"],
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+        )
+
+    def review_agreement(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        with deps.unit_of_work() as session:
+            workspace = membership.workspace_for(session, context.team_id or "", now=deps.clock())
+            text, version = membership.agreement_of(workspace), workspace.agreement_version
+        client.views_open(trigger_id=body["trigger_id"], view=views.agreement_modal(text, version))
+
+    app.action(ids.HOME_GOAL)(open_goal)
+    app.action(ids.AGREEMENT_REVIEW)(review_agreement)
     app.action(ids.HOME_JOIN)(open_profile)
     app.action(ids.HOME_EDIT)(open_profile)
     app.action(ids.HOME_PAUSE)(pause_one_cycle)

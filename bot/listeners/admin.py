@@ -140,11 +140,8 @@ def register(app: App, deps: Deps) -> None:
             changes = admin_service.apply_settings(
                 session, workspace, new, changed_by=user_id, now=deps.clock()
             )
-            summary = ", ".join(c.field for c in changes) or "nothing"
-        client.chat_postMessage(
-            channel=user_id,
-            text=f"Settings saved (changed: {summary}). They apply from the next round.",
-        )
+            changed = [c.field for c in changes]
+        client.chat_postMessage(channel=user_id, text=views.settings_saved_text(changed))
         publish_home(deps, client, team_id=team_id, user_id=user_id)
 
     app.view(ids.SETTINGS_MODAL)(settings_submitted)

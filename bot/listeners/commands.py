@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
-from bot.listeners.common import open_join_modal
+from bot.listeners.common import open_join_modal, own_goal
 from bot.listeners.pairing import open_reflection
 from bot.listeners.privacy import send_my_data
 from bot.schedule import Schedule
@@ -177,6 +177,14 @@ def _my_data(deps: Deps, call: Invocation) -> None:
 @subcommand("delete-my-data")
 def _delete_my_data(deps: Deps, call: Invocation) -> None:
     call.ack(**privacy_views.delete_confirmation())
+
+
+@subcommand("goal")
+def _goal(deps: Deps, call: Invocation) -> None:
+    """`/peercoach goal`: set or change one's private development goal."""
+    goal = own_goal(deps, team_id=call.team_id, user_id=call.user_id)
+    call.ack()
+    call.client.views_open(trigger_id=call.trigger_id, view=views.goal_modal(goal))
 
 
 @subcommand("help")

@@ -9,7 +9,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
-from bot.services import admin, membership
+from bot.errors import UsageError
+from bot.services import admin, home, membership
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
 from bot.views import membership as views
@@ -22,11 +23,44 @@ def open_join_modal(
 ) -> None:
     """Open the join modal, prefilled when the person already has a profile."""
     with deps.unit_of_work() as session:
+        workspace = membership.workspace_for(session, team_id, now=deps.clock())
         member = membership.find_member(session, team_id=team_id, user_id=user_id)
         current = (
             membership.profile_of(member) if member and member.status != MemberStatus.LEFT else None
         )
-    client.views_open(trigger_id=trigger_id, view=views.join_modal(current))
+        # Joining means accepting the agreement; a member who accepted this version isn't asked.
+        agreement = (
+            membership.agreement_of(workspace)
+            if membership.needs_agreement(member, workspace)
+            else None
+        )
+        version = workspace.agreement_version
+    client.views_open(
+        trigger_id=trigger_id,
+        view=views.join_modal(current, agreement=agreement, agreement_version=version),
+    )
+
+
+def open_goal_modal(
+    deps: Deps, client: WebClient, *, trigger_id: str, team_id: str, user_id: str
+) -> None:
+    """Open the person's private goal modal, prefilled with their goal.
+
+    Raises UsageError for someone who has not joined.
+    """
+    client.views_open(
+        trigger_id=trigger_id,
+        view=views.goal_modal(own_goal(deps, team_id=team_id, user_id=user_id)),
+    )
+
+
+def own_goal(deps: Deps, *, team_id: str, user_id: str) -> str | None:
+    """The person's goal, to prefill the goal modal. Raises UsageError for a non-member."""
+    with deps.unit_of_work() as session:
+        member = membership.find_member(session, team_id=team_id, user_id=user_id)
+        if member is None or member.status == MemberStatus.LEFT:
+            raise UsageError("Join first (`/peercoach join`), then set your goal.")
+        return member.goal
 
 
 def require_admin(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> bool:
@@ -50,7 +84,7 @@ def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
     """Render the person's App Home; admins also see the programme section (aggregates)."""
     now = deps.clock()
     with deps.unit_of_work() as session:
-        status = membership.member_status(session, team_id=team_id, user_id=user_id, now=now)
+        status = home.member_home(session, team_id=team_id, user_id=user_id, now=now)
     view = views.home_view(status)
     if require_admin(deps, client, team_id=team_id, user_id=user_id):
         with deps.unit_of_work() as session:

@@ -11,7 +11,9 @@ from bot import ids
 from bot.deps import Deps
 from bot.errors import StaleAction
 from bot.jobs.rounds import deliver_workspace
+from bot.prompts import load_toolkit
 from bot.services import membership, pairing
+from bot.views import coaching
 from bot.views import membership as membership_views
 from bot.views import pairing as messages
 from bot.views import reflection as views
@@ -25,7 +27,8 @@ def open_reflection(
         seat = pairing.seat_context(session, group_id=group_id, user_id=user_id)
         current = pairing.own_reflection(session, group_id=group_id, user_id=user_id)
     client.views_open(
-        trigger_id=trigger_id, view=views.reflection_modal(group_id, seat.partners, current)
+        trigger_id=trigger_id,
+        view=views.reflection_modal(group_id, seat.partners, current, goal=seat.own_goal),
     )
 
 
@@ -86,6 +89,13 @@ def register(app: App, deps: Deps) -> None:
             user_id=context.user_id or "",
         )
 
+    def how_to_coach(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=coaching.coaching_guide_modal(load_toolkit().guide),
+        )
+
     def commitment_answered(
         ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
     ) -> None:
@@ -142,6 +152,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.CANT_MAKE_IT)(not_meeting)
     app.action(ids.DIDNT_MEET)(not_meeting)
     app.action(ids.OPEN_REFLECTION)(reflect)
+    app.action(ids.HOW_TO_COACH)(how_to_coach)
     for action_id in messages.COMMITMENT_OUTCOMES:
         app.action(action_id)(commitment_answered)
     app.action(ids.RESUME_FROM_DM)(resume_from_dm)

@@ -25,7 +25,9 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         team_id, user_id = context.team_id or "", context.user_id or ""
-        profile, errors = views.parse_join_submission(view["state"]["values"], user_id=user_id)
+        profile, errors = views.parse_join_submission(
+            view["state"]["values"], user_id=user_id, view_metadata=view.get("private_metadata", "")
+        )
         if profile is None:
             ack(response_action="errors", errors=errors)
             return
@@ -44,7 +46,44 @@ def register(app: App, deps: Deps) -> None:
         client.chat_postMessage(channel=user_id, text=views.joined_text(outcome))
         publish_home(deps, client, team_id=team_id, user_id=user_id)
 
+    def goal_submitted(
+        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id = context.team_id or "", context.user_id or ""
+        goal, errors = views.parse_goal(view["state"]["values"])
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        with deps.unit_of_work() as session:
+            membership.set_goal(
+                session, team_id=team_id, user_id=user_id, goal=goal, now=deps.clock()
+            )
+        ack()
+        publish_home(deps, client, team_id=team_id, user_id=user_id)
+
+    def agreement_submitted(
+        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id = context.team_id or "", context.user_id or ""
+        version, errors = views.parse_agreement(
+            view["state"]["values"], view.get("private_metadata", "")
+        )
+        if version is None:
+            ack(response_action="errors", errors=errors)
+            return
+        with deps.unit_of_work() as session:
+            membership.accept_agreement(
+                session, team_id=team_id, user_id=user_id, version=version, now=deps.clock()
+            )
+        ack()
+        client.chat_postMessage(
+            channel=user_id, text="Thanks: you're back in the rounds from the next one."
+        )
+        publish_home(deps, client, team_id=team_id, user_id=user_id)
+
     app.view(ids.JOIN_MODAL)(join_submitted)
+    app.view(ids.GOAL_MODAL)(goal_submitted)
+    app.view(ids.AGREEMENT_MODAL)(agreement_submitted)
 
 
 def _time_zone_of(client: WebClient, user_id: str) -> tuple[str | None, int | None]:

@@ -25,7 +25,7 @@ def programme_figures_lines(sandbox: Sandbox, chart_path: Path) -> list[str]:
         members = membership_figures(session, workspace_id)
     png, _alt = participation_chart(cycles)
     chart_path.write_bytes(png)
-    table = figures_table(cycles).strip("`")
+    table = figures_table(cycles).replace("*", "")  # mrkdwn bold, as plain text
     return [
         "",
         "Programme figures, as an admin sees them (aggregates only; fewer than 5 people: hidden)",

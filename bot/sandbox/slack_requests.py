@@ -302,12 +302,27 @@ def users_select(block_id: str, action_id: str, users: list[str]) -> dict[str, A
 
 
 def join_values(
-    level: int, team: str, goals: list[str], never: list[str] | None = None
+    level: int,
+    team: str,
+    goals: list[str],
+    never: list[str] | None = None,
+    *,
+    agree: bool = True,
+    goal: str | None = None,
 ) -> dict[str, Any]:
-    """The join modal's state as Slack sends it on submission."""
+    """The join modal's state as Slack sends it on submission (agreement ticked unless not)."""
     return (
         select(ids.LEVEL_BLOCK, ids.LEVEL_ACTION, str(level))
         | text_input(ids.TEAM_BLOCK, ids.TEAM_ACTION, team)
         | multi_select(ids.GOALS_BLOCK, ids.GOALS_ACTION, goals)
         | users_select(ids.NEVER_PAIR_BLOCK, ids.NEVER_PAIR_ACTION, never or [])
+        | text_input(ids.GOAL_BLOCK, ids.GOAL_ACTION, goal)
+        | {
+            ids.AGREEMENT_BLOCK: {
+                ids.AGREEMENT_ACTION: {
+                    "type": "checkboxes",
+                    "selected_options": [{"value": "agree"}] if agree else [],
+                }
+            }
+        }
     )

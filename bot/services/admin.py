@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from bot.domain.enums import AdminSource
 from bot.domain.programme import ProgramSettings
 from bot.matching import MatchRules
-from bot.services.membership import workspace_for
-from db.models import ProgramAdmin, SettingsChange, Workspace
+from bot.services.membership import ask_to_accept, workspace_for
+from db.models import Member, MemberStatus, ProgramAdmin, SettingsChange, Workspace
 
 
 def is_admin(
@@ -91,6 +91,7 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         prompt_themes=tuple(workspace.prompt_themes or ()),
         admins=tuple(added),
         retention_months=workspace.retention_months,
+        agreement_text=workspace.agreement_text or "",
     )
 
 
@@ -139,6 +140,17 @@ def apply_settings(
     workspace.cross_team_weight = 1.0 if new.prefer_cross_team else 0.0
     workspace.prompt_themes = list(new.prompt_themes)
     workspace.retention_months = new.retention_months
+    if new.agreement_text.strip() != (workspace.agreement_text or ""):
+        # A new agreement: everyone accepts it before their next round.
+        workspace.agreement_text = new.agreement_text.strip() or None
+        workspace.agreement_version += 1
+        for member in session.scalars(
+            select(Member).where(
+                Member.workspace_id == workspace.id,
+                Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
+            )
+        ):
+            ask_to_accept(session, workspace, member.slack_user_id, now)
     _set_added_admins(session, workspace, new.admins, changed_by, now)
     session.add_all(changes)
     return changes

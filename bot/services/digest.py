@@ -36,7 +36,6 @@ def digest_report(session: Session, workspace_id: int, round_id: int) -> DigestR
         if c.started_at <= digested.started_at
     ][-CHART_CYCLES:]
     return DigestReport(
-        team_label=workspace.team_id,
         cycles=tuple(upto),
         membership=membership_figures(session, workspace_id),
     )

@@ -10,10 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import JoinOutcome
+from bot.domain.messages import AgreementNotice
 from bot.domain.people import MemberStatusView, Profile
-from bot.domain.programme import DEFAULTS
-from bot.errors import UsageError
+from bot.domain.programme import DEFAULT_AGREEMENT, DEFAULTS
+from bot.errors import StaleAction, UsageError
 from bot.schedule import Schedule, round_times_after
+from bot.services.outbox import enqueue
 from db.models import Exclusion, Member, MemberStatus, Workspace
 from db.upsert import insert_or_ignore
 
@@ -75,6 +77,7 @@ def profile_of(member: Member) -> Profile | None:
         team=member.team or "",
         goals=tuple(member.goals),
         never_pair=tuple(e.excluded_user_id for e in member.exclusions),
+        goal=member.goal,
     )
 
 
@@ -104,6 +107,9 @@ def save_profile(
     if outcome != JoinOutcome.UPDATED:
         member.status, member.paused_until = MemberStatus.ACTIVE.value, None
     member.level, member.team, member.goals = profile.level, profile.team, list(profile.goals)
+    member.goal = profile.goal
+    if profile.agreement_version is not None:
+        _accept(member, workspace, profile.agreement_version, now)
     if tz_name is not None:
         member.tz_name, member.tz_offset_minutes = tz_name, tz_offset_minutes
     member.updated_at = now
@@ -115,6 +121,59 @@ def save_profile(
     )
     session.flush()
     return outcome
+
+
+def agreement_of(workspace: Workspace) -> str:
+    """The agreement text the workspace's members accept."""
+    return workspace.agreement_text or DEFAULT_AGREEMENT
+
+
+def needs_agreement(member: Member | None, workspace: Workspace) -> bool:
+    """Whether this person must (re)accept the agreement before they are paired."""
+    accepted = member.agreement_version if member is not None else None
+    return accepted is None or accepted < workspace.agreement_version
+
+
+def _accept(member: Member, workspace: Workspace, version: int, now: datetime) -> None:
+    if version != workspace.agreement_version:
+        raise StaleAction("The agreement changed since you opened it: please review it again.")
+    member.agreement_version, member.agreement_accepted_at = version, now
+
+
+def ask_to_accept(session: Session, workspace: Workspace, user_id: str, now: datetime) -> None:
+    """DM a member the current agreement to accept, once per version (asking again each
+    round would nag)."""
+    enqueue(
+        session,
+        workspace_id=workspace.id,
+        dedupe_key=f"agreement:v{workspace.agreement_version}:{user_id}",
+        recipients=[user_id],
+        notice=AgreementNotice(version=workspace.agreement_version),
+        now=now,
+    )
+
+
+def accept_agreement(
+    session: Session, *, team_id: str, user_id: str, version: int, now: datetime
+) -> Member:
+    """Record that a member accepted agreement `version` (it must be the current one).
+
+    Raises UsageError for a non-member, StaleAction when the text changed meanwhile.
+    """
+    member = _require_member(session, team_id, user_id)
+    _accept(member, member.workspace, version, now)
+    member.updated_at = now
+    return member
+
+
+def set_goal(
+    session: Session, *, team_id: str, user_id: str, goal: str | None, now: datetime
+) -> Member:
+    """Set (or clear) a member's private development goal. Raises UsageError for a
+    non-member."""
+    member = _require_member(session, team_id, user_id)
+    member.goal, member.updated_at = goal, now
+    return member
 
 
 def parse_pause(args: list[str], *, now: datetime, schedule: Schedule) -> datetime:
@@ -190,7 +249,7 @@ def leave_member(session: Session, *, team_id: str, user_id: str, now: datetime)
         return None
     member.status, member.left_at, member.updated_at = MemberStatus.LEFT.value, now, now
     member.paused_until = None
-    member.level, member.team, member.goals = None, None, []
+    member.level, member.team, member.goals, member.goal = None, None, [], None
     member.tz_name = member.tz_offset_minutes = None
     member.exclusions.clear()
     return member

@@ -103,6 +103,10 @@ def _one_cycle(
     repeats = len(_pairs_of(current) & earlier)
     usefulness = [r.usefulness for r in reflections]
     breakdown = _commitment_breakdown(outcomes)
+    # Goal progress: of those who answered, how many moved toward their goal (some progress
+    # or more). Only the share is kept, from at least K_ANONYMITY people; never the goals.
+    progress = [r.goal_progress for r in reflections if r.goal_progress is not None]
+    moved = sum(1 for p in progress if p >= 1)
     return CycleFigures(
         round_id=current.id,
         started_at=current.started_at,
@@ -126,4 +130,5 @@ def _one_cycle(
         commitments_partly=breakdown[1],
         commitments_not_yet=breakdown[2],
         repeat_pairs=Figure(repeats, 2 * repeats),
+        goal_progress=Figure(moved / len(progress) if progress else None, len(progress), "rate"),
     )

@@ -27,6 +27,7 @@ def _row(
     now: datetime,
     group_id: int | None,
     channel_id: str | None,
+    not_before: datetime | None = None,
 ) -> dict[str, object]:
     return {
         "workspace_id": workspace_id,
@@ -39,7 +40,7 @@ def _row(
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "created_at": now,
-        "not_before": now,
+        "not_before": not_before or now,
     }
 
 
@@ -90,8 +91,10 @@ def add_to_outbox(
     now: datetime,
     group_id: int | None = None,
     channel_id: str | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Record a message whose key the caller knows is new, in the session's next flush.
+    """Record a message whose key the caller knows is new, in the session's next flush;
+    it is not sent before `not_before` (default: now).
 
     For batches (a round's intros); the unique key still guards it, failing the flush.
     """
@@ -104,6 +107,7 @@ def add_to_outbox(
             now=now,
             group_id=group_id,
             channel_id=channel_id,
+            not_before=not_before,
         )
     )
     session.add(entry)

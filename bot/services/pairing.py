@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import CommitmentOutcome
-from bot.domain.messages import PartnerCantMakeItNotice, SharedTakeawayNotice
+from bot.domain.messages import (
+    IntroUpdateNotice,
+    PartnerCantMakeItNotice,
+    SharedTakeawayNotice,
+)
 from bot.domain.people import HistoryEntry, ReflectionInput, SeatContext
 from bot.errors import StaleAction, UsageError
 from bot.services.membership import find_member
@@ -37,11 +41,34 @@ def _context(group: PairGroup, user_id: str) -> SeatContext:
 def record_met(session: Session, *, group_id: int, user_id: str, now: datetime) -> bool:
     """Record that the group met; return False if this person had said so already."""
     group, seat = _seat(session, group_id, user_id)
-    first_time = seat.met_at is None
-    seat.met_at = seat.met_at or now
-    seat.cant_make_it_at = None
-    group.met_at = group.met_at or now
+    # Conditional updates, not read-then-write: of two presses at once, one is the first.
+    first_time = _set_if_unset(session, GroupSeat, seat.id, met_at=now, cant_make_it_at=None)
+    group_first = _set_if_unset(session, PairGroup, group.id, met_at=now)
+    session.refresh(seat)
+    session.refresh(group)
+    if group_first and group.channel_id:
+        # Everyone sees it on the intro, and its meeting buttons give way to Reflect.
+        enqueue(
+            session,
+            workspace_id=group.workspace_id,
+            dedupe_key=f"intro_update:group:{group.id}:met",
+            recipients=[s.slack_user_id for s in group.seats if s.removed_at is None],
+            notice=IntroUpdateNotice(group_id=group.id, met_by=user_id),
+            now=now,
+            group_id=group.id,
+            channel_id=group.channel_id,
+        )
     return first_time
+
+
+def _set_if_unset(
+    session: Session, model: type[GroupSeat] | type[PairGroup], row_id: int, **values: object
+) -> bool:
+    """Set `met_at` (and other values) on a row whose met_at is still empty; say if it was."""
+    changed = session.execute(
+        update(model).where(model.id == row_id, model.met_at.is_(None)).values(**values)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 def record_not_meeting(
@@ -71,8 +98,16 @@ def record_not_meeting(
 
 
 def seat_context(session: Session, *, group_id: int, user_id: str) -> SeatContext:
-    group, _ = _seat(session, group_id, user_id)
-    return _context(group, user_id)
+    """The person's seat in a group: its DM, the others in it, and their own goal.
+
+    Raises StaleAction when the group is not (or no longer) theirs.
+    """
+    group, seat = _seat(session, group_id, user_id)
+    member = session.get(Member, seat.member_id)
+    context = _context(group, user_id)
+    return SeatContext(
+        context.group_id, context.channel_id, context.partners, member.goal if member else None
+    )
 
 
 def latest_group_of(session: Session, *, team_id: str, user_id: str) -> int:
@@ -106,7 +141,9 @@ def own_reflection(session: Session, *, group_id: int, user_id: str) -> Reflecti
     )
     if mine is None:
         return None
-    return ReflectionInput(mine.usefulness, mine.takeaway, mine.commitment, mine.share_takeaway)
+    return ReflectionInput(
+        mine.usefulness, mine.takeaway, mine.commitment, mine.share_takeaway, mine.goal_progress
+    )
 
 
 def save_reflection(
@@ -141,6 +178,7 @@ def save_reflection(
     )
     mine.commitment_made = bool(entry.commitment)
     mine.share_takeaway, mine.updated_at = entry.share_takeaway, now
+    mine.goal_progress = entry.goal_progress
     record_met(session, group_id=group_id, user_id=user_id, now=now)
     if newly_shared and entry.takeaway and group.channel_id:
         digest = hashlib.sha256(entry.takeaway.encode()).hexdigest()[:16]

@@ -17,17 +17,24 @@ from bot.domain.messages import (
     CheckinNotice,
     CommitmentNotice,
     IntroNotice,
+    IntroUpdateNotice,
     NudgeNotice,
     UnpairedNotice,
     notice_to_payload,
 )
+from bot.domain.programme import DEFAULTS
 from bot.errors import UsageError
 from bot.matching import MatchMember, MatchResult, PastGroup, match_members
-from bot.prompts import Prompt, choose_prompts, load_deck
+from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load_toolkit
 from bot.schedule import Schedule, latest_round_time
 from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
-from bot.services.membership import resume_due_members, schedule_of
+from bot.services.membership import (
+    ask_to_accept,
+    needs_agreement,
+    resume_due_members,
+    schedule_of,
+)
 from bot.services.outbox import add_to_outbox, commitment_key, enqueue
 from db.models import (
     Exclusion,
@@ -54,6 +61,8 @@ class RoundPlan:
 
     members: dict[str, Member]
     result: MatchResult
+    # Eligible but left out until they accept the programme's current agreement.
+    awaiting_agreement: tuple[Member, ...] = ()
 
 
 def seed_for(team_id: str, period_key: str) -> int:
@@ -125,7 +134,9 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
 
 def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: int) -> RoundPlan:
     """Pair the eligible members without writing anything (also the dry run)."""
-    members = {m.slack_user_id: m for m in eligible_members(session, workspace.id, now)}
+    eligible = eligible_members(session, workspace.id, now)
+    waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
+    members = {m.slack_user_id: m for m in eligible if m not in waiting}
     exclusions = session.execute(
         select(Member.slack_user_id, Exclusion.excluded_user_id)
         .join(Exclusion, Exclusion.member_id == Member.id)
@@ -148,7 +159,7 @@ def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: i
         rules=match_rules_of(workspace),
         seed=seed,
     )
-    return RoundPlan(members=members, result=result)
+    return RoundPlan(members=members, result=result, awaiting_agreement=waiting)
 
 
 @observability.timed_round_start
@@ -184,6 +195,8 @@ def start_round(
     themes = set(workspace.prompt_themes or ())
     deck = tuple(p for p in load_deck() if not themes or p.theme in themes)
     _record_groups(session, workspace, new_round, plan, deck, now)
+    for waiting in plan.awaiting_agreement:
+        ask_to_accept(session, workspace, waiting.slack_user_id, now)
     for left_out in plan.result.unmatched:
         enqueue(
             session,
@@ -324,8 +337,10 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
     if group.first_user_id in seated:
         seated.remove(group.first_user_id)
         seated.insert(0, group.first_user_id)
-    by_id = {p.id: p.text for p in load_deck()}
+    by_id = {p.id: p for p in load_deck()}
+    prompts = [by_id[p] for p in group.prompt_ids if p in by_id]
     seated_ids = [s.member_id for s in group.seats if s.removed_at is None]
+    workspace = session.get(Workspace, group.workspace_id)
     if asked is None:
         asked = {
             member_id
@@ -336,8 +351,10 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
         group_id=group.id,
         user_ids=tuple(seated),
         reasons=tuple(group.reasons),
-        prompts=tuple(by_id[p] for p in group.prompt_ids if p in by_id),
+        prompts=tuple(p.text for p in prompts),
         asked_about_commitments=any(member_id in asked for member_id in seated_ids),
+        cadence_weeks=workspace.cadence_weeks if workspace else DEFAULTS.cadence_weeks,
+        coach_questions=coach_questions(load_toolkit(), prompts, seed=group.id),
     )
 
 
@@ -370,12 +387,36 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
         for group in old.groups:
             if group.cancelled_at is not None:
                 continue
+            _retire_intro(session, group, now=now)
             for seat in group.seats:
                 if seat.removed_at is not None:
                     continue
                 # A group that met counts for everyone in it: one press speaks for the chat.
                 responded = group.met_at or seat.cant_make_it_at or seat.member_id in reflected
                 _count_response(session, workspace, seat.member_id, bool(responded), old, now)
+
+
+# Retiring a closed round's intro buttons waits until the new round's intros are out: both
+# compete for Slack's rate limits, and the new intros matter more.
+RETIRE_AFTER = timedelta(hours=1)
+
+
+def _retire_intro(session: Session, group: PairGroup, *, now: datetime) -> None:
+    """Queue the update that marks a closed round's intro closed and retires its buttons."""
+    if group.channel_id is None:
+        return  # its intro never went out
+    met = sorted((s.met_at, s.slack_user_id) for s in group.seats if s.met_at is not None)
+    add_to_outbox(
+        session,
+        workspace_id=group.workspace_id,
+        dedupe_key=f"intro_update:group:{group.id}:closed",
+        recipients=[s.slack_user_id for s in group.seats if s.removed_at is None],
+        notice=IntroUpdateNotice(group_id=group.id, closed=True, met_by=met[0][1] if met else None),
+        now=now,
+        group_id=group.id,
+        channel_id=group.channel_id,
+        not_before=now + RETIRE_AFTER,
+    )
 
 
 def _count_response(

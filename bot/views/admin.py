@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import ids
-from bot.domain.figures import CycleFigures, MembershipFigures
-from bot.domain.programme import DEFAULTS, ProgramSettings
+from bot.domain.figures import SUPPRESSED, CycleFigures, Figure, MembershipFigures
+from bot.domain.programme import DEFAULT_AGREEMENT, DEFAULTS, ProgramSettings
 from bot.matching import MatchResult
 from bot.profile_options import GOALS
 from bot.views.blocks import (
@@ -37,6 +37,7 @@ PREFERENCES = {
     "cross_team": "Prefer people from different teams",
 }
 MAX_PREVIEW_LINES = 60
+MAX_AGREEMENT_LENGTH = 1000
 
 
 def _select(
@@ -179,6 +180,22 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
                 ),
                 "element": retention,
             },
+            {
+                "block_id": ids.AGREEMENT_TEXT_BLOCK,
+                "optional": True,
+                "label": plain("Confidentiality agreement"),
+                "hint": plain(
+                    "Members accept this when they join. Changing it asks everyone to accept "
+                    "the new text before their next round. Empty: the standard text."
+                ),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.AGREEMENT_TEXT_ACTION,
+                    "multiline": True,
+                    "max_length": MAX_AGREEMENT_LENGTH,
+                    "initial_value": current.agreement_text or DEFAULT_AGREEMENT,
+                },
+            },
         ],
     }
 
@@ -243,6 +260,11 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
     admins = tuple(
         input_state(values, ids.ADMINS_BLOCK, ids.ADMINS_ACTION).get("selected_users") or []
     )
+    agreement = (
+        input_state(values, ids.AGREEMENT_TEXT_BLOCK, ids.AGREEMENT_TEXT_ACTION).get("value") or ""
+    ).strip()
+    if len(agreement) > MAX_AGREEMENT_LENGTH:
+        errors[ids.AGREEMENT_TEXT_BLOCK] = f"Keep it under {MAX_AGREEMENT_LENGTH} characters."
     if errors:
         return None, errors
     return ProgramSettings(
@@ -259,20 +281,54 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
         prompt_themes=themes,
         admins=admins,
         retention_months=retention_months,
+        # The standard text, left as it was, is stored as "no custom agreement".
+        agreement_text="" if agreement == DEFAULT_AGREEMENT else agreement,
     ), {}
 
 
+# What each programme setting is called where admins read it (never the column's name).
+SETTING_LABELS = {
+    "cadence_weeks": "how often",
+    "day_of_week": "day",
+    "hour": "time",
+    "timezone": "time zone",
+    "group_size": "group size",
+    "repeat_window": "repeat window",
+    "prefer_same_level": "same-level preference",
+    "prefer_shared_goals": "shared-topic preference",
+    "prefer_tz_overlap": "time-zone preference",
+    "prefer_cross_team": "cross-team preference",
+    "prompt_themes": "prompt themes",
+    "admins": "programme admins",
+    "agreement_text": "agreement",
+}
+
+
+def settings_saved_text(changed: Sequence[str]) -> str:
+    """The admin's confirmation after saving settings, naming what changed in plain words."""
+    if not changed:
+        return "Settings saved: nothing changed."
+    labels = list(dict.fromkeys(SETTING_LABELS.get(name, name) for name in changed))
+    return f"Settings saved ({', '.join(labels)} changed). They apply from the next round."
+
+
+def usefulness_text(figure: Figure) -> str:
+    """Average usefulness as words: a score out of 5, or how few answered (never a fake score)."""
+    if not figure.visible:
+        return f"usefulness: {SUPPRESSED} answers"
+    return f"usefulness {figure.shown()} out of 5"
+
+
 def figures_table(cycles: Sequence[CycleFigures]) -> str:
-    """The last cycles as a small monospaced table (aggregates only)."""
+    """The last cycles, one line each (aggregates only); a list reads right in any font."""
     if not cycles:
         return "No rounds yet."
-    head = f"{'cycle':<11}{'paired':>13}{'met':>13}{'reflected':>13}{'useful':>13}"
-    rows = [
-        f"{c.started_at:%Y-%m-%d} {c.paired.shown():>13}{c.met_rate.shown():>13}"
-        f"{c.reflection_rate.shown():>13}{c.avg_usefulness.shown():>13}"
+    return "\n".join(
+        f"• *{c.started_at:%d %b %Y}*: paired {c.paired.shown()} · met {c.met_rate.shown()} · "
+        f"reflected {c.reflection_rate.shown()} · {usefulness_text(c.avg_usefulness)} · "
+        f"goal progress {c.goal_progress.shown()}"
         for c in cycles
-    ]
-    return "```" + "\n".join([head, *rows]) + "```"
+    )
 
 
 def admin_home_section(
@@ -345,19 +401,20 @@ def preview_modal(result: MatchResult, quality: dict[str, str]) -> dict[str, Any
     }
 
 
-def digest_text(team_label: str, cycle: CycleFigures, membership: MembershipFigures) -> str:
+def digest_text(cycle: CycleFigures, membership: MembershipFigures) -> str:
     """The round digest admins get by DM: figures only."""
     return (
-        f"*PeerCoach digest: cycle of {cycle.started_at:%Y-%m-%d}* ({team_label})\n"
+        f"*PeerCoach digest: the cycle that started {cycle.started_at:%A %d %B %Y}*\n"
         f"• Eligible {cycle.eligible.shown()}, paired {cycle.paired.shown()}, "
         f"not paired {cycle.not_paired.shown()}, joined {cycle.joined.shown()}\n"
         f"• Groups met {cycle.met_rate.shown()} · reflections {cycle.reflection_rate.shown()} · "
-        f"usefulness {cycle.avg_usefulness.shown()} / 5\n"
+        f"{usefulness_text(cycle.avg_usefulness)}\n"
         f"• Commitments made {cycle.commitments_made.shown()}: "
         f"done {cycle.commitments_done.shown()}, "
         f"partly {cycle.commitments_partly.shown()}, "
         f"not yet {cycle.commitments_not_yet.shown()}\n"
-        f"• Repeat pairs {cycle.repeat_pairs.shown()}\n"
+        f"• Repeat pairs {cycle.repeat_pairs.shown()} · moved toward their own goal "
+        f"{cycle.goal_progress.shown()}\n"
         f"• Members now: active {membership.active.shown()}, paused {membership.paused.shown()}, "
         f"left {membership.left.shown()}\n"
         "_Figures from fewer than 5 people show as “fewer than 5”._"

@@ -9,6 +9,8 @@ from bot import ids
 from bot.domain.enums import JoinOutcome, MemberStatus
 from bot.domain.messages import Rendered
 from bot.domain.people import MemberStatusView, Profile
+from bot.domain.programme import GOAL_PROGRESS
+from bot.errors import StaleAction
 from bot.profile_options import GOALS, LEVEL_BANDS, MAX_GOALS, MAX_NEVER_PAIR, MAX_TEAM_LENGTH
 from bot.views.blocks import (
     Block,
@@ -36,6 +38,7 @@ HELP_TEXT = (
     "• `/peercoach resume`: come back from a pause\n"
     "• `/peercoach status`: where you stand and when the next round is\n"
     "• `/peercoach reflect`: reflect on your latest chat (private to you)\n"
+    "• `/peercoach goal`: set your private development goal\n"
     "• `/peercoach history`: your own past pairings, reflections and commitments\n"
     "• `/peercoach leave`: stop taking part\n"
     "• `/peercoach my-data`: get a file with everything PeerCoach stores about you\n"
@@ -53,8 +56,46 @@ def ephemeral(text: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": text}
 
 
-def join_modal(current: Profile | None) -> dict[str, Any]:
-    """The opt-in modal, prefilled with the person's profile when they edit it."""
+MAX_GOAL_LENGTH = 300
+
+
+def _goal_element(goal: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.GOAL_ACTION,
+        "multiline": True,
+        "max_length": MAX_GOAL_LENGTH,
+        "placeholder": plain("e.g. Delegate the weekly planning to my leads by March"),
+    }
+    if goal:
+        element["initial_value"] = goal
+    return element
+
+
+GOAL_HINT = "Private: only you ever see it. Each reflection asks how it's going."
+
+
+def _agreement_blocks(text: str) -> list[Block]:
+    return [
+        section(f"*Our agreement*\n{text}"),
+        {
+            "type": "input",
+            "block_id": ids.AGREEMENT_BLOCK,
+            "label": plain("Agreement"),
+            "element": {
+                "type": "checkboxes",
+                "action_id": ids.AGREEMENT_ACTION,
+                "options": [option("I agree to keep our chats confidential", "agree")],
+            },
+        },
+    ]
+
+
+def join_modal(
+    current: Profile | None, *, agreement: str | None = None, agreement_version: int = 1
+) -> dict[str, Any]:
+    """The opt-in modal, prefilled with the person's profile when they edit it; with
+    `agreement`, the text they accept (version `agreement_version`) by joining."""
     level_element: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.LEVEL_ACTION,
@@ -96,7 +137,12 @@ def join_modal(current: Profile | None) -> dict[str, Any]:
         "title": plain("Join PeerCoach" if current is None else "Your PeerCoach profile"),
         "submit": plain("Save" if current else "Join"),
         "close": plain("Cancel"),
-        "private_metadata": json.dumps({"editing": current is not None}),
+        "private_metadata": json.dumps(
+            {
+                "editing": current is not None,
+                "agreement_version": agreement_version if agreement else None,
+            }
+        ),
         "blocks": [
             section(
                 "Each cycle you'll be paired with a peer at a similar level for a 30-minute "
@@ -131,12 +177,21 @@ def join_modal(current: Profile | None) -> dict[str, Any]:
                 ),
                 "element": never_element,
             },
+            {
+                "type": "input",
+                "block_id": ids.GOAL_BLOCK,
+                "optional": True,
+                "label": plain("Your development goal"),
+                "hint": plain(GOAL_HINT),
+                "element": _goal_element(current.goal if current else None),
+            },
+            *(_agreement_blocks(agreement) if agreement else []),
         ],
     }
 
 
 def parse_join_submission(
-    values: dict[str, Any], *, user_id: str
+    values: dict[str, Any], *, user_id: str, view_metadata: str = ""
 ) -> tuple[Profile | None, dict[str, str]]:
     """Read the join modal's state; return the profile, or Slack inline errors by block_id."""
     errors: dict[str, str] = {}
@@ -165,10 +220,119 @@ def parse_join_submission(
         errors[ids.NEVER_PAIR_BLOCK] = "You can leave yourself off this list."
     elif len(never) > MAX_NEVER_PAIR:
         errors[ids.NEVER_PAIR_BLOCK] = f"List at most {MAX_NEVER_PAIR} people."
+    goal = _goal_of(values)
+    if goal is not None and len(goal) > MAX_GOAL_LENGTH:
+        errors[ids.GOAL_BLOCK] = f"Keep it under {MAX_GOAL_LENGTH} characters."
+    version = _agreement_version_asked(view_metadata)
+    if version is not None and not _agreed(values):
+        errors[ids.AGREEMENT_BLOCK] = "Tick the agreement to join: it's what makes candour safe."
     if errors:
         return None, errors
     assert level is not None
-    return Profile(level=level, team=team, goals=goals, never_pair=never), {}
+    return Profile(
+        level=level,
+        team=team,
+        goals=goals,
+        never_pair=never,
+        goal=goal,
+        agreement_version=version,
+    ), {}
+
+
+def _goal_of(values: dict[str, Any]) -> str | None:
+    return (input_state(values, ids.GOAL_BLOCK, ids.GOAL_ACTION).get("value") or "").strip() or None
+
+
+def _agreed(values: dict[str, Any]) -> bool:
+    ticked = input_state(values, ids.AGREEMENT_BLOCK, ids.AGREEMENT_ACTION)
+    return any(o.get("value") == "agree" for o in ticked.get("selected_options") or [])
+
+
+def _agreement_version_asked(metadata: str) -> int | None:
+    """The agreement version a modal asked the person to accept (we wrote it), if any."""
+    try:
+        version = json.loads(metadata or "{}").get("agreement_version")
+    except (ValueError, AttributeError):
+        return None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def goal_modal(goal: str | None) -> dict[str, Any]:
+    """Set or change one's private development goal."""
+    return {
+        "type": "modal",
+        "callback_id": ids.GOAL_MODAL,
+        "title": plain("Your goal"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "blocks": [
+            section(
+                "One development goal you're working on as a leader. Your peers help you "
+                "toward it; nobody else sees it, admins included."
+            ),
+            {
+                "type": "input",
+                "block_id": ids.GOAL_BLOCK,
+                "optional": True,
+                "label": plain("Your development goal"),
+                "hint": plain("Leave it empty to clear it."),
+                "element": _goal_element(goal),
+            },
+        ],
+    }
+
+
+def parse_goal(values: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
+    """The goal from the goal modal (None clears it), or inline errors by block id."""
+    goal = _goal_of(values)
+    if goal is not None and len(goal) > MAX_GOAL_LENGTH:
+        return None, {ids.GOAL_BLOCK: f"Keep it under {MAX_GOAL_LENGTH} characters."}
+    return goal, {}
+
+
+def agreement_modal(text: str, version: int) -> dict[str, Any]:
+    """Review and accept the programme's (changed) agreement."""
+    return {
+        "type": "modal",
+        "callback_id": ids.AGREEMENT_MODAL,
+        "private_metadata": json.dumps({"agreement_version": version}),
+        "title": plain("Our agreement"),
+        "submit": plain("Accept"),
+        "close": plain("Not now"),
+        "blocks": _agreement_blocks(text),
+    }
+
+
+def parse_agreement(values: dict[str, Any], metadata: str) -> tuple[int | None, dict[str, str]]:
+    """The agreement version accepted, or inline errors (nothing ticked, or a forged form)."""
+    version = _agreement_version_asked(metadata)
+    if version is None:
+        raise StaleAction(block_id=ids.AGREEMENT_BLOCK)
+    if not _agreed(values):
+        return None, {ids.AGREEMENT_BLOCK: "Tick the box to accept, or close this for now."}
+    return version, {}
+
+
+def agreement_request(version: int) -> Rendered:
+    """The DM asking a member to accept a changed agreement before their next round."""
+    text = (
+        "The programme's confidentiality agreement has changed. Please review and accept it: "
+        "until then you'll sit out the rounds."
+    )
+    return Rendered(
+        text,
+        [
+            section(f":lock: {text}"),
+            actions(
+                button(
+                    "Review and accept",
+                    ids.AGREEMENT_REVIEW,
+                    value=str(version),
+                    style="primary",
+                )
+            ),
+        ],
+    )
 
 
 def joined_text(outcome: JoinOutcome) -> str:
@@ -254,8 +418,10 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
         blocks.append(actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")))
     else:
         if view.profile is not None:
-            level_goals = ", ".join(view.profile.goals)
-            blocks.append(context(f"Team: {view.profile.team} · Topics: {level_goals}"))
+            topics = ", ".join(GOALS.get(g, g) for g in view.profile.goals)
+            blocks.append(context(f"Team: {view.profile.team} · Topics: {topics}"))
+        blocks += _own_programme(view)
+        goal = view.profile.goal if view.profile else None
         pause_or_resume = (
             button("Resume", ids.HOME_RESUME, style="primary")
             if view.status == MemberStatus.PAUSED
@@ -267,7 +433,15 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
             style="danger",
             confirm=confirm_dialog("Leave PeerCoach?", LEAVE_QUESTION, "Leave"),
         )
-        blocks.append(actions(button("Edit profile", ids.HOME_EDIT), pause_or_resume, leave))
+        blocks.append(
+            actions(
+                button("Edit profile", ids.HOME_EDIT),
+                pause_or_resume,
+                button("How to coach", ids.HOW_TO_COACH, value="home"),
+                button("Set my goal" if not goal else "Change my goal", ids.HOME_GOAL),
+                leave,
+            )
+        )
     blocks += [
         divider(),
         privacy_actions(),
@@ -296,3 +470,41 @@ def invite_progress_text(sent: int, total: int, skipped: int) -> str:
     done = " Done." if sent >= total else ""
     extra = f" ({skipped} already in PeerCoach or invited before)" if skipped else ""
     return f"Invited {sent} of {total}{extra}.{done}"
+
+
+def _own_programme(view: MemberStatusView) -> list[Block]:
+    """The member's own programme: current chat, commitment, goal, recent chats, agreement.
+
+    Only their own words appear, and only here, in their own App Home.
+    """
+    lines: list[str] = []
+    if view.current is not None:
+        with_whom = ", ".join(f"<@{p}>" for p in view.current.partners) or "your peers"
+        state = "it happened :white_check_mark:" if view.current.met else "not yet"
+        lines.append(f"*This round*: your chat with {with_whom}, {state}.")
+    if view.open_commitment:
+        lines.append(f"*Your open commitment*: “{view.open_commitment}”")
+    goal = view.profile.goal if view.profile else None
+    if goal:
+        progress = GOAL_PROGRESS.get(view.last_goal_progress or -1)
+        lines.append(f"*Your goal*: {goal}" + (f" ({progress.lower()} so far)" if progress else ""))
+    blocks: list[Block] = [section("\n".join(lines))] if lines else []
+    if view.recent:
+        chats = [
+            f"• {slack_date(e.started_at, '{date_short_pretty}')} with "
+            + ", ".join(f"<@{p}>" for p in e.partners)
+            + (" · met" if e.met else " · didn't meet")
+            + (f" · useful {e.usefulness}/5" if e.usefulness else "")
+            + (f"\n   _{e.takeaway}_" if e.takeaway else "")
+            for e in view.recent
+        ]
+        blocks.append(section("*Your recent chats* (only you see these)\n" + "\n".join(chats)))
+    if view.agreement_text:
+        blocks.append(context(f":lock: {view.agreement_text}"))
+    if view.agreement_pending:
+        blocks.append(
+            actions(
+                button("Review and accept the agreement", ids.AGREEMENT_REVIEW, style="primary")
+            )
+        )
+    return blocks

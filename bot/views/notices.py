@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot.domain.messages import (
+    AgreementNotice,
     AutoPausedNotice,
     CheckinNotice,
     CommitmentNotice,
@@ -33,13 +34,7 @@ def render(notice: object) -> Rendered:
 
 @render.register
 def _intro(notice: IntroNotice) -> Rendered:
-    return pairing.intro_message(
-        group_id=notice.group_id,
-        user_ids=notice.user_ids,
-        reasons=notice.reasons,
-        prompts=notice.prompts,
-        asked_about_commitments=notice.asked_about_commitments,
-    )
+    return pairing.intro_message(notice)
 
 
 @render.register
@@ -85,6 +80,11 @@ def _auto_paused(notice: AutoPausedNotice) -> Rendered:
 
 
 @render.register
+def _agreement(notice: AgreementNotice) -> Rendered:
+    return membership.agreement_request(notice.version)
+
+
+@render.register
 def _invite(notice: InviteNotice) -> Rendered:
     return membership.invitation_message(notice.inviter)
 
@@ -93,7 +93,7 @@ def _invite(notice: InviteNotice) -> Rendered:
 def _digest(report: DigestReport) -> Rendered:
     png, alt = participation_chart(list(report.cycles))
     return Rendered(
-        admin.digest_text(report.team_label, report.cycles[-1], report.membership),
+        admin.digest_text(report.cycles[-1], report.membership),
         upload=Upload(
             content=png,
             filename="peercoach-digest.png",

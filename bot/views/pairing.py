@@ -6,10 +6,19 @@ from collections.abc import Sequence
 
 from bot import ids
 from bot.domain.enums import CommitmentOutcome
-from bot.domain.messages import Rendered
+from bot.domain.messages import IntroNotice, Rendered
 from bot.matching.model import Reason, reason_code
 from bot.profile_options import GOALS
-from bot.views.blocks import Block, actions, button, context, divider, header, section
+from bot.views.blocks import (
+    Block,
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    divider,
+    header,
+    section,
+)
 
 # The follow-up's buttons: action id -> (the outcome it records, its label).
 COMMITMENT_OUTCOMES = {
@@ -28,14 +37,16 @@ def _join_names(user_ids: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def describe_reasons(reasons: Sequence[str]) -> list[str]:
-    """Turn the matcher's machine-readable reasons into short phrases (never exclusions)."""
+def describe_reasons(reasons: Sequence[str], *, group_size: int = 2) -> list[str]:
+    """Turn the matcher's machine-readable reasons into short phrases (never exclusions),
+    worded for a pair or for a trio or circle (where a goal is shared by two or more)."""
     parsed = [reason_code(r) for r in reasons]
     codes = {code for code, _ in parsed}
     goals = [GOALS.get(arg, arg) for code, arg in parsed if code == Reason.SHARED_GOAL and arg]
     phrases: list[str] = []
     if goals:
-        phrases.append("you both want to work on " + ", ".join(f"*{g}*" for g in goals))
+        who = "you both want" if group_size == 2 else "two or more of you want"
+        phrases.append(f"{who} to work on " + ", ".join(f"*{g}*" for g in goals))
     if Reason.SAME_LEVEL in codes:
         phrases.append("you lead at the same level")
     elif Reason.ADJACENT_LEVEL in codes:
@@ -51,71 +62,115 @@ def describe_reasons(reasons: Sequence[str]) -> list[str]:
     return phrases
 
 
+CHAT_MINUTES = 30
+CHECK_IN_MINUTES = 5
+COMMITMENT_MINUTES = 5
+# The one-line agreement every intro restates (docs/coaching.md).
+AGREEMENT_LINE = (
+    ":lock: What's said here stays here. You meet as equals: no evaluation, no reporting "
+    "back, and anyone can pause at any time."
+)
+
+
 def agenda(user_ids: Sequence[str]) -> str:
-    """A 30-minute peer-coaching agenda; user_ids[0] brings their challenge first."""
+    """A CHAT_MINUTES peer-coaching agenda whose steps add up to it; user_ids[0] goes first.
+
+    Each person gets an equal turn bringing a challenge; what the turns cannot share evenly
+    goes to commitments, so a trio or circle of four still fits the same half hour.
+    """
+    turn = (CHAT_MINUTES - CHECK_IN_MINUTES - COMMITMENT_MINUTES) // len(user_ids)
+    commitments = CHAT_MINUTES - CHECK_IN_MINUTES - turn * len(user_ids)
     if len(user_ids) == 2:
         first, second = user_ids
         turns = (
-            f"2. *Challenge (10 min)*: {mention(first)} brings a real challenge; "
+            f"2. *Challenge ({turn} min)*: {mention(first)} brings a real challenge; "
             f"{mention(second)} coaches with open questions (resist giving advice).\n"
-            f"3. *Swap (10 min)*: {mention(second)} brings theirs; {mention(first)} coaches.\n"
+            f"3. *Swap ({turn} min)*: {mention(second)} brings theirs; {mention(first)} coaches.\n"
         )
     else:
         order = " → ".join(mention(u) for u in user_ids)
         turns = (
-            f"2. *Challenges (7 min each)*: in this order, {order}. Each brings a real challenge "
-            "while the others coach with open questions.\n"
+            f"2. *Challenges ({turn} min each)*: in this order, {order}. Each brings a real "
+            "challenge while the others coach with open questions.\n"
         )
     step = 4 if len(user_ids) == 2 else 3
     return (
-        "*Your 30 minutes*\n"
-        "1. *Check-in (5 min)*: how are you, really? What's taking your energy this week?\n"
+        f"*Your {CHAT_MINUTES} minutes*\n"
+        f"1. *Check-in ({CHECK_IN_MINUTES} min)*: how are you, really? What's taking your "
+        "energy this week?\n"
         + turns
-        + f"{step}. *Commitments (5 min)*: each names one thing they'll do before the next chat."
+        + f"{step}. *Commitments ({commitments} min)*: each names one thing they'll do before "
+        "the next chat."
     )
 
 
-def intro_message(
-    *,
-    group_id: int,
-    user_ids: Sequence[str],
-    reasons: Sequence[str],
-    prompts: Sequence[str],
-    asked_about_commitments: bool,
-) -> Rendered:
-    """The group DM that starts a round's conversation."""
+def meeting_window(cadence_weeks: int) -> str:
+    """When the group should meet, in words that match the programme's cadence."""
+    if cadence_weeks <= 1:
+        return "this week"
+    words = {2: "two", 3: "three", 4: "four"}
+    return (
+        f"in the next {words.get(cadence_weeks, str(cadence_weeks))} weeks, before the next round"
+    )
+
+
+def intro_message(notice: IntroNotice) -> Rendered:
+    """The group DM that starts a round's conversation, as it stands (met, closed)."""
+    user_ids = notice.user_ids
     names = _join_names(user_ids)
     text = f"Meet your PeerCoach peers for this round: {names}."
-    why = describe_reasons(reasons)
+    why = describe_reasons(notice.reasons, group_size=len(user_ids))
     blocks: list[Block] = [
         header("Your peer coaching chat this round"),
         section(f":wave: {text}" + (f"\nWhy you: {'; '.join(why)}." if why else "")),
         section(
-            f"Find 30 minutes this week. {mention(user_ids[0])}, you go first: "
-            "pick a time that works for everyone."
+            f"Find {CHAT_MINUTES} minutes {meeting_window(notice.cadence_weeks)}. "
+            f"{mention(user_ids[0])}, you go first: pick a time that works for everyone."
         ),
         section(agenda(user_ids)),
     ]
-    if prompts:
-        blocks.append(section("*If you need a way in*\n" + "\n".join(f"• {p}" for p in prompts)))
-    if asked_about_commitments:
+    if notice.prompts:
+        blocks.append(
+            section("*If you need a way in*\n" + "\n".join(f"• {p}" for p in notice.prompts))
+        )
+    if notice.coach_questions:
+        blocks.append(
+            section(
+                "*For whoever coaches*: two questions that fit\n"
+                + "\n".join(f"• {q}" for q in notice.coach_questions)
+            )
+        )
+    if notice.asked_about_commitments:
         blocks.append(context("I've also asked privately how last round's commitments went."))
-    value = str(group_id)
-    blocks += [
-        divider(),
-        actions(
-            button("We met", ids.WE_MET, value=value, style="primary"),
-            button("Can't make it this time", ids.CANT_MAKE_IT, value=value),
-            button("Reflect", ids.OPEN_REFLECTION, value=value),
-            block_id=f"pairing_{group_id}",
-        ),
-        context("Reflections are private to you unless you choose to share a takeaway."),
-    ]
+    blocks += [context(AGREEMENT_LINE), divider()]
+    value = str(notice.group_id)
+    if notice.met_by:
+        blocks.append(section(f":white_check_mark: {mention(notice.met_by)} said you met. Nice!"))
+    if notice.closed:
+        blocks.append(context("This round has closed: these buttons are retired."))
+    else:
+        buttons = (
+            []
+            if notice.met_by
+            else [
+                button("We met", ids.WE_MET, value=value, style="primary"),
+                button("Can't make it this time", ids.CANT_MAKE_IT, value=value),
+            ]
+        )
+        blocks.append(
+            actions(
+                *buttons,
+                button("Reflect", ids.OPEN_REFLECTION, value=value),
+                button("How to coach", ids.HOW_TO_COACH, value=value),
+                block_id=f"pairing_{notice.group_id}",
+            )
+        )
+    blocks.append(context("Reflections are private to you unless you choose to share a takeaway."))
     return Rendered(text, blocks)
 
 
 def nudge_message(group_id: int) -> Rendered:
-    text = "A gentle nudge: have you found 30 minutes for your peer chat yet?"
+    text = f"A gentle nudge: have you found {CHAT_MINUTES} minutes for your peer chat yet?"
     return Rendered(
         text,
         [
@@ -200,7 +255,17 @@ def auto_paused_message(missed: int) -> Rendered:
             section(f":double_vertical_bar: {text}"),
             actions(
                 button("Resume pairing", ids.RESUME_FROM_DM, style="primary"),
-                button("Leave PeerCoach", ids.LEAVE_CONFIRM, style="danger"),
+                button(
+                    "Leave PeerCoach",
+                    ids.LEAVE_CONFIRM,
+                    style="danger",
+                    confirm=confirm_dialog(
+                        "Leave PeerCoach?",
+                        "You won't be paired again. You can rejoin any time with "
+                        "`/peercoach join`.",
+                        "Leave",
+                    ),
+                ),
             ),
         ],
     )

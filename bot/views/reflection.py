@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import ids
 from bot.domain.people import HistoryEntry, ReflectionInput
+from bot.domain.programme import GOAL_PROGRESS
 from bot.errors import StaleAction
 from bot.views.blocks import Block, input_state, option, plain, section, slack_date
 
@@ -23,9 +24,14 @@ USEFULNESS_LABELS = {
 
 
 def reflection_modal(
-    group_id: int, partners: Sequence[str], current: ReflectionInput | None
+    group_id: int,
+    partners: Sequence[str],
+    current: ReflectionInput | None,
+    *,
+    goal: str | None = None,
 ) -> dict[str, Any]:
-    """The reflection modal for one pairing, prefilled if the person reflected already."""
+    """The reflection modal for one pairing, prefilled if the person reflected already; with
+    a goal, one quick question about progress toward it."""
     usefulness: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.USEFULNESS_ACTION,
@@ -99,8 +105,31 @@ def reflection_modal(
                 "label": plain("Sharing"),
                 "element": share,
             },
+            *(_goal_progress_input(goal, current) if goal else []),
         ],
     }
+
+
+def _goal_progress_input(goal: str, current: ReflectionInput | None) -> list[dict[str, Any]]:
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.GOAL_PROGRESS_ACTION,
+        "placeholder": plain("Pick one"),
+        "options": [option(label, str(n)) for n, label in GOAL_PROGRESS.items()],
+    }
+    if current is not None and current.goal_progress in GOAL_PROGRESS:
+        progress = current.goal_progress
+        element["initial_option"] = option(GOAL_PROGRESS[progress], str(progress))
+    return [
+        {
+            "type": "input",
+            "block_id": ids.GOAL_PROGRESS_BLOCK,
+            "optional": True,
+            "label": plain("Progress on your goal"),
+            "hint": plain(f"Your goal (private): {goal}"[:150]),
+            "element": element,
+        }
+    ]
 
 
 def group_id_of(view: dict[str, Any]) -> int:
@@ -140,13 +169,18 @@ def parse_reflection(values: dict[str, Any]) -> tuple[ReflectionInput | None, di
     ).strip() or None
     if commitment and len(commitment) > MAX_COMMITMENT:
         errors[ids.COMMITMENT_BLOCK] = f"Keep it under {MAX_COMMITMENT} characters."
+    picked = input_state(values, ids.GOAL_PROGRESS_BLOCK, ids.GOAL_PROGRESS_ACTION)
+    progress_value = str((picked.get("selected_option") or {}).get("value", ""))
+    progress = int(progress_value) if progress_value.isdigit() else None
+    if progress_value and progress not in GOAL_PROGRESS:
+        errors[ids.GOAL_PROGRESS_BLOCK] = "Pick one of the options."
     shared = input_state(values, ids.SHARE_BLOCK, ids.SHARE_ACTION).get("selected_options") or []
     share = any(o.get("value") == "share" for o in shared)
     if share and not takeaway:
         errors[ids.SHARE_BLOCK] = "Write a takeaway to share, or untick sharing."
     if errors:
         return None, errors
-    return ReflectionInput(usefulness, takeaway, commitment, share), {}
+    return ReflectionInput(usefulness, takeaway, commitment, share, progress), {}
 
 
 def shared_takeaway_text(user_id: str, takeaway: str) -> str:
