@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import selectors
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -84,6 +86,8 @@ class SlackEmulator:
         self._conversations: dict[tuple[str, ...], str] = {}
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
+        self._serving: threading.Thread | None = None
+        self._wake: socket.socket | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -114,14 +118,23 @@ class SlackEmulator:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._wake, woken = socket.socketpair()
+        self._serving = threading.Thread(
+            target=_serve_until_woken, args=(self._server, woken), daemon=True
+        )
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        """Stop serving at once (no poll interval to wait out) and free the port."""
+        if self._server is None:
+            return
+        assert self._wake is not None and self._serving is not None
+        self._wake.send(b"\0")
+        self._serving.join()
+        self._wake.close()
+        self._server.server_close()
+        self._server = self._serving = self._wake = None
 
     def __enter__(self) -> SlackEmulator:
         return self.start()
@@ -469,3 +482,19 @@ class SlackError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+def _serve_until_woken(server: ThreadingHTTPServer, woken: socket.socket) -> None:
+    """Serve requests until a byte arrives on `woken`.
+
+    `serve_forever` notices `shutdown()` only at its next poll (half a second by default), which
+    every test using the emulator would wait out; waiting on both sockets ends the loop at once.
+    """
+    with woken, selectors.DefaultSelector() as selector:
+        selector.register(server, selectors.EVENT_READ)
+        selector.register(woken, selectors.EVENT_READ)
+        while True:
+            ready = {key.fileobj for key, _ in selector.select()}
+            if woken in ready:
+                return
+            server.handle_request()  # the listening socket is readable: accept without blocking
