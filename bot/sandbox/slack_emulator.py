@@ -262,6 +262,7 @@ class SlackEmulator:
 
     @staticmethod
     def _parse_args(raw: bytes, content_type: str) -> dict[str, Any]:
+        args: dict[str, Any]
         if "json" in content_type:
             args = json.loads(raw or b"{}")
         else:
@@ -307,7 +308,8 @@ class SlackEmulator:
         if method == "chat.postMessage":
             key, limit, window = f"{method}:{args.get('channel')}", 1, 1.0
         else:
-            per_minute = TIER_PER_MINUTE.get(method_spec(method)["tier"])
+            spec = method_spec(method) or {}  # only known methods get this far
+            per_minute = TIER_PER_MINUTE.get(spec.get("tier", ""))
             if per_minute is None:
                 return None
             key, limit, window = method, per_minute, 60.0

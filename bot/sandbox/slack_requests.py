@@ -34,7 +34,8 @@ class HttpResponse:
         """The `text` of a JSON acknowledgement (what Slack shows the person), or ''."""
         if not self.body or not self.headers.get("content-type", "").startswith("application/json"):
             return self.body.decode()
-        return self.json().get("text", "")
+        text: str = self.json().get("text", "")
+        return text
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -117,6 +118,7 @@ class SlackRequests:
         signature = SignatureVerifier(self.signing_secret).generate_signature(
             timestamp=stamp, body=body.decode()
         )
+        assert signature is not None  # slack-sdk answers None only without a timestamp or body
         return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": stamp,
