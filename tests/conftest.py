@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -13,11 +14,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.sandbox.clock import ManualClock
-from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import SlackEmulator
 from db.migrate import is_at_head, upgrade_to_head
 from db.models import Base
 from db.session import make_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from bot.sandbox.harness import Sandbox
 
 # CI explores the same examples every run (a red CI must mean a regression, not a new draw);
 # developers' runs keep drawing new ones.
@@ -80,6 +83,9 @@ def slack(clock: ManualClock) -> Iterator[SlackEmulator]:
 
 @pytest.fixture
 def sandbox(db: Engine, slack: SlackEmulator, clock: ManualClock) -> Iterator[Sandbox]:
+    # Imported here, not above: the whole app loads in a second, which tests/unit need not wait.
+    from bot.sandbox.harness import Sandbox
+
     box = Sandbox(emulator=slack, engine=db, clock=clock)
     yield box
     box.settle()

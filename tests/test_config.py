@@ -1,4 +1,7 @@
-"""Configuration problems stop the app with one clear line, never a traceback."""
+"""Configuration problems stop the `peercoach` process with one clear line, never a traceback.
+
+The settings rules themselves are unit-tested in tests/unit/bot/test_config.py.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
-from bot.config import ConfigError, load_settings
 
 
 def run_peercoach(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -56,21 +57,6 @@ def test_socket_mode_needs_the_app_token(clean_env: dict[str, str]) -> None:
         "socket", env=clean_env | {"PYTHONPATH": _repo(), "SLACK_BOT_TOKEN": "x"}
     )
     assert result.returncode == 2 and "SLACK_APP_TOKEN is not set" in result.stderr
-
-
-def test_settings_come_from_a_dotenv_file(tmp_path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SLACK_API_URL", raising=False)
-    (tmp_path / ".env").write_text("SLACK_API_URL=http://127.0.0.1:9/api\nPORT=4000\n")
-    settings = load_settings()
-    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
-    assert settings.port == 4000
-
-
-def test_a_non_http_api_url_is_refused(monkeypatch) -> None:
-    monkeypatch.setenv("SLACK_API_URL", "slack.com/api")
-    with pytest.raises(ConfigError, match="SLACK_API_URL is invalid"):
-        load_settings()
 
 
 def _repo() -> str:

@@ -288,3 +288,30 @@ def join_values(
         | multi_select(ids.GOALS_BLOCK, ids.GOALS_ACTION, goals)
         | users_select(ids.NEVER_PAIR_BLOCK, ids.NEVER_PAIR_ACTION, never or [])
     )
+
+
+def prefilled_values(view: dict[str, Any]) -> dict[str, Any]:
+    """The state Slack sends when a person submits a modal without changing any input.
+
+    Each input answers with its `initial_*` value, or Slack's empty value (null or []) when the
+    modal opened without one.
+    """
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        kind = element["type"]
+        state: dict[str, Any] = {"type": kind}
+        if kind == "static_select":
+            state["selected_option"] = element.get("initial_option")
+        elif kind in ("multi_static_select", "checkboxes"):
+            state["selected_options"] = element.get("initial_options", [])
+        elif kind == "multi_users_select":
+            state["selected_users"] = element.get("initial_users", [])
+        elif kind in ("plain_text_input", "number_input"):
+            state["value"] = element.get("initial_value")
+        else:
+            raise ValueError(f"no submitted state known for a {kind} element")
+        values[block["block_id"]] = {element["action_id"]: state}
+    return values
