@@ -22,6 +22,8 @@ from db.models import Base, Reflection
 PAIRED = re.compile(r"^  paired (\d+) of (\d+) eligible in (\d+) groups$")
 GROUP = re.compile(r"^    • (.+?)( \(trio\))?$")
 AWAY = re.compile(r"^  away: (.+) \(")
+pytestmark = pytest.mark.slow  # most of these run the whole demo
+
 COUNTS = re.compile(r"^  counts: .* reflections (\d+) ")
 
 
@@ -49,7 +51,6 @@ def empty(engine: Engine) -> None:
             connection.execute(table.delete())
 
 
-@pytest.mark.slow  # runs the whole demo
 def test_demo_pairs_every_eligible_person_each_cycle_and_skips_the_paused(
     db: Engine, database_url: str
 ) -> None:
@@ -78,7 +79,6 @@ def test_demo_pairs_every_eligible_person_each_cycle_and_skips_the_paused(
     assert "left: " in output
 
 
-@pytest.mark.slow  # runs the whole demo
 def test_demo_prints_the_reflection_counts_the_database_holds(
     db: Engine, database_url: str
 ) -> None:
@@ -93,7 +93,6 @@ def test_demo_prints_the_reflection_counts_the_database_holds(
     assert sum(per_cycle) == total == stored > 0
 
 
-@pytest.mark.slow  # runs the whole demo
 def test_the_same_seed_gives_the_same_output_and_another_seed_another(
     db: Engine, database_url: str
 ) -> None:
@@ -108,7 +107,6 @@ def test_the_same_seed_gives_the_same_output_and_another_seed_another(
     assert other[1] != first[1]
 
 
-@pytest.mark.slow  # runs the whole demo
 def test_the_demo_refuses_a_database_that_already_holds_its_workspace(
     db: Engine, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -132,7 +130,6 @@ def test_the_demos_emulator_refuses_calls_slack_would_refuse(db: Engine) -> None
     assert "colour" in violations[0] and "chat.postMesage" in violations[1]
 
 
-@pytest.mark.slow  # runs the whole demo
 def test_a_call_slack_would_refuse_makes_the_demo_print_it_and_fail(
     db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -196,7 +193,6 @@ def test_blocks_render_as_plain_text_with_names_and_buttons() -> None:
     assert not any("<@" in line or "*" in line for line in lines)
 
 
-@pytest.mark.slow  # runs the whole demo
 def test_demo_ends_with_the_admins_figures_and_chart_without_anyones_words(
     db: Engine, database_url: str, tmp_path
 ) -> None:

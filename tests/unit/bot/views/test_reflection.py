@@ -15,7 +15,12 @@ from bot.views.reflection import (
     parse_reflection,
     reflection_modal,
 )
-from tests.unit.bot.views.modals import assert_slack_would_open, submitted_unchanged
+from tests.unit.bot.views.modals import (
+    assert_refused_under,
+    assert_slack_would_open,
+    one_character_too_many,
+    submitted_unchanged,
+)
 
 SHARE = {ids.SHARE_BLOCK: {ids.SHARE_ACTION: {"type": "checkboxes", "selected_options": []}}}
 FILLED_IN = (
@@ -56,24 +61,16 @@ def test_only_the_rating_is_required_and_blank_notes_are_no_notes() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({ids.USEFULNESS_BLOCK: {}}, "Pick a number from 1 to 5."),
-        (select(ids.USEFULNESS_BLOCK, ids.USEFULNESS_ACTION, "6"), "Pick a number from 1 to 5."),
-        (
-            text_input(ids.COMMITMENT_BLOCK, ids.COMMITMENT_ACTION, "x" * (MAX_COMMITMENT + 1)),
-            f"Keep it under {MAX_COMMITMENT} characters.",
+        pytest.param({ids.USEFULNESS_BLOCK: {}}, "Pick a number from 1 to 5.", id="no rating"),
+        pytest.param(
+            select(ids.USEFULNESS_BLOCK, ids.USEFULNESS_ACTION, "6"), "Pick a number from 1 to 5."
         ),
-        (
-            text_input(ids.TAKEAWAY_BLOCK, ids.TAKEAWAY_ACTION, "x" * (MAX_TAKEAWAY + 1)),
-            f"Keep it under {MAX_TAKEAWAY} characters.",
-        ),
+        one_character_too_many(ids.COMMITMENT_BLOCK, ids.COMMITMENT_ACTION, MAX_COMMITMENT),
+        one_character_too_many(ids.TAKEAWAY_BLOCK, ids.TAKEAWAY_ACTION, MAX_TAKEAWAY),
     ],
-    ids=["no rating", "rating out of range", "long commitment", "long takeaway"],
 )
 def test_a_problem_is_shown_under_its_own_input(change: dict[str, Any], message: str) -> None:
-    reflection, errors = parse_reflection(FILLED_IN | change)
-
-    assert reflection is None
-    assert errors == {next(iter(change)): message}
+    assert_refused_under(parse_reflection(FILLED_IN | change), change, message)
 
 
 def test_sharing_needs_a_takeaway_to_share() -> None:
