@@ -18,14 +18,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger("peercoach")
 
 
+# The serve, socket and worker commands read their settings before importing the app, so a
+# misconfigured start names the variable at once instead of after a second of imports.
+
+
 def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings(required=["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"])
+    configure_logging(settings)
+
     import waitress
 
     from bot.runtime import start_runtime
     from bot.server import make_wsgi_app
 
-    settings = load_settings(required=["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"])
-    configure_logging(settings)
     runtime = start_runtime(settings)
     scheduler = _start_scheduler(runtime)
     logger.info(
@@ -47,12 +52,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _socket(args: argparse.Namespace) -> int:
+    settings = load_settings(required=["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
+    configure_logging(settings)
+
     from bot.runtime import start_runtime
     from bot.server import serve_metrics_in_background
     from bot.socket_mode import make_socket_handler
 
-    settings = load_settings(required=["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
-    configure_logging(settings)
     runtime = start_runtime(settings)
     serve_metrics_in_background(runtime.engine, settings)
     scheduler = _start_scheduler(runtime)
@@ -76,12 +82,13 @@ def _start_scheduler(runtime: Runtime) -> RoundScheduler | None:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    settings = load_settings(required=["SLACK_BOT_TOKEN"])
+    configure_logging(settings)
+
     from bot.runtime import start_runtime
     from bot.scheduler import RoundScheduler
     from bot.server import serve_metrics_in_background
 
-    settings = load_settings(required=["SLACK_BOT_TOKEN"])
-    configure_logging(settings)
     runtime = start_runtime(settings)
     serve_metrics_in_background(runtime.engine, settings)
     scheduler = RoundScheduler(runtime.deps, blocking=True)

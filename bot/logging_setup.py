@@ -62,7 +62,7 @@ class TextFormatter(logging.Formatter):
         return f"{line} [req {request_id}]" if request_id else line
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler[IO[str]]):
     """Writes to whatever `sys.stderr` is at the time of each line, not at creation.
 
     A command run in-process (tests call `bot.cli.main`) must not leave a handler bound to a
@@ -72,7 +72,7 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property  # type: ignore[override,unused-ignore]
     def stream(self) -> IO[str]:
         return sys.stderr
 
@@ -81,19 +81,25 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+_installed: logging.Handler | None = None
+
+
 def install(level: str, log_format: str, stream: IO[str] | None = None) -> logging.Handler:
     """Replace the root logger's handlers with one writing to `stream` (stderr by default).
 
     `level` is a level name (DEBUG ... CRITICAL); `log_format` is "text" or "json". Returns
     the handler, so a caller (a test) can remove it again.
     """
-    handler = logging.StreamHandler(stream) if stream is not None else StderrHandler()
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else StderrHandler()
+    )
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "peercoach", False)]:
-        root.removeHandler(old)
-    handler.peercoach = True  # type: ignore[attr-defined]
+    global _installed
+    if _installed is not None:  # installing again replaces ours, and only ours
+        root.removeHandler(_installed)
+    _installed = handler
     root.addHandler(handler)
     root.setLevel(level)
     numeric = logging.getLevelName(level)

@@ -151,7 +151,7 @@ def slack_request(request_id: str | None = None) -> Iterator[RequestContext]:
     Wraps the whole dispatch (HTTP: the WSGI call; Socket Mode: the envelope's handling), so
     the time observed is what Slack waits for. The kind is filled in by `kind_middleware`.
     """
-    context = RequestContext(**({"request_id": request_id} if request_id else {}))
+    context = RequestContext(request_id=request_id) if request_id else RequestContext()
     token = _current.set(context)
     try:
         yield context

@@ -76,7 +76,8 @@ def serve_metrics_in_background(engine: Engine, settings: Settings) -> Callable[
     )
     threading.Thread(target=server.run, name="metrics-http", daemon=True).start()
     logger.info("serving GET /metrics on %s:%s", settings.metrics_host, settings.metrics_port)
-    return server.close
+    stop: Callable[[], None] = server.close
+    return stop
 
 
 def make_wsgi_app(

@@ -57,7 +57,7 @@ def create_app(
             client=client,
             oauth_settings=oauth_settings(settings, store),
             installation_store=store,
-            authorize=InstallationStoreAuthorize(
+            authorize=InstallationStoreAuthorize(  # type: ignore[arg-type]  # an Authorize is accepted
                 installation_store=store,
                 client_id=settings.slack_client_id,
                 client_secret=settings.secret("slack_client_secret"),

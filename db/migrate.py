@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 import migrations
 
@@ -46,6 +50,19 @@ def schema_includes(database_url: str, revision: str) -> bool:
 def upgrade_to_head(database_url: str) -> None:
     """Bring the database to the newest schema."""
     command.upgrade(alembic_config(database_url), "head")
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    """The newest revision id(s) of the bundled migrations (read from the files once)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
+
+
+def is_at_head(engine: Engine) -> bool:
+    """Answer whether the database's schema is at the newest migration, with one query."""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return frozenset(current) == head_revisions()
 
 
 def downgrade_to_base(database_url: str) -> None:

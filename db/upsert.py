@@ -1,4 +1,5 @@
-"""INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL: the database decides "once".
+"""INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL (the database decides "once"),
+and the row count of a conditional UPDATE (which decides it too).
 
 Read-then-insert races (two requests both see no row, both insert, one fails); these helpers
 let the unique key decide instead, in one statement.
@@ -7,9 +8,9 @@ let the unique key decide instead, in one statement.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import CursorResult, Result, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,3 +40,8 @@ def insert_or_ignore(
         .returning(table.c.id)
     )
     return session.execute(statement).scalar_one_or_none()
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (its cursor's rowcount)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -15,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from bot import crypto
 from bot.sandbox.clock import ManualClock
-from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import SlackEmulator
-from db.migrate import upgrade_to_head
+from db.migrate import is_at_head, upgrade_to_head
 from db.models import Base
 from db.session import make_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from bot.sandbox.harness import Sandbox
 
 # CI explores the same examples every run (a red CI must mean a regression, not a new draw);
 # developers' runs keep drawing new ones.
@@ -72,7 +75,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def db(engine: Engine, database_url: str) -> Engine:
     """The test database, emptied before the test (the schema stays at head)."""
-    upgrade_to_head(database_url)  # a migration test may have left it elsewhere
+    if not is_at_head(engine):  # a migration test may have left it elsewhere
+        upgrade_to_head(database_url)
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
@@ -111,6 +115,9 @@ def slack(clock: ManualClock) -> Iterator[SlackEmulator]:
 
 @pytest.fixture
 def sandbox(db: Engine, slack: SlackEmulator, clock: ManualClock) -> Iterator[Sandbox]:
+    # Imported here, not above: the whole app loads in a second, which tests/unit need not wait.
+    from bot.sandbox.harness import Sandbox
+
     box = Sandbox(emulator=slack, engine=db, clock=clock)
     yield box
     box.settle()

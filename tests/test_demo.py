@@ -23,6 +23,8 @@ from db.models import Base, Reflection
 PAIRED = re.compile(r"^  paired (\d+) of (\d+) eligible in (\d+) groups$")
 GROUP = re.compile(r"^    • (.+?)( \(trio\))?$")
 AWAY = re.compile(r"^  away: (.+) \(")
+pytestmark = pytest.mark.slow  # most of these run the whole demo
+
 COUNTS = re.compile(r"^  counts: .* reflections (\d+) ")
 
 

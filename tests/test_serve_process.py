@@ -15,6 +15,8 @@ import pytest
 from bot.sandbox.slack_emulator import SlackEmulator
 from bot.sandbox.slack_requests import SlackRequests
 
+pytestmark = pytest.mark.slow  # a real server process
+
 SECRET = "serve-test-secret"
 
 

@@ -18,6 +18,8 @@ from db.migrate import upgrade_to_head
 from db.models import Round, Workspace
 from db.session import make_engine, make_session_factory, unit_of_work
 
+pytestmark = pytest.mark.slow  # real worker processes
+
 
 @pytest.fixture
 def due_workspace(tmp_path: Path, slack: SlackEmulator) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import networkx as nx
+import pytest
 from sqlalchemy import select
 
 from bot import ids
@@ -15,6 +16,8 @@ from bot.schedule import round_times_after
 from bot.services.membership import schedule_of
 from db.models import Round, Workspace
 from tests.cycle_helpers import intros, press, set_schedule
+
+pytestmark = pytest.mark.slow  # fifty-two rounds through Slack
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -39,6 +39,7 @@ from bot.services.outbox import enqueue
 from bot.services.rounds import intro_notice, regroup_lone_member
 from db.models import Member, MemberStatus, OutboxMessage, PairGroup, Workspace
 from db.session import unit_of_work
+from db.upsert import affected_rows
 
 logger = logging.getLogger(__name__)
 
@@ -142,11 +143,13 @@ class Delivery:
         with unit_of_work(self.sessions) as session:
             # Claim the message: another sender (a second process, an invite run in a
             # listener) that got here first wins, and this one moves on.
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, _claimable(now))
-                .values(status=OutboxStatus.SENDING, claimed_until=now + CLAIM_TTL)
-            ).rowcount
+            claimed = affected_rows(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message_id, _claimable(now))
+                    .values(status=OutboxStatus.SENDING, claimed_until=now + CLAIM_TTL)
+                )
+            )
             if claimed != 1:
                 return "done"
             message = session.get(OutboxMessage, message_id)

@@ -29,13 +29,16 @@ def _int(value: Any, where: str, *, optional: bool = False) -> int | None:
     return value
 
 
-def _str(value: Any, where: str, *, optional: bool = False) -> str | None:
+def _str(value: Any, where: str) -> str:
     """Return value as a non-empty str or raise MatchingInputError."""
-    if value is None and optional:
-        return None
     if not isinstance(value, str) or not value:
         raise MatchingInputError(f"{where} must be a non-empty string")
     return value
+
+
+def _optional_str(value: Any, where: str) -> str | None:
+    """Return value as a non-empty str, None when absent, or raise MatchingInputError."""
+    return None if value is None else _str(value, where)
 
 
 def _obj(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
@@ -67,10 +70,10 @@ def parse_request(doc: Any) -> dict[str, Any]:
         goals = _list(m.get("goals", []), f"members[{k}].goals")
         members.append(
             MatchMember(
-                id=_str(m.get("id"), f"members[{k}].id"),  # type: ignore[arg-type]
+                id=_str(m.get("id"), f"members[{k}].id"),
                 level=_int(m.get("level"), f"members[{k}].level", optional=True),
-                team=_str(m.get("team"), f"members[{k}].team", optional=True),
-                goals=frozenset(_str(g, f"members[{k}].goals[]") for g in goals),  # type: ignore[misc]
+                team=_optional_str(m.get("team"), f"members[{k}].team"),
+                goals=frozenset(_str(g, f"members[{k}].goals[]") for g in goals),
                 tz_offset_minutes=_int(
                     m.get("tz_offset_minutes"), f"members[{k}].tz_offset_minutes", optional=True
                 ),
@@ -96,11 +99,11 @@ def parse_request(doc: Any) -> dict[str, Any]:
         met, keep = h.get("met", True), h.get("keep_together", False)
         if not isinstance(met, bool) or not isinstance(keep, bool):
             raise MatchingInputError(f"history[{k}].met and keep_together must be true or false")
-        first = _str(h.get("first"), f"history[{k}].first", optional=True)
+        first = _optional_str(h.get("first"), f"history[{k}].first")
         # Interned ids share one string object per person: at 100k members x 52 rounds, separate
         # strings from the JSON parser would cost ~300 MB more (bench/matching.py).
         ids_ = tuple(sys.intern(x) for x in who)
-        history.append(PastGroup(ids_, ago, met, keep, first))  # type: ignore[arg-type]
+        history.append(PastGroup(ids_, ago, met, keep, first))
     exclusions = []
     for k, raw in enumerate(_list(doc.get("exclusions", []), "exclusions")):
         pair = _list(raw, f"exclusions[{k}]")

@@ -235,7 +235,7 @@ def describe(s: Scorer, groups: list[list[int]]) -> tuple[list[tuple[str, ...]],
     same_or_unknown = (ca < 0) | (cb < 0) | (ca == cb)
     cross = np.bincount(gi, weights=same_or_unknown, minlength=k) == 0
     cross &= s.rules.cross_team_weight > 0
-    flags = zip(
+    per_group = zip(
         any_kept.tolist(),
         any_met.tolist(),
         level_known.tolist(),
@@ -245,7 +245,7 @@ def describe(s: Scorer, groups: list[list[int]]) -> tuple[list[tuple[str, ...]],
         strict=True,
     )
     out: list[tuple[str, ...]] = []
-    for g, (kp, mt, lk, sp, tzok, cr) in zip(groups, flags, strict=True):
+    for g, (kp, mt, lk, sp, tzok, cr) in zip(groups, per_group, strict=True):
         r: list[str] = []
         if kp:
             r.append(Reason.KEPT_TOGETHER)

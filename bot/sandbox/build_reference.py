@@ -36,7 +36,7 @@ EVENTS = ["app_home_opened", "app_uninstalled", "tokens_revoked", "user_change"]
 HERE = Path(__file__).resolve().parent
 
 
-def extract(reference_root: Path) -> dict[str, object]:
+def extract(reference_root: Path) -> dict[str, dict[str, object]]:
     """Return the compact reference for METHODS and EVENTS."""
     docs = reference_root / "docs.slack.dev"
     methods: dict[str, object] = {}
@@ -51,7 +51,9 @@ def extract(reference_root: Path) -> dict[str, object]:
             "errors": sorted(spec.get("errors", {})),
         }
     all_events = {e["name"]: e for e in json.loads((docs / "events" / "events.json").read_text())}
-    events = {name: {"scopes": sorted(all_events[name].get("scopes", []))} for name in EVENTS}
+    events: dict[str, object] = {
+        name: {"scopes": sorted(all_events[name].get("scopes", []))} for name in EVENTS
+    }
     return {"methods": methods, "events": events}
 
 

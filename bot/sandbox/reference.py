@@ -26,11 +26,13 @@ TRANSPORT_ARGS = frozenset({"team_id"})
 @cache
 def reference() -> dict[str, Any]:
     """The extract made by build_reference.py from Slack's machine-readable reference."""
-    return json.loads(REFERENCE_FILE.read_text())
+    extract: dict[str, Any] = json.loads(REFERENCE_FILE.read_text())
+    return extract
 
 
 def method_spec(method: str) -> dict[str, Any] | None:
-    return reference()["methods"].get(method)
+    spec: dict[str, Any] | None = reference()["methods"].get(method)
+    return spec
 
 
 def check_call(method: str, args: dict[str, Any]) -> list[str]:

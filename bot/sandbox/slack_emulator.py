@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import selectors
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -97,6 +99,8 @@ class SlackEmulator:
         self._server: ThreadingHTTPServer | None = None
         # Socket Mode: apps.connections.open hands out URLs to this WebSocket endpoint.
         self.socket_mode = SocketModeEndpoint(self._changed)
+        self._serving: threading.Thread | None = None
+        self._wake: socket.socket | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -127,15 +131,24 @@ class SlackEmulator:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._wake, woken = socket.socketpair()
+        self._serving = threading.Thread(
+            target=_serve_until_woken, args=(self._server, woken), daemon=True
+        )
+        self._serving.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving at once (no poll interval to wait out) and free the port."""
         self.socket_mode.stop()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._server is None:
+            return
+        assert self._wake is not None and self._serving is not None
+        self._wake.send(b"\0")
+        self._serving.join()
+        self._wake.close()
+        self._server.server_close()
+        self._server = self._serving = self._wake = None
 
     def __enter__(self) -> SlackEmulator:
         return self.start()
@@ -301,6 +314,7 @@ class SlackEmulator:
         if team_id in self.orgs:  # an org-wide token speaks for each of the org's workspaces
             asked = str(args.get("team_id") or "")
             team_id = asked if asked in self.orgs[team_id] else team_id
+        headers: dict[str, str]
         if args.get("token") in self.revoked:
             status, body, headers = 200, {"ok": False, "error": "invalid_auth"}, {}
         else:
@@ -312,6 +326,7 @@ class SlackEmulator:
 
     @staticmethod
     def _parse_args(raw: bytes, content_type: str) -> dict[str, Any]:
+        args: dict[str, Any]
         if "json" in content_type:
             args = json.loads(raw or b"{}")
         else:
@@ -357,7 +372,8 @@ class SlackEmulator:
         if method == "chat.postMessage":
             key, limit, window = f"{method}:{args.get('channel')}", 1, 1.0
         else:
-            per_minute = TIER_PER_MINUTE.get(method_spec(method)["tier"])
+            spec = method_spec(method) or {}  # only known methods get this far
+            per_minute = TIER_PER_MINUTE.get(spec.get("tier", ""))
             if per_minute is None:
                 return None
             key, limit, window = method, per_minute, 60.0
@@ -564,3 +580,19 @@ class SlackError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+def _serve_until_woken(server: ThreadingHTTPServer, woken: socket.socket) -> None:
+    """Serve requests until a byte arrives on `woken`.
+
+    `serve_forever` notices `shutdown()` only at its next poll (half a second by default), which
+    every test using the emulator would wait out; waiting on both sockets ends the loop at once.
+    """
+    with woken, selectors.DefaultSelector() as selector:
+        selector.register(server, selectors.EVENT_READ)
+        selector.register(woken, selectors.EVENT_READ)
+        while True:
+            ready = {key.fileobj for key, _ in selector.select()}
+            if woken in ready:
+                return
+            server.handle_request()  # the listening socket is readable: accept without blocking

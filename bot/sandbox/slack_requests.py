@@ -34,7 +34,8 @@ class HttpResponse:
         """The `text` of a JSON acknowledgement (what Slack shows the person), or ''."""
         if not self.body or not self.headers.get("content-type", "").startswith("application/json"):
             return self.body.decode()
-        return self.json().get("text", "")
+        text: str = self.json().get("text", "")
+        return text
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -128,6 +129,7 @@ class SlackRequests:
         signature = SignatureVerifier(self.signing_secret).generate_signature(
             timestamp=stamp, body=body.decode()
         )
+        assert signature is not None  # slack-sdk answers None only without a timestamp or body
         return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": stamp,
@@ -326,3 +328,30 @@ def join_values(
             }
         }
     )
+
+
+def prefilled_values(view: dict[str, Any]) -> dict[str, Any]:
+    """The state Slack sends when a person submits a modal without changing any input.
+
+    Each input answers with its `initial_*` value, or Slack's empty value (null or []) when the
+    modal opened without one.
+    """
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        kind = element["type"]
+        state: dict[str, Any] = {"type": kind}
+        if kind == "static_select":
+            state["selected_option"] = element.get("initial_option")
+        elif kind in ("multi_static_select", "checkboxes"):
+            state["selected_options"] = element.get("initial_options", [])
+        elif kind == "multi_users_select":
+            state["selected_users"] = element.get("initial_users", [])
+        elif kind in ("plain_text_input", "number_input"):
+            state["value"] = element.get("initial_value")
+        else:
+            raise ValueError(f"no submitted state known for a {kind} element")
+        values[block["block_id"]] = {element["action_id"]: state}
+    return values

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.membership import leave_member, workspace_for
 from db.models import BOTS_TABLE, INSTALLATIONS_TABLE, Base, Workspace
+from db.upsert import affected_rows
 
 
 def installed(
@@ -38,7 +39,7 @@ def uninstalled(session: Session, *, team_id: str, now: datetime) -> bool:
         .where(Workspace.team_id == team_id, Workspace.uninstalled_at.is_(None))
         .values(uninstalled_at=now)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return affected_rows(result) > 0
 
 
 def purge_uninstalled(session: Session, *, now: datetime, grace: timedelta) -> list[str]:

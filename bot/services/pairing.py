@@ -19,6 +19,7 @@ from bot.errors import StaleAction, UsageError
 from bot.services.membership import find_member
 from bot.services.outbox import enqueue
 from db.models import GroupSeat, Member, PairGroup, Reflection, Round, Workspace
+from db.upsert import affected_rows
 
 HISTORY_LIMIT = 12
 
@@ -68,7 +69,7 @@ def _set_if_unset(
     changed = session.execute(
         update(model).where(model.id == row_id, model.met_at.is_(None)).values(**values)
     )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    return affected_rows(changed) > 0
 
 
 def record_not_meeting(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Table, Text, cast, delete, func, or_, select, update
+from sqlalchemy import Column, Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
@@ -39,6 +39,7 @@ from db.models import (
     Workspace,
 )
 from db.types import ENCRYPTED_TYPES
+from db.upsert import affected_rows
 
 PLACEHOLDER_PREFIX = "deleted-"
 # Another person's "never pair me with" entry naming the deleted person stays: it is that
@@ -145,12 +146,14 @@ def delete_my_data(
     member = find_member(session, team_id=team_id, user_id=user_id)
     counts: dict[str, Any] = {}
     if member is not None:
-        claimed = session.execute(
-            update(Member)
-            .where(Member.id == member.id, Member.slack_user_id == user_id)
-            .values(slack_user_id=placeholder)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        claimed = affected_rows(
+            session.execute(
+                update(Member)
+                .where(Member.id == member.id, Member.slack_user_id == user_id)
+                .values(slack_user_id=placeholder)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if claimed == 0:
             return DeletionReport()  # someone else's request deleted it a moment ago
         session.refresh(member)
@@ -158,11 +161,13 @@ def delete_my_data(
     counts["messages_cancelled"] = _cancel_waiting(session, workspace.id, user_id)
     session.flush()  # the scrub below reads and writes with plain statements
     counts["admin_role"] = bool(
-        session.execute(
-            delete(ProgramAdmin).where(
-                ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.slack_user_id == user_id
+        affected_rows(
+            session.execute(
+                delete(ProgramAdmin).where(
+                    ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.slack_user_id == user_id
+                )
             )
-        ).rowcount
+        )
     )
     _scrub_identity(session, workspace.id, user_id, placeholder)
     session.flush()
@@ -416,13 +421,15 @@ def apply_retention(session: Session, *, now: datetime) -> RetentionReport:
             # A follow-up's only content is its copy of the commitment; with the commitment
             # gone it is never asked again (rounds ask only about text they have).
             messages += int(
-                session.execute(
-                    delete(OutboxMessage).where(
-                        OutboxMessage.workspace_id == workspace_id,
-                        OutboxMessage.dedupe_key.in_([commitment_key(i) for i in batch]),
-                        OutboxMessage.status != OutboxStatus.SENDING,
+                affected_rows(
+                    session.execute(
+                        delete(OutboxMessage).where(
+                            OutboxMessage.workspace_id == workspace_id,
+                            OutboxMessage.dedupe_key.in_([commitment_key(i) for i in batch]),
+                            OutboxMessage.status != OutboxStatus.SENDING,
+                        )
                     )
-                ).rowcount
+                )
                 or 0
             )
         reflections += len(expired)
@@ -447,7 +454,7 @@ def rotate_batch(
     newest key; values the newest key already opens are left alone, so a repeated run rewrites
     nothing. Returns (last id looked at or None when done, values rewritten). Raises
     UndecryptableValue if no configured key opens a value."""
-    raw: Table = sql_table(table_name, sql_column("id"), sql_column(column_name, Text))
+    raw = sql_table(table_name, sql_column("id"), sql_column(column_name, Text))
     value = raw.c[column_name]
     rows = session.execute(
         select(raw.c.id, value)
@@ -469,11 +476,13 @@ def rotate_batch(
             ) from None
         # Conditional on the old token: a value rewritten meanwhile by the app stays as written.
         rewritten += int(
-            session.execute(
-                raw.update()
-                .where(raw.c.id == row_id, value == token)
-                .values({column_name: rotated})
-            ).rowcount
+            affected_rows(
+                session.execute(
+                    raw.update()
+                    .where(raw.c.id == row_id, value == token)
+                    .values({column_name: rotated})
+                )
+            )
             or 0
         )
     return rows[-1][0], rewritten

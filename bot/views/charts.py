@@ -16,7 +16,10 @@ def participation_chart(cycles: list[CycleFigures]) -> tuple[bytes, str]:
     from matplotlib import pyplot
 
     labels = [f"{c.started_at:%d %b}" for c in cycles]
-    paired = [c.paired.value if c.paired.visible else math.nan for c in cycles]
+    paired = [
+        c.paired.value if c.paired.visible and c.paired.value is not None else math.nan
+        for c in cycles
+    ]
     met = [
         100 * c.met_rate.value if c.met_rate.visible and c.met_rate.value is not None else math.nan
         for c in cycles

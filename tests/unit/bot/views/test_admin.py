@@ -1,0 +1,94 @@
+"""The programme settings modal: what an admin sees and what their choices become."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot import ids
+from bot.sandbox.slack_requests import multi_select, select, text_input, users_select
+from bot.views.admin import CADENCES, DAYS, GROUP_SIZES, parse_settings, settings_modal
+from tests.unit.bot.views.modals import (
+    assert_refused_under,
+    assert_slack_would_open,
+    submitted_unchanged,
+)
+
+FILLED_IN = (
+    select(ids.CADENCE_BLOCK, ids.CADENCE_ACTION, "2")
+    | select(ids.DAY_BLOCK, ids.DAY_ACTION, "2")
+    | select(ids.HOUR_BLOCK, ids.HOUR_ACTION, "14")
+    | text_input(ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION, " America/New_York ")
+    | select(ids.GROUP_SIZE_BLOCK, ids.GROUP_SIZE_ACTION, "3")
+    | multi_select(ids.PREFERENCES_BLOCK, ids.PREFERENCES_ACTION, ["goals", "cross_team"])
+    | text_input(ids.REPEAT_WINDOW_BLOCK, ids.REPEAT_WINDOW_ACTION, "6")
+    | multi_select(ids.THEMES_BLOCK, ids.THEMES_ACTION, ["feedback", "hiring"])
+    | users_select(ids.ADMINS_BLOCK, ids.ADMINS_ACTION, ["U007"])
+)
+
+
+def test_an_admins_choices_become_the_programme_settings() -> None:
+    chosen, errors = parse_settings(FILLED_IN)
+
+    assert errors == {}
+    assert chosen is not None
+    assert (chosen.cadence_weeks, chosen.day_of_week, chosen.hour) == (2, 2, 14)
+    assert (chosen.timezone, chosen.group_size, chosen.repeat_window) == ("America/New_York", 3, 6)
+    assert (chosen.prefer_same_level, chosen.prefer_shared_goals) == (False, True)
+    assert (chosen.prefer_tz_overlap, chosen.prefer_cross_team) == (False, True)
+    assert chosen.prompt_themes == ("feedback", "hiring")
+    assert chosen.admins == ("U007",)
+
+
+def test_an_empty_repeat_window_means_as_long_as_a_fresh_partner_exists() -> None:
+    values = FILLED_IN | text_input(ids.REPEAT_WINDOW_BLOCK, ids.REPEAT_WINDOW_ACTION, "")
+    chosen, _ = parse_settings(values)
+    assert chosen is not None and chosen.repeat_window is None
+
+
+REPEAT_WINDOW_RULE = "Use a whole number of rounds from 1 to 52."
+ZONE_RULE = "Use a time zone name such as Europe/London."
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(select(ids.CADENCE_BLOCK, ids.CADENCE_ACTION, "3"), "Pick how often."),
+        pytest.param({ids.DAY_BLOCK: {}}, "Pick a day.", id="no day"),
+        pytest.param(select(ids.HOUR_BLOCK, ids.HOUR_ACTION, "24"), "Pick a time."),
+        pytest.param(select(ids.GROUP_SIZE_BLOCK, ids.GROUP_SIZE_ACTION, "5"), "Pick a size."),
+        pytest.param(
+            text_input(ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION, "Mars/Olympus"), ZONE_RULE
+        ),
+        pytest.param(text_input(ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION, ""), ZONE_RULE),
+        *(
+            pytest.param(
+                text_input(ids.REPEAT_WINDOW_BLOCK, ids.REPEAT_WINDOW_ACTION, raw),
+                REPEAT_WINDOW_RULE,
+                id=f"repeat {raw}",
+            )
+            for raw in ("0", "53", "2.5")
+        ),
+    ],
+)
+def test_a_problem_is_shown_under_its_own_input(change: dict[str, Any], message: str) -> None:
+    assert_refused_under(parse_settings(FILLED_IN | change), change, message)
+
+
+def test_the_modal_offers_every_choice_and_saving_unchanged_keeps_the_settings() -> None:
+    current, _ = parse_settings(FILLED_IN)
+    assert current is not None
+    modal = settings_modal(current)
+
+    assert_slack_would_open(modal)
+    offered = {
+        block["block_id"]: [o["text"]["text"] for o in block["element"]["options"]]
+        for block in modal["blocks"]
+        if block.get("element", {}).get("type") == "static_select"
+    }
+    assert offered[ids.CADENCE_BLOCK] == list(CADENCES.values())
+    assert offered[ids.DAY_BLOCK] == DAYS
+    assert offered[ids.HOUR_BLOCK][9] == "09:00" and len(offered[ids.HOUR_BLOCK]) == 24
+    assert offered[ids.GROUP_SIZE_BLOCK] == list(GROUP_SIZES.values())
+    assert submitted_unchanged(modal, parse_settings) == (current, {})
