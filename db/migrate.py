@@ -6,9 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, inspect, pool, text
 from sqlalchemy.engine import make_url
 
 import migrations
@@ -36,6 +35,7 @@ def downgrade_to_base(database_url: str) -> None:
 
 
 UPGRADE_HINT = "run `peercoach db upgrade`"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
 
 
 class SchemaNotCurrent(Exception):
@@ -59,7 +59,10 @@ def schema_problem(database_url: str) -> str | None:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
+            # Read Alembic's table directly: a MigrationContext would log two INFO lines.
+            current: set[str] = set()
+            if inspect(connection).has_table(VERSION_TABLE):
+                current = set(connection.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")))
     finally:
         engine.dispose()
     if current == heads:
