@@ -106,6 +106,7 @@ def _wind_down(runtime: Runtime, scheduler: RoundScheduler | None, stop: Stop) -
     safe to redo (outbox claims lapse, round keys are unique), see docs/operations.md.
     """
     grace = runtime.settings.shutdown_grace_seconds
+    logger.debug("winding down: up to %g s for in-flight work", stop.remaining(grace))
     unfinished = runtime.listeners.drain(stop.remaining(grace))
     report = scheduler.stop(stop.remaining(grace)) if scheduler is not None else None
     lease = (
