@@ -117,9 +117,7 @@ def _wind_down(runtime: Runtime, scheduler: RoundScheduler | None, stop: Stop) -
     cause = f"stopped on {stop.signal_name}" if stop.signal_name else "stopped"
     cut_short = unfinished > 0 or (report is not None and not report.tick_finished)
     if not cut_short:
-        logger.info(
-            "stopped %s in %.1f s: in-flight work finished; %s", cause, stop.elapsed(), lease
-        )
+        logger.info("%s in %.1f s: in-flight work finished; %s", cause, stop.elapsed(), lease)
         runtime.engine.dispose()
         return
     abandoned = [f"{unfinished} listener(s)"] if unfinished else []

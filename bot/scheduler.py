@@ -141,7 +141,7 @@ class RoundScheduler:
     The lease lasts SCHEDULER_LEASE_SECONDS. Every process checks it every third of that (at
     most every minute): a standby takes over within one lease time of the holder's death, and
     at its next check after the holder released it. While a long tick runs (a round's
-    delivery can take minutes) a second job renews the lease, so it never lapses under a
+    delivery can take minutes) a renewal thread keeps the lease, so it never lapses under a
     live holder.
     """
 
@@ -166,12 +166,10 @@ class RoundScheduler:
             coalesce=True,
             max_instances=1,
         )
-        self.scheduler.add_job(
-            self._renew_during_tick,
-            IntervalTrigger(seconds=self.check_seconds),
-            id="peercoach-lease",
-            coalesce=True,
-            max_instances=1,
+        # A plain thread, not a second APScheduler job: it stays out of APScheduler's logs.
+        self._stopped = threading.Event()
+        self._renewer = threading.Thread(
+            target=self._renew_while_ticking, name="lease-renewal", daemon=True
         )
 
     def run_once(self) -> TickReport | None:
@@ -201,11 +199,16 @@ class RoundScheduler:
         self.holding = held
         return held
 
-    def _renew_during_tick(self) -> None:
-        with self._idle:
-            busy = self._ticks_running > 0 and self.holding and not self._stopping
-        if busy:
-            self._check_lease()
+    def _renew_while_ticking(self) -> None:
+        """Keep the lease while a long tick runs (between ticks, the tick job renews it)."""
+        while not self._stopped.wait(self.check_seconds):
+            with self._idle:
+                busy = self._ticks_running > 0 and self.holding and not self._stopping
+            if busy:
+                try:
+                    self._check_lease()
+                except Exception:  # the database may blip; the next check tries again
+                    logger.warning("could not renew the scheduler lease", exc_info=True)
 
     def start(self) -> None:
         """Start checking the lease and ticking, on background threads."""
@@ -216,6 +219,7 @@ class RoundScheduler:
             f"{self.check_seconds:g}",
         )
         self.scheduler.start()
+        self._renewer.start()
 
     def stop(self, timeout: float | None) -> StopReport:
         """Start no more ticks, wait up to `timeout` s for the running one, release the lease.
@@ -225,6 +229,7 @@ class RoundScheduler:
         """
         with self._idle:
             self._stopping = True
+        self._stopped.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         with self._idle:
