@@ -72,7 +72,10 @@ def schema_problem(database_url: str) -> str | None:
     known = {revision.revision for revision in script.walk_revisions()}
     if not current <= known:
         newer = ", ".join(sorted(current - known))
-        return f"the database schema ({newer}) is newer than this PeerCoach version: update it"
+        return (
+            f"the database schema ({newer}) is newer than this PeerCoach version: "
+            "run the version that migrated it"
+        )
     return (
         f"the database schema is at {', '.join(sorted(current))}, not the newest "
         f"({', '.join(sorted(heads))}): {UPGRADE_HINT}"

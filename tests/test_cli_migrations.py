@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bot.sandbox.slack_emulator import SlackEmulator
 from db.migrate import alembic_config, upgrade_to_head
@@ -143,3 +143,26 @@ def test_a_worker_told_not_to_migrate_refuses_an_old_schema(
     [line] = err.strip().splitlines()
     assert line.endswith(UPGRADE)
     assert revision(db) == one_migration_behind
+
+
+def test_a_schema_from_a_newer_version_is_named_as_such(
+    db: Engine, database_url: str, slack: SlackEmulator, tmp_path: Path
+) -> None:
+    head = revision(db)
+    with db.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    try:
+        code, _, err = peercoach(
+            "report", "--team", "T0PEERS", env=process_env(database_url, slack), cwd=tmp_path
+        )
+    finally:
+        with db.begin() as connection:
+            connection.execute(
+                text("UPDATE alembic_version SET version_num = :head"), {"head": head}
+            )
+
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "peercoach: the database schema (9999_future) is newer than this PeerCoach version: "
+        "run the version that migrated it"
+    ]
