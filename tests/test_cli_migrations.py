@@ -7,6 +7,7 @@ PostgreSQL with PEERCOACH_TEST_DATABASE_URL).
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,8 +16,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
+from bot.cli import main
 from bot.sandbox.slack_emulator import SlackEmulator
 from db.migrate import alembic_config, upgrade_to_head
 from tests.process_helpers import process_env
@@ -51,6 +54,26 @@ def one_migration_behind(db: Engine, database_url: str) -> Iterator[str]:
     upgrade_to_head(database_url)
 
 
+@pytest.mark.slow
+def test_report_on_an_old_schema_prints_one_line_and_no_alembic_output(
+    one_migration_behind: str,
+    db: Engine,
+    database_url: str,
+    slack: SlackEmulator,
+    tmp_path: Path,
+) -> None:
+    code, out, err = peercoach(
+        "report", "--team", "T0PEERS", env=process_env(database_url, slack), cwd=tmp_path
+    )
+
+    assert code == 2
+    assert out == ""
+    [line] = err.strip().splitlines()  # one line, no Alembic chatter, no traceback
+    assert line.startswith("peercoach: the database schema is at ")
+    assert line.endswith(UPGRADE)
+    assert revision(db) == one_migration_behind
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -68,18 +91,31 @@ def test_a_one_shot_command_on_an_old_schema_says_to_upgrade_and_changes_nothing
     database_url: str,
     slack: SlackEmulator,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    code, out, err = peercoach(*args, env=process_env(database_url, slack), cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)  # no .env from the checkout
+    caplog.set_level(logging.INFO)  # Alembic announces every migration it applies at INFO
+    for name, value in process_env(database_url, slack).items():
+        monkeypatch.setenv(name, value)
 
+    code = main(args)
+
+    out, err = capsys.readouterr()
     assert code == 2
     assert out == ""
-    [line] = err.strip().splitlines()  # one line, no Alembic chatter, no traceback
-    assert line.startswith("peercoach: the database schema is at ")
-    assert line.endswith(UPGRADE)
+    assert err.strip().splitlines() == [
+        f"peercoach: the database schema is at {one_migration_behind}, not the newest "
+        f"({ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()}): "
+        f"{UPGRADE}"
+    ]
+    assert [r for r in caplog.records if r.name.startswith("alembic")] == []
     assert revision(db) == one_migration_behind
     assert slack.calls == []
 
 
+@pytest.mark.slow
 def test_report_on_an_absent_sqlite_file_says_to_upgrade_and_creates_nothing(
     slack: SlackEmulator, tmp_path: Path
 ) -> None:
@@ -95,6 +131,7 @@ def test_report_on_an_absent_sqlite_file_says_to_upgrade_and_creates_nothing(
     assert not (tmp_path / "fresh.db").exists()
 
 
+@pytest.mark.slow
 def test_db_upgrade_migrates_then_read_only_commands_answer_quietly(
     one_migration_behind: str, db: Engine, database_url: str, slack: SlackEmulator, tmp_path: Path
 ) -> None:
@@ -111,6 +148,7 @@ def test_db_upgrade_migrates_then_read_only_commands_answer_quietly(
     assert err.strip().splitlines() == ["peercoach: no workspace TNOBODY"]  # no Alembic lines
 
 
+@pytest.mark.slow
 def test_match_needs_no_database_at_all(slack: SlackEmulator, tmp_path: Path) -> None:
     problem = {"members": [{"id": "U1"}, {"id": "U2"}], "seed": 1}
     env = process_env("postgresql+psycopg://nobody@127.0.0.1:1/nothing", slack)
@@ -121,6 +159,7 @@ def test_match_needs_no_database_at_all(slack: SlackEmulator, tmp_path: Path) ->
     assert [sorted(group["members"]) for group in json.loads(out)["groups"]] == [["U1", "U2"]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "settings"),
     [(["worker", "--no-migrate"], {}), (["worker"], {"MIGRATE_ON_START": "false"})],
@@ -145,6 +184,7 @@ def test_a_worker_told_not_to_migrate_refuses_an_old_schema(
     assert revision(db) == one_migration_behind
 
 
+@pytest.mark.slow
 def test_a_schema_from_a_newer_version_is_named_as_such(
     db: Engine, database_url: str, slack: SlackEmulator, tmp_path: Path
 ) -> None:
