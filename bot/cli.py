@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, configure_logging, load_settings
+from bot.config import ConfigError, Settings, configure_logging, load_settings
 from bot.crypto import KeyRingMissing
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.runtime import Runtime, Stop
     from bot.scheduler import RoundScheduler
 
 logger = logging.getLogger("peercoach")
@@ -22,32 +23,44 @@ logger = logging.getLogger("peercoach")
 # misconfigured start names the variable at once instead of after a second of imports.
 
 
+def _migrates(args: argparse.Namespace, settings: Settings) -> bool:
+    """serve/socket/worker migrate at start unless --no-migrate or MIGRATE_ON_START=false."""
+    return settings.migrate_on_start and not args.no_migrate
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(required=["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"])
     configure_logging(settings)
 
     import waitress
 
-    from bot.runtime import start_runtime
+    from bot.runtime import Stop, start_runtime
     from bot.server import make_wsgi_app
 
-    runtime = start_runtime(settings)
+    runtime = start_runtime(settings, migrate=_migrates(args, settings))
+    host = args.host or settings.host
+    server = waitress.create_server(
+        make_wsgi_app(
+            runtime.app, runtime.engine, metrics_token=settings.secret("metrics_token") or None
+        ),
+        host=host,
+        port=settings.port,
+        threads=8,
+    )
     scheduler = _start_scheduler(runtime)
+    stop = Stop()
+    stop.install(interrupt=True)  # SIGTERM ends server.run(): no new connections are read
     logger.info(
-        "PeerCoach listening on port %s (POST /slack/events; GET /healthz, /metrics)", settings.port
+        "Serving on http://%s:%s%s (POST /slack/events; GET /healthz, /metrics)",
+        server.effective_host,
+        server.effective_port,
+        " on every interface (set HOST to narrow it)" if host in ("0.0.0.0", "::", "") else "",
     )
     try:
-        waitress.serve(
-            make_wsgi_app(
-                runtime.app, runtime.engine, metrics_token=settings.secret("metrics_token") or None
-            ),
-            host=args.host,
-            port=settings.port,
-            threads=8,
-        )
+        server.run()  # waitress gives running requests up to 5 s once it is told to stop
     finally:
-        if scheduler is not None:
-            scheduler.shutdown()
+        server.close()
+        _wind_down(runtime, scheduler, stop)
     return 0
 
 
@@ -59,7 +72,7 @@ def _socket(args: argparse.Namespace) -> int:
     from bot.server import serve_metrics_in_background
     from bot.socket_mode import make_socket_handler
 
-    runtime = start_runtime(settings)
+    runtime = start_runtime(settings, migrate=_migrates(args, settings))
     serve_metrics_in_background(runtime.engine, settings)
     scheduler = _start_scheduler(runtime)
     try:
@@ -82,21 +95,59 @@ def _start_scheduler(runtime: Runtime) -> RoundScheduler | None:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    settings = load_settings(required=["SLACK_BOT_TOKEN"])
-    configure_logging(settings)
-
-    from bot.runtime import start_runtime
+    from bot.runtime import Stop, start_runtime
     from bot.scheduler import RoundScheduler
     from bot.server import serve_metrics_in_background
 
-    runtime = start_runtime(settings)
+    settings = load_settings(required=["SLACK_BOT_TOKEN"])
+    configure_logging(settings)
+    runtime = start_runtime(settings, migrate=_migrates(args, settings))
     serve_metrics_in_background(runtime.engine, settings)
-    scheduler = RoundScheduler(runtime.deps, blocking=True)
+    stop = Stop()
+    stop.install()
+    scheduler = RoundScheduler(runtime.deps)
+    scheduler.start()  # a second worker checks the lease and stays idle while it is held
     try:
-        scheduler.start()  # blocks; a second worker waits idle until the lease is free
+        stop.wait()
     finally:
-        scheduler.shutdown()
+        _wind_down(runtime, scheduler, stop)
     return 0
+
+
+def _wind_down(runtime: Runtime, scheduler: RoundScheduler | None, stop: Stop) -> None:
+    """Finish in-flight work within SHUTDOWN_GRACE_SECONDS, release the lease, log one line.
+
+    Work still running when the grace period ends is abandoned by exiting at once; it is
+    safe to redo (outbox claims lapse, round keys are unique), see docs/operations.md.
+    """
+    grace = runtime.settings.shutdown_grace_seconds
+    logger.debug("winding down: up to %g s for in-flight work", stop.remaining(grace))
+    unfinished = runtime.listeners.drain(stop.remaining(grace))
+    report = scheduler.stop(stop.remaining(grace)) if scheduler is not None else None
+    lease = (
+        "released the scheduler lease"
+        if report is not None and report.released_lease
+        else "held no scheduler lease"
+    )
+    cause = f"stopped on {stop.signal_name}" if stop.signal_name else "stopped"
+    cut_short = unfinished > 0 or (report is not None and not report.tick_finished)
+    if not cut_short:
+        logger.info("%s in %.1f s: in-flight work finished; %s", cause, stop.elapsed(), lease)
+        runtime.engine.dispose()
+        return
+    abandoned = [f"{unfinished} listener(s)"] if unfinished else []
+    if report is not None and not report.tick_finished:
+        abandoned.append("the running tick")
+    logger.warning(
+        "%s in %.1f s: SHUTDOWN_GRACE_SECONDS=%g ran out, abandoned %s; %s",
+        cause,
+        stop.elapsed(),
+        grace,
+        " and ".join(abandoned),
+        lease,
+    )
+    logging.shutdown()  # flush the line: the threads still running would keep the process up
+    os._exit(0)
 
 
 def _round_run(args: argparse.Namespace) -> int:
@@ -108,7 +159,7 @@ def _round_run(args: argparse.Namespace) -> int:
 
     settings = load_settings(required=[] if args.dry_run else ["SLACK_BOT_TOKEN"])
     configure_logging(settings)
-    _, deps = open_database(settings)
+    _, deps = open_database(settings)  # checks the schema is at head; never migrates
     now = deps.clock()
     if args.dry_run:
         from sqlalchemy import select
@@ -261,19 +312,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="run the HTTP server (the default)")
-    serve.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
-    serve.set_defaults(func=_serve)
-    commands.add_parser("socket", help="run over Socket Mode (no public URL)").set_defaults(
-        func=_socket
+    serve.add_argument(
+        "--host", default=None, help="address to bind (default: the HOST setting, 0.0.0.0)"
     )
+    serve.set_defaults(func=_serve)
+    socket_mode = commands.add_parser("socket", help="run over Socket Mode (no public URL)")
+    socket_mode.set_defaults(func=_socket)
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations up to head").set_defaults(
         func=_db_upgrade
     )
-    commands.add_parser(
-        "worker", help="run only the round scheduler (one per deployment; others stay idle)"
-    ).set_defaults(func=_worker)
+    worker = commands.add_parser(
+        "worker", help="run only the round scheduler (one active per deployment, others standby)"
+    )
+    worker.set_defaults(func=_worker)
+    for long_running in (serve, socket_mode, worker):
+        long_running.add_argument(
+            "--no-migrate",
+            action="store_true",
+            help="do not migrate at start (also MIGRATE_ON_START=false); refuse an old schema",
+        )
     round_parser = commands.add_parser("round", help="round tasks")
     round_commands = round_parser.add_subparsers(dest="round_command", required=True)
     run = round_commands.add_parser("run", help="start a new round now for a workspace")
@@ -316,17 +375,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.sandbox.demo import main as demo_main
 
         return demo_main(arguments[1:])
+    from db.migrate import SchemaNotCurrent
+
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.command is None:
         args = parser.parse_args(["serve"])
     try:
         return int(args.func(args))
-    except ConfigError as problem:
+    except (ConfigError, KeyRingMissing) as problem:
         print(f"peercoach: configuration error: {problem}", file=sys.stderr)
         return 2
-    except KeyRingMissing as problem:
-        print(f"peercoach: configuration error: {problem}", file=sys.stderr)
+    except SchemaNotCurrent as problem:
+        print(f"peercoach: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -31,6 +31,10 @@ HINTS: dict[str, str] = {
     "PEERCOACH_ENCRYPTION_KEYS": (
         "comma-separated Fernet keys, newest first (make one with `peercoach keys generate`)"
     ),
+    "HOST": "the address `serve` binds, e.g. 0.0.0.0 (every interface) or 127.0.0.1",
+    "MIGRATE_ON_START": "true or false",
+    "SCHEDULER_LEASE_SECONDS": "how long a worker's scheduler lease lasts, in seconds (>= 1)",
+    "SHUTDOWN_GRACE_SECONDS": "seconds to finish in-flight work after SIGTERM (>= 0)",
 }
 
 
@@ -71,6 +75,16 @@ class Settings(BaseSettings):
     run_scheduler: bool = True
     # Keys that encrypt reflection text and tokens at rest, newest first (bot.crypto).
     peercoach_encryption_keys: SecretStr | None = None
+    # Every interface by default (containers, load balancers); logged at start so it is no surprise.
+    host: str = "0.0.0.0"
+    # serve/socket/worker bring the schema to head at start; false where a separate
+    # `peercoach db upgrade` step migrates before the new version rolls out.
+    migrate_on_start: bool = True
+    # A worker that dies keeps the scheduler idle for at most this long; the holder renews it
+    # every third of it. Short values suit tests, not production (each renewal is a write).
+    scheduler_lease_seconds: int = Field(default=180, ge=1, le=3600)
+    # After SIGTERM, how long in-flight requests and the running tick may take to finish.
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600)
 
     @field_validator("slack_api_url")
     @classmethod

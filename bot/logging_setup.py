@@ -18,7 +18,12 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Loggers held at a floor whatever LOG_LEVEL says, and why:
 # - sqlalchemy.engine logs every statement's parameters (reflections, goals) at INFO;
 # - slack_sdk logs request and response bodies (messages, views) at DEBUG.
-ALWAYS_AT_LEAST = {"sqlalchemy.engine": logging.WARNING, "slack_sdk": logging.INFO}
+ALWAYS_AT_LEAST = {
+    "sqlalchemy.engine": logging.WARNING,
+    "slack_sdk": logging.INFO,
+    # Alembic announces each plugin it loads at INFO; what a migration applies stays visible.
+    "alembic.runtime.plugins": logging.WARNING,
+}
 # APScheduler logs "Running job" and "executed successfully" at INFO every tick.
 QUIET_UNLESS_DEBUG = ("apscheduler",)
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
 from bot import observability
@@ -21,6 +23,22 @@ from bot.services import lifecycle
 from bot.slack_client import make_web_client
 
 logger = logging.getLogger(__name__)
+
+
+class _TokenFromEnvironment(logging.Filter):
+    """Drop Bolt's "`token` will be unused" warning, which every start used to log.
+
+    The client we hand Bolt carries the token (from our settings), and we pass no `token`;
+    but App.__init__ falls back to os.environ["SLACK_BOT_TOKEN"] for `token` and warns
+    whenever both a client and a token are present. The token it found is the one our client
+    already has (settings read the same variable), so the warning is noise, not a conflict.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_TOKEN_FROM_ENVIRONMENT = _TokenFromEnvironment()
 
 SORRY = "Sorry, something went wrong on our side (reference `{ref}`). Please try again."
 # Set by our own middleware, which Bolt runs only after the request's signature checked out.
@@ -35,6 +53,7 @@ def create_app(
 ) -> App:
     """Create the Bolt app that serves every workspace's requests."""
     settings = deps.settings
+    get_bolt_logger(App).addFilter(_TOKEN_FROM_ENVIRONMENT)  # idempotent: same filter object
     client = client or make_web_client(settings)
     # Listeners run on pool threads: carry the request's id (and kind) over to them.
     executor = observability.ContextPropagatingExecutor(

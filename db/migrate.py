@@ -9,7 +9,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, inspect, pool, text
+from sqlalchemy.engine import make_url
 
 import migrations
 
@@ -68,3 +69,51 @@ def is_at_head(engine: Engine) -> bool:
 def downgrade_to_base(database_url: str) -> None:
     """Undo every migration (used by tests that prove downgrades work)."""
     command.downgrade(alembic_config(database_url), "base")
+
+
+UPGRADE_HINT = "run `peercoach db upgrade`"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
+
+
+class SchemaNotCurrent(Exception):
+    """The database is not at this version's newest migration; the message is one line."""
+
+
+def schema_problem(database_url: str) -> str | None:
+    """Why the database is not at this version's newest migration (one line), or None.
+
+    Reads Alembic's version table without migrating and without Alembic's log lines; a
+    SQLite file that does not exist is reported, not created. The line ends with what to do.
+    Raises SQLAlchemy's OperationalError when the database cannot be reached.
+    """
+    url = make_url(database_url)
+    database = url.database or ""
+    on_disk = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if on_disk and not Path(database).exists():
+        return f"the database file {database} does not exist yet: {UPGRADE_HINT}"
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    heads = set(script.get_heads())
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            # Read Alembic's table directly: a MigrationContext would log two INFO lines.
+            current: set[str] = set()
+            if inspect(connection).has_table(VERSION_TABLE):
+                current = set(connection.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")))
+    finally:
+        engine.dispose()
+    if current == heads:
+        return None
+    if not current:
+        return f"the database has no PeerCoach schema yet: {UPGRADE_HINT}"
+    known = {revision.revision for revision in script.walk_revisions()}
+    if not current <= known:
+        newer = ", ".join(sorted(current - known))
+        return (
+            f"the database schema ({newer}) is newer than this PeerCoach version: "
+            "run the version that migrated it"
+        )
+    return (
+        f"the database schema is at {', '.join(sorted(current))}, not the newest "
+        f"({', '.join(sorted(heads))}): {UPGRADE_HINT}"
+    )
