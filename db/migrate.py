@@ -7,9 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, pool, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, pool, text
 from sqlalchemy.engine import make_url
 
 import migrations
@@ -28,16 +27,10 @@ def alembic_config(database_url: str) -> Config:
 
 def schema_includes(database_url: str, revision: str) -> bool:
     """Answer whether the database's schema has `revision` applied (False for an empty one)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from sqlalchemy import NullPool
-
-    from db.session import make_engine
-
-    engine = make_engine(database_url, poolclass=NullPool)
+    engine = create_engine(make_url(database_url), poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            heads = MigrationContext.configure(connection).get_current_heads()
+            heads = current_revisions(connection)
     finally:
         engine.dispose()
     script = ScriptDirectory.from_config(alembic_config(database_url))
@@ -46,6 +39,14 @@ def schema_includes(database_url: str, revision: str) -> bool:
         for head in heads
         for applied in script.walk_revisions("base", head)
     )
+
+
+def current_revisions(connection: Connection) -> set[str]:
+    """The revisions Alembic recorded as applied, read from its table directly (a
+    MigrationContext would log two INFO lines for every look)."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return set()
+    return set(connection.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")))
 
 
 def upgrade_to_head(database_url: str) -> None:
@@ -62,7 +63,7 @@ def head_revisions() -> frozenset[str]:
 def is_at_head(engine: Engine) -> bool:
     """Answer whether the database's schema is at the newest migration, with one query."""
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
+        current = current_revisions(connection)
     return frozenset(current) == head_revisions()
 
 
@@ -96,10 +97,7 @@ def schema_problem(database_url: str) -> str | None:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            # Read Alembic's table directly: a MigrationContext would log two INFO lines.
-            current: set[str] = set()
-            if inspect(connection).has_table(VERSION_TABLE):
-                current = set(connection.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")))
+            current = current_revisions(connection)
     finally:
         engine.dispose()
     if current == heads:

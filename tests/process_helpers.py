@@ -139,7 +139,9 @@ def seed_due_round(database_url: str, team_id: str, people: int) -> None:
                 session,
                 team_id=team_id,
                 user_id=f"U{n:03d}",
-                profile=membership.Profile(level=2, team="Ops", goals=("feedback",)),
+                profile=membership.Profile(
+                    level=2, team="Ops", goals=("feedback",), agreement_version=1
+                ),
                 tz_name="UTC",
                 tz_offset_minutes=0,
                 now=now,
@@ -186,7 +188,9 @@ class GatedSlack(SlackEmulator):
             if not self._gate.wait_for(lambda: self.held > 0, timeout):
                 raise AssertionError("no chat.postMessage reached the gate")
 
-    def _answer(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], Any]:
+    def _answer(
+        self, method: str, args: dict[str, Any], team_id: str
+    ) -> tuple[int, dict[str, Any], Any]:
         if method == "chat.postMessage":
             with self._gate:
                 self.held += 1
@@ -194,7 +198,7 @@ class GatedSlack(SlackEmulator):
                 self._gate.wait_for(lambda: self._permits > 0, timeout=300)
                 self._permits -= 1
                 self.held -= 1
-        return super()._answer(method, args)
+        return super()._answer(method, args, team_id)
 
 
 @pytest.fixture
