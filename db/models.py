@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.enums import OutboxStatus
@@ -58,6 +59,19 @@ class Workspace(Base):
     cross_team_weight: Mapped[float] = mapped_column(default=0.0, server_default="0")
     # Prompt-deck themes in use; empty means all of them.
     prompt_themes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Single- and multi-channel guests may be invited and paired only when an admin says so.
+    include_guests: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # When a round last started (any kind). Starting a round updates it under a row lock, so
+    # two requests or processes racing to start one serialize here and the second sees the
+    # first (bot.services.rounds.claim_round_start).
+    last_round_started_at: Mapped[datetime | None]
+    # When the schedule (cadence, day, hour, time zone) last changed: slots before it never
+    # run, not even as a catch-up.
+    schedule_changed_at: Mapped[datetime | None]
+    # Set while Slack refuses the app's token (invalid_auth, account_inactive, ...): delivery
+    # for the workspace stops until a probe (auth.test) succeeds again.
+    delivery_blocked_at: Mapped[datetime | None]
+    delivery_blocked_error: Mapped[str | None] = mapped_column(String(32))
 
     members: Mapped[list[Member]] = relationship(back_populates="workspace")
 
@@ -142,6 +156,8 @@ class PairGroup(Base):
     met_at: Mapped[datetime | None]
     # Set when delivery found a member unreachable and the group could not go ahead.
     cancelled_at: Mapped[datetime | None]
+    # Set when Slack refused the group's intro for good: the round never counts against them.
+    undelivered_at: Mapped[datetime | None]
 
     round: Mapped[Round] = relationship(back_populates="groups")
     seats: Mapped[list[GroupSeat]] = relationship(

@@ -25,6 +25,8 @@ class ProgramSettings:
     prefer_cross_team: bool = False
     prompt_themes: tuple[str, ...] = ()
     admins: tuple[str, ...] = field(default=())
+    # Single- and multi-channel guests are left out unless an admin includes them.
+    include_guests: bool = False
 
 
 # A new workspace starts with these: weekly pairs, Mondays 09:00 UTC.

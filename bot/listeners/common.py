@@ -56,6 +56,7 @@ def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
                 membership_figures(session, workspace.id),
                 cycle_figures(session, workspace.id, last=8),
                 membership.round_times_after(membership.schedule_of(workspace), now),
+                admin.delivery_health(session, workspace.id),
             )
         view["blocks"] = view["blocks"] + section
     client.views_publish(user_id=user_id, view=view)
