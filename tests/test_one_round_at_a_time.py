@@ -109,8 +109,6 @@ def test_two_round_run_processes_started_together_open_one_round(
     assert sorted(seats) == twenty  # everyone seated once
     assert len(intros(sandbox)) == 10  # ten pairs, ten intros
 
-    forced = run_round_process(
-        database_url, sandbox.emulator.base_url, sandbox.team_id, "--force"
-    )
+    forced = run_round_process(database_url, sandbox.emulator.base_url, sandbox.team_id, "--force")
     assert forced.wait(timeout=120) == 0, forced.stderr.read()
     assert rounds_count(sandbox) == 2

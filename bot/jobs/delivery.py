@@ -129,7 +129,7 @@ class Delivery:
         report = DeliveryReport()
         attempted: set[int] = set()
         self._digests.clear()  # figures move on between runs
-        self._probe_blocked(workspace_id)
+        self._probe_blocked(workspace_id, report)
         while True:
             with unit_of_work(self.sessions) as session:
                 query = select(OutboxMessage.id).where(_claimable(self.clock()))
@@ -150,9 +150,13 @@ class Delivery:
                 if on_sent is not None:
                     on_sent(report)
 
-    def _probe_blocked(self, workspace_id: int | None) -> None:
-        """Ask Slack (auth.test) whether it accepts the token again for each workspace whose
-        delivery stopped; resume those it does (their held messages go out in this run)."""
+    def _probe_blocked(self, workspace_id: int | None, report: DeliveryReport) -> None:
+        """For each workspace whose delivery stopped on its token, try again: auth.test, then
+        its oldest held message. If Slack takes it (or refuses it for a reason that is not
+        the token), delivery resumes and the rest goes out in this run; if Slack refuses the
+        token again, it stays stopped (admins were told when it stopped, and are not again).
+        """
+        now = self.clock()
         with unit_of_work(self.sessions) as session:
             query = select(Workspace.id).where(Workspace.delivery_blocked_at.is_not(None))
             if workspace_id is not None:
@@ -166,30 +170,41 @@ class Delivery:
                 logger.info("workspace %s: Slack still refuses the token (%s)", blocked_id, code)
                 continue
             with unit_of_work(self.sessions) as session:
+                held = session.scalar(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.workspace_id == blocked_id, _due(now))
+                    .order_by(OutboxMessage.id)
+                    .limit(1)
+                )
+            if held is not None and self._deliver(held, report, probe=True):
+                continue
+            with unit_of_work(self.sessions) as session:
                 delivery_state.resume_delivery(session, blocked_id, now=self.clock())
-            logger.warning(
-                "workspace %s: Slack accepts the token again; delivery resumes", blocked_id
-            )
+            logger.warning("workspace %s: Slack accepts the token again", blocked_id)
 
-    def _deliver(self, message_id: int, report: DeliveryReport) -> None:
+    def _deliver(self, message_id: int, report: DeliveryReport, *, probe: bool = False) -> bool:
+        """Send one message; True if Slack refused the token (delivery then stops).
+        `probe`: the message is tried although its workspace's delivery stopped."""
         try:
             while True:  # a group may shrink (unreachable member) and be tried again
-                outcome = self._attempt(message_id, report)
+                outcome = self._attempt(message_id, report, probe=probe)
                 if outcome != "retry":
                     break
         except TransientFailure as failure:
             self._defer(message_id, str(failure), report)
         except TokenRefused as refused:
             self._block(message_id, refused.code)
+            return True
+        return False
 
-    def _attempt(self, message_id: int, report: DeliveryReport) -> str:
+    def _attempt(self, message_id: int, report: DeliveryReport, *, probe: bool = False) -> str:
         now = self.clock()
         with unit_of_work(self.sessions) as session:
             # Claim the message: another sender (a second process, an invite run in a
             # listener) that got here first wins, and this one moves on.
             claimed = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, _claimable(now))
+                .where(OutboxMessage.id == message_id, _due(now) if probe else _claimable(now))
                 .values(status=OutboxStatus.SENDING, claimed_until=now + CLAIM_TTL)
             ).rowcount
             if claimed != 1:
@@ -397,14 +412,19 @@ class Delivery:
         return not user.get("deleted", False)
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Due pending messages, and messages whose sender's claim has lapsed."""
+    return or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
+    )
+
+
 def _claimable(now: datetime) -> ColumnElement[bool]:
-    """Due pending messages, and messages whose sender's claim has lapsed; none of a
-    workspace whose delivery stopped on its token, but the admins' notice of that."""
+    """Due messages, but none of a workspace whose delivery stopped on its token except the
+    admins' notice of that (sent if Slack takes it)."""
     return and_(
-        or_(
-            and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now),
-            and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
-        ),
+        _due(now),
         or_(
             OutboxMessage.kind == OutboxKind.DELIVERY_BLOCKED,
             OutboxMessage.workspace_id.not_in(

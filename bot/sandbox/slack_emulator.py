@@ -206,6 +206,11 @@ class SlackEmulator:
         for _ in range(times):
             self._failures[method].append(ScriptedFailure(error, status, retry_after))
 
+    def clear_failures(self, method: str) -> None:
+        """Forget the failures still scripted for `method`."""
+        with self._changed:
+            self._failures[method].clear()
+
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """Make the next calls to `method` answer HTTP 429 with Retry-After."""
         self.fail_next(method, "ratelimited", status=429, retry_after=retry_after, times=times)
