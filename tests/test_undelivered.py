@@ -83,6 +83,26 @@ def test_a_revoked_token_holds_the_round_then_it_goes_out_when_slack_accepts_it(
         assert "failed" not in set(session.scalars(select(OutboxMessage.status)))
 
 
+def test_a_token_refused_for_a_whole_cycle_drops_the_old_intros_and_counts_against_no_one(
+    sandbox: Sandbox,
+) -> None:
+    for user in FOUR:
+        sandbox.join(user)
+    go_to(sandbox, MONDAY_9)
+    sandbox.emulator.break_token("token_revoked")
+    sandbox.tick()
+    go_to(sandbox, MONDAY_9 + timedelta(weeks=1))
+    sandbox.tick()  # the next round starts (and closes the first) while still refused
+    sandbox.emulator.fix_token()
+    sandbox.clock.advance(minutes=1)
+    sandbox.tick()
+
+    assert len(intros(sandbox)) == 2  # only the current round's intros, once each
+    with sandbox.deps.unit_of_work() as session:
+        members = session.scalars(select(Member)).all()
+        assert {m.missed_streak for m in members} == {0}
+
+
 def test_a_token_error_tells_the_admins_once_while_slack_still_takes_some_calls(
     sandbox: Sandbox,
 ) -> None:

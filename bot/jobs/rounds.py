@@ -53,17 +53,16 @@ def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
     for workspace_id in workspace_ids:
         try:
             left_out = _unpairable_at_round_time(deps, delivery.client, workspace_id, now)
-            with deps.unit_of_work() as session:
-                # Decided again under the workspace's lock: the check above only saves Slack
-                # calls when nothing is due.
-                started = rounds.run_due_round(
-                    session, workspace_id, now=now, left_out=left_out or {}
-                )
-                if started is not None:
-                    report.rounds_started.append(started.id)
-                    membership.leave_out_unpairable(
-                        session, workspace_id=workspace_id, reasons=left_out or {}, now=now
+            if left_out is not None:  # a round looks due: decide again under the lock
+                with deps.unit_of_work() as session:
+                    started = rounds.run_due_round(
+                        session, workspace_id, now=now, left_out=left_out
                     )
+                    if started is not None:
+                        report.rounds_started.append(started.id)
+                        membership.leave_out_unpairable(
+                            session, workspace_id=workspace_id, reasons=left_out, now=now
+                        )
         except IntegrityError:
             # Another scheduler created this period's round first: that is the point of the key.
             logger.info("round for workspace %s was started elsewhere", workspace_id)

@@ -376,11 +376,13 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
     for old in open_rounds:
         old.closed_at = now
         queue_digests(session, workspace, old.id, now=now)
-        # Unsent follow-ups of a closed round are stale: drop them rather than send late.
+        # Unsent follow-ups of a closed round are stale: drop them rather than send late. So
+        # are intros still held (a token Slack refused for the whole cycle): that group never
+        # met, and counts against no one (below).
         for stale in session.scalars(
             select(OutboxMessage).where(
                 OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN]),
+                OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN, OutboxKind.INTRO]),
                 OutboxMessage.group_id.in_([g.id for g in old.groups] or [-1]),
             )
         ):
