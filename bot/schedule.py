@@ -109,3 +109,27 @@ def rounds_from(schedule: Schedule, after: datetime, count: int) -> list[datetim
         moment = round_times_after(schedule, moment)
         starts.append(moment)
     return starts
+
+
+def next_slot(
+    schedule: Schedule,
+    now: datetime,
+    *,
+    schedule_changed_at: datetime | None,
+    last_scheduled_at: datetime | None,
+    last_started_at: datetime | None,
+    cooldown: timedelta,
+) -> datetime:
+    """The first scheduled round start after `now` that `due_slot` will let run (aware,
+    UTC): what "Next round" shows, so it never names a slot that will be skipped."""
+    slot = now
+    for _ in range(8):
+        slot = round_times_after(schedule, slot)
+        if schedule_changed_at is not None and slot <= schedule_changed_at:
+            continue
+        if last_scheduled_at is not None and slot - last_scheduled_at < shortest_cycle(schedule):
+            continue
+        if last_started_at is not None and last_started_at >= slot - cooldown:
+            continue
+        return slot
+    raise AssertionError("unreachable: a slot a cycle after the last one always runs")

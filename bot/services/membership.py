@@ -11,17 +11,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.enums import JoinOutcome, Unpairable
+from bot.domain.enums import JoinOutcome, RoundKind, Unpairable
 from bot.domain.messages import NotPairableNotice
 from bot.domain.people import MemberStatusView, Profile
 from bot.domain.programme import DEFAULTS
 from bot.errors import UsageError
-from bot.schedule import Schedule, round_times_after
+from bot.schedule import Schedule, next_slot, round_times_after
 from bot.services.outbox import enqueue
-from db.models import Exclusion, Member, MemberStatus, Workspace
+from db.models import Exclusion, Member, MemberStatus, Round, Workspace
 from db.upsert import insert_or_ignore
 
 MAX_PAUSE = timedelta(weeks=52)
+# No round starts within this of the previous start unless an admin insists (a double press,
+# two `round run` processes, an admin's round just before a scheduled slot).
+ROUND_COOLDOWN = timedelta(minutes=15)
 
 
 def workspace_for(session: Session, team_id: str, *, now: datetime) -> Workspace:
@@ -49,6 +52,30 @@ def workspace_for(session: Session, team_id: str, *, now: datetime) -> Workspace
         conflict_columns=("team_id",),
     )
     return session.scalars(select(Workspace).where(Workspace.team_id == team_id)).one()
+
+
+def last_scheduled_slot(session: Session, workspace_id: int) -> datetime | None:
+    """The slot of the workspace's latest scheduled round (its period key), if any."""
+    key = session.scalar(
+        select(Round.period_key)
+        .where(Round.workspace_id == workspace_id, Round.kind == RoundKind.SCHEDULED)
+        .order_by(Round.started_at.desc(), Round.id.desc())
+        .limit(1)
+    )
+    return datetime.fromisoformat(key) if key else None
+
+
+def next_round_at(session: Session, workspace: Workspace, now: datetime) -> datetime:
+    """When the next scheduled round will start, as the due rule will decide it (a slot in
+    the current round's cycle or before a schedule change is not named)."""
+    return next_slot(
+        schedule_of(workspace),
+        now,
+        schedule_changed_at=workspace.schedule_changed_at,
+        last_scheduled_at=last_scheduled_slot(session, workspace.id),
+        last_started_at=workspace.last_round_started_at,
+        cooldown=ROUND_COOLDOWN,
+    )
 
 
 def schedule_of(workspace: Workspace) -> Schedule:
@@ -184,7 +211,9 @@ def back_for(schedule: Schedule, end: datetime) -> datetime:
     return round_times_after(schedule, end - timedelta(microseconds=1))
 
 
-def parse_pause(args: list[str], *, now: datetime, schedule: Schedule) -> datetime:
+def parse_pause(
+    args: list[str], *, now: datetime, schedule: Schedule, first_round: datetime | None = None
+) -> datetime:
     """Turn `pause` arguments into the start of the first round the member is back for
     (the pause ends at that moment, so that round pairs them).
 
@@ -192,10 +221,12 @@ def parse_pause(args: list[str], *, now: datetime, schedule: Schedule) -> dateti
     every round starting in the next N weeks of the programme's local calendar, whatever the
     clocks do in between; `until YYYY-MM-DD` every round before the start of that day in the
     programme's time zone. Raises UsageError for anything else, a past date or over a year.
+    `first_round`: the next round that will run (`next_round_at`; by default the next slot).
     """
+    first = first_round or round_times_after(schedule, now)
     words = [w.lower() for w in args]
     if not words:
-        return skip_until(now=now, schedule=schedule)
+        return skip_until(now=now, schedule=schedule, first_round=first)
     if words[0] == "until" and len(words) == 2:
         try:
             day = date.fromisoformat(words[1])
@@ -219,13 +250,32 @@ def parse_pause(args: list[str], *, now: datetime, schedule: Schedule) -> dateti
         until = local.replace(tzinfo=schedule.zone).astimezone(UTC)
     if until - now > MAX_PAUSE:
         raise UsageError("You can pause for up to a year; use `/peercoach leave` to stop for good.")
-    return back_for(schedule, until)
+    return max(first, back_for(schedule, until))
 
 
-def skip_until(*, now: datetime, schedule: Schedule) -> datetime:
-    """The start of the round after the next one: a pause ending then skips exactly the
-    next round."""
-    return round_times_after(schedule, round_times_after(schedule, now))
+def skip_until(
+    *, now: datetime, schedule: Schedule, first_round: datetime | None = None
+) -> datetime:
+    """The start of the round after the next one (`first_round`, by default the next slot):
+    a pause ending then skips exactly the next round."""
+    return round_times_after(schedule, first_round or round_times_after(schedule, now))
+
+
+def pause_for_rounds(
+    session: Session, *, team_id: str, user_id: str, args: list[str] | None, now: datetime
+) -> datetime:
+    """Pause a member as `/peercoach pause <args>` asks (None: `skip`, the next round only),
+    counting the rounds that will actually run; return the start of the first round they are
+    back for. Raises UsageError as parse_pause does, or for someone who is not a member."""
+    workspace = workspace_for(session, team_id, now=now)
+    back = parse_pause(
+        args or [],
+        now=now,
+        schedule=schedule_of(workspace),
+        first_round=next_round_at(session, workspace, now),
+    )
+    pause_member(session, team_id=team_id, user_id=user_id, until=back, now=now)
+    return back
 
 
 def _require_member(session: Session, team_id: str, user_id: str) -> Member:
@@ -319,7 +369,7 @@ def member_status(
         return MemberStatusView(status="none")
     if member.status == MemberStatus.PAUSED and member.paused_until and member.paused_until <= now:
         resume_due_members(session, workspace_id=member.workspace_id, now=now)
-    next_round = round_times_after(schedule_of(member.workspace), now)
+    next_round = next_round_at(session, member.workspace, now)
     return MemberStatusView(
         status=member.status,
         since=member.updated_at if member.status == MemberStatus.PAUSED else member.joined_at,

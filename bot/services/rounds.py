@@ -27,7 +27,12 @@ from bot.prompts import Prompt, choose_prompts, load_deck
 from bot.schedule import Schedule, due_slot
 from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
-from bot.services.membership import resume_due_members, schedule_of
+from bot.services.membership import (
+    ROUND_COOLDOWN,
+    last_scheduled_slot,
+    resume_due_members,
+    schedule_of,
+)
 from bot.services.outbox import add_to_outbox, enqueue
 from db.models import (
     Exclusion,
@@ -46,9 +51,6 @@ HISTORY_ROUNDS = 104  # two years of weekly rounds is plenty to keep pairs fresh
 MISSED_ROUNDS_BEFORE_PAUSE = 3
 # A scheduled round missed while the process was down still runs if it comes back within this.
 ROUND_GRACE = timedelta(hours=24)
-# No round starts within this of the previous start unless an admin insists (a double press,
-# two `round run` processes, an admin's round just before a scheduled slot).
-ROUND_COOLDOWN = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -492,12 +494,6 @@ def due_scheduled_period(session: Session, workspace: Workspace, now: datetime) 
     first_joined = session.scalar(
         select(func.min(Member.joined_at)).where(Member.workspace_id == workspace.id)
     )
-    last_scheduled = session.scalar(
-        select(Round.period_key)
-        .where(Round.workspace_id == workspace.id, Round.kind == RoundKind.SCHEDULED)
-        .order_by(Round.started_at.desc(), Round.id.desc())
-        .limit(1)
-    )
     return due_slot(
         schedule_of(workspace),
         now,
@@ -505,7 +501,7 @@ def due_scheduled_period(session: Session, workspace: Workspace, now: datetime) 
         programme_started_at=first_joined,
         schedule_changed_at=workspace.schedule_changed_at,
         # A scheduled round's key is its slot: a catch-up started late still owns its slot.
-        last_scheduled_at=datetime.fromisoformat(last_scheduled) if last_scheduled else None,
+        last_scheduled_at=last_scheduled_slot(session, workspace.id),
         last_started_at=workspace.last_round_started_at,
         cooldown=ROUND_COOLDOWN,
     )
