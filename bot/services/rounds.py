@@ -381,14 +381,18 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
         # Unsent follow-ups of a closed round are stale: drop them rather than send late. So
         # are intros still held (a token Slack refused for the whole cycle): that group never
         # met, and counts against no one (below).
-        for stale in session.scalars(
-            select(OutboxMessage).where(
+        session.execute(
+            update(OutboxMessage)
+            .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN, OutboxKind.INTRO]),
-                OutboxMessage.group_id.in_([g.id for g in old.groups] or [-1]),
+                OutboxMessage.group_id.in_(
+                    select(PairGroup.id).where(PairGroup.round_id == old.id)
+                ),
             )
-        ):
-            stale.status = OutboxStatus.DROPPED
+            .values(status=OutboxStatus.DROPPED)
+            .execution_options(synchronize_session=False)
+        )
         reflected = set(
             session.scalars(
                 select(Reflection.member_id).where(
