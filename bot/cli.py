@@ -181,11 +181,22 @@ def _round_run(args: argparse.Namespace) -> int:
         return 0
     try:
         with deps.unit_of_work() as session:
-            started = start_manual_round(session, team_id=args.team, now=now)
-            round_id, workspace_id = started.id, started.workspace_id
+            outcome = start_manual_round(session, team_id=args.team, now=now, force=args.force)
+            started = outcome.started
+            round_id = started.id if started else None
+            workspace_id = started.workspace_id if started else None
     except UsageError as problem:
         print(f"peercoach: no workspace {args.team}: {problem.message}", file=sys.stderr)
         return 1
+    if round_id is None or workspace_id is None:
+        assert outcome.last_started_at is not None
+        print(
+            f"peercoach: a round started moments ago for {args.team} "
+            f"({outcome.last_started_at.isoformat(timespec='seconds')}); not starting another. "
+            "Use --force to start one anyway.",
+            file=sys.stderr,
+        )
+        return 3
     make_delivery(deps).run(workspace_id=workspace_id)
     print(f"round {round_id} started for {args.team}")
     return 0
@@ -338,6 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = round_commands.add_parser("run", help="start a new round now for a workspace")
     run.add_argument("--team", required=True, help="the Slack team id, e.g. T0123ABCD")
     run.add_argument("--dry-run", action="store_true", help="print the groups; send nothing")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="start a round even if one started moments ago (it closes that one)",
+    )
     run.set_defaults(func=_round_run)
     report = commands.add_parser("report", help="programme figures (aggregates) as CSV or JSON")
     report.add_argument("--team", required=True, help="the Slack team id")

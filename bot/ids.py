@@ -55,6 +55,7 @@ HOUR_BLOCK, HOUR_ACTION = "hour_block", "hour_select"
 TIMEZONE_BLOCK, TIMEZONE_ACTION = "timezone_block", "timezone_input"
 GROUP_SIZE_BLOCK, GROUP_SIZE_ACTION = "group_size_block", "group_size_select"
 PREFERENCES_BLOCK, PREFERENCES_ACTION = "preferences_block", "preferences_checkboxes"
+GUESTS_BLOCK, GUESTS_ACTION = "guests_block", "guests_checkbox"
 REPEAT_WINDOW_BLOCK, REPEAT_WINDOW_ACTION = "repeat_window_block", "repeat_window_input"
 THEMES_BLOCK, THEMES_ACTION = "themes_block", "themes_select"
 ADMINS_BLOCK, ADMINS_ACTION = "admins_block", "admins_select"
@@ -63,6 +64,8 @@ AGREEMENT_TEXT_BLOCK, AGREEMENT_TEXT_ACTION = "agreement_text_block", "agreement
 ADMIN_SETTINGS = "admin_settings"
 ADMIN_PREVIEW = "admin_preview"
 ADMIN_RUN_NOW = "admin_run_now"
+# "Start another round anyway" after being told a round started moments ago.
+ADMIN_RUN_ANYWAY = "admin_run_anyway"
 ADMIN_EXPORT = "admin_export"
 
 # A person's own data (App Home, delete-my-data confirmation, after leaving)

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.enums import MemberStatus, OutboxStatus
@@ -65,6 +66,19 @@ class Workspace(Base):
     retention_months: Mapped[int] = mapped_column(
         Integer, default=DEFAULTS.retention_months, server_default="12"
     )
+    # Single- and multi-channel guests may be invited and paired only when an admin says so.
+    include_guests: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # When a round last started (any kind). Starting a round updates it under a row lock, so
+    # two requests or processes racing to start one serialize here and the second sees the
+    # first (bot.services.rounds.claim_round_start).
+    last_round_started_at: Mapped[datetime | None]
+    # When the schedule (cadence, day, hour, time zone) last changed: slots before it never
+    # run, not even as a catch-up.
+    schedule_changed_at: Mapped[datetime | None]
+    # Set while Slack refuses the app's token (invalid_auth, account_inactive, ...): delivery
+    # for the workspace stops until a probe (auth.test) succeeds again.
+    delivery_blocked_at: Mapped[datetime | None]
+    delivery_blocked_error: Mapped[str | None] = mapped_column(String(32))
 
     members: Mapped[list[Member]] = relationship(back_populates="workspace")
 
@@ -154,6 +168,8 @@ class PairGroup(Base):
     met_at: Mapped[datetime | None]
     # Set when delivery found a member unreachable and the group could not go ahead.
     cancelled_at: Mapped[datetime | None]
+    # Set when Slack refused the group's intro for good: the round never counts against them.
+    undelivered_at: Mapped[datetime | None]
 
     round: Mapped[Round] = relationship(back_populates="groups")
     seats: Mapped[list[GroupSeat]] = relationship(
@@ -196,7 +212,7 @@ class Reflection(Base):
     takeaway: Mapped[str | None] = mapped_column(EncryptedText())
     commitment: Mapped[str | None] = mapped_column(EncryptedText())
     # That a commitment was made, kept after its text is deleted (programme figures count it).
-    commitment_made: Mapped[bool] = mapped_column(default=False, server_default=false())
+    commitment_made: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     share_takeaway: Mapped[bool] = mapped_column(default=False)
     # Progress on the member's own goal since their last chat: 0 none .. 3 achieved.
     goal_progress: Mapped[int | None] = mapped_column(Integer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -45,13 +45,14 @@ def test_status_of_an_active_member_names_the_next_round(sandbox: Sandbox) -> No
 
 
 def test_pause_defaults_to_one_cycle_and_resumes_by_itself(sandbox: Sandbox) -> None:
-    sandbox.join("U001")
+    sandbox.join("U001")  # Monday 08:00 UTC; rounds Mondays 09:00 UTC
     reply = sandbox.people.command("U001", "pause").text
-    assert "Paused until" in reply
-    assert member(sandbox, "U001").paused_until == sandbox.now() + timedelta(weeks=1)
+    back = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # sits out today's 09:00 round
+    assert "Paused until the round of" in reply and f"<!date^{int(back.timestamp())}^" in reply
+    assert member(sandbox, "U001").paused_until == back
     assert "You're paused" in sandbox.people.command("U001", "status").text
 
-    sandbox.clock.advance(weeks=1, seconds=1)
+    sandbox.clock.set(back)
 
     assert "You're active" in sandbox.people.command("U001", "status").text
     assert member(sandbox, "U001").status == "active"
@@ -59,10 +60,12 @@ def test_pause_defaults_to_one_cycle_and_resumes_by_itself(sandbox: Sandbox) -> 
 
 def test_pause_for_weeks_or_until_a_date(sandbox: Sandbox) -> None:
     sandbox.join("U001")
+    # Rounds starting in the next three weeks are sat out; back for the first one after.
     sandbox.people.command("U001", "pause 3 weeks")
-    assert member(sandbox, "U001").paused_until == sandbox.now() + timedelta(weeks=3)
+    assert member(sandbox, "U001").paused_until == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    # Until a date: back for the first round on or after it (a Friday: the Monday after).
     sandbox.people.command("U001", "pause until 2027-01-15")
-    assert member(sandbox, "U001").paused_until.isoformat() == "2027-01-15T00:00:00+00:00"
+    assert member(sandbox, "U001").paused_until.isoformat() == "2027-01-18T09:00:00+00:00"
 
 
 def test_malformed_pause_explains_the_forms_and_changes_nothing(sandbox: Sandbox) -> None:

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ def due_workspace(tmp_path: Path, slack: SlackEmulator) -> str:
     engine = make_engine(url)
     now = datetime.now(UTC)
     with unit_of_work(make_session_factory(engine)) as session:
+        # They joined before this hour's slot: a slot before the programme started never runs.
         for user in ("U001", "U002", "U003", "U004"):
             membership.save_profile(
                 session,
@@ -39,7 +40,7 @@ def due_workspace(tmp_path: Path, slack: SlackEmulator) -> str:
                 ),
                 tz_name="UTC",
                 tz_offset_minutes=0,
-                now=now,
+                now=now - timedelta(hours=1),
             )
         workspace = session.scalar(select(Workspace))
         workspace.day_of_week, workspace.hour = now.weekday(), now.hour

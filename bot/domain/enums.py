@@ -30,6 +30,10 @@ class OutboxKind(enum.StrEnum):
     AGREEMENT = "agreement"
     DIGEST = "digest"
     TEXT = "text"
+    INTRO_UNDELIVERED = "intro_undelivered"
+    NOT_PAIRABLE = "not_pairable"
+    DELIVERY_BLOCKED = "delivery_blocked"
+    DELIVERY_RESUMED = "delivery_resumed"
 
 
 class OutboxStatus(enum.StrEnum):
@@ -66,3 +70,17 @@ class JoinOutcome(enum.StrEnum):
     JOINED = "joined"
     REJOINED = "rejoined"
     UPDATED = "updated"
+    # Joining again took them out of an open-ended (e.g. automatic) pause.
+    RESUMED = "resumed"
+    # Profile saved; they stay paused until the date they chose (and are told so).
+    STILL_PAUSED = "still_paused"
+
+
+class Unpairable(enum.StrEnum):
+    """Why a Slack account is not invited or paired (bot.services.membership.why_not_pairable)."""
+
+    APP = "app"  # PeerCoach's own bot user
+    BOT = "bot"  # another app's bot, or Slackbot
+    DEACTIVATED = "deactivated"
+    GUEST = "guest"  # single- or multi-channel guest, while the programme leaves guests out
+    EXTERNAL = "external"  # someone from another organisation in a shared channel

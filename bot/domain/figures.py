@@ -109,3 +109,13 @@ class MembershipFigures:
     active: Figure
     paused: Figure
     left: Figure
+
+
+@dataclass(frozen=True)
+class DeliveryHealth:
+    """Whether the app's messages reach people: Slack refusing the token (since when, with
+    which error) and the latest round's groups whose intro Slack refused for good."""
+
+    blocked_since: datetime | None = None
+    blocked_error: str | None = None
+    undelivered_groups: int = 0

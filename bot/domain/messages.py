@@ -9,6 +9,7 @@ Notices are pydantic models so the outbox's JSON payload is validated on the way
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -143,6 +144,36 @@ class DigestReport:
     membership: MembershipFigures
 
 
+class IntroUndeliveredNotice(_Notice):
+    """Told 1:1 to a member whose group's intro Slack refused for good: it won't count."""
+
+    kind: Literal["intro_undelivered"] = "intro_undelivered"
+    group_id: int
+
+
+class NotPairableNotice(_Notice):
+    """Told to a member left out of a round because of their account (an Unpairable value)."""
+
+    kind: Literal["not_pairable"] = "not_pairable"
+    reason: str
+
+
+class DeliveryBlockedNotice(_Notice):
+    """Told to admins once when Slack refuses the app's token: messages are on hold."""
+
+    kind: Literal["delivery_blocked"] = "delivery_blocked"
+    error: str
+    since: datetime
+
+
+class DeliveryResumedNotice(_Notice):
+    """Told to admins when Slack accepts the token again and held messages go out."""
+
+    kind: Literal["delivery_resumed"] = "delivery_resumed"
+    error: str
+    since: datetime
+
+
 class TextNotice(_Notice):
     """A message whose text and blocks were fixed when it was recorded."""
 
@@ -165,6 +196,10 @@ Notice = Annotated[
     | AgreementNotice
     | InviteNotice
     | DigestNotice
+    | IntroUndeliveredNotice
+    | NotPairableNotice
+    | DeliveryBlockedNotice
+    | DeliveryResumedNotice
     | TextNotice,
     Field(discriminator="kind"),
 ]

@@ -29,6 +29,8 @@ class ProgramSettings:
     retention_months: int = 12
     # The agreement members accept; empty means DEFAULT_AGREEMENT.
     agreement_text: str = ""
+    # Single- and multi-channel guests are left out unless an admin includes them.
+    include_guests: bool = False
 
 
 # What members agree to when they join (docs/coaching.md); owners may reword it.

@@ -27,6 +27,7 @@ from bot.domain.messages import (
     DigestNotice,
     DigestReport,
     IntroNotice,
+    IntroUndeliveredNotice,
     IntroUpdateNotice,
     Notice,
     PartnerUnreachableNotice,
@@ -34,6 +35,7 @@ from bot.domain.messages import (
     notice_from_payload,
     notice_to_payload,
 )
+from bot.services import admin as delivery_state
 from bot.services.digest import digest_report
 from bot.services.outbox import enqueue
 from bot.services.rounds import intro_notice, regroup_lone_member
@@ -49,6 +51,21 @@ UNREACHABLE_ERRORS = frozenset({"user_disabled", "user_not_found", "user_not_vis
 TRANSIENT_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 )
+# Slack's errors that mean "the app's token is no good": nothing for the workspace can go out
+# until it is fixed, so delivery stops there (messages keep their place) and resumes when
+# auth.test succeeds again.
+TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_authed",
+        "missing_scope",
+        "no_permission",
+        "team_access_not_granted",
+    }
+)
 MAX_ATTEMPTS = 8
 # How long a sender owns a message it claimed. A sender that dies mid-send leaves its claim
 # to lapse; the message is then sent by the next run (see the module docstring).
@@ -63,6 +80,14 @@ Renderer = Callable[[Notice | DigestReport], Rendered]
 
 class TransientFailure(Exception):
     """Slack or the network failed in a way that may pass: try this message later."""
+
+
+class TokenRefused(Exception):
+    """Slack refused the app's token itself: stop the workspace's delivery."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 @dataclass
@@ -109,6 +134,7 @@ class Delivery:
         report = DeliveryReport()
         attempted: set[int] = set()
         self._digests.clear()  # figures move on between runs
+        self._probe_blocked(workspace_id, report)
         while True:
             with unit_of_work(self.sessions) as session:
                 query = select(OutboxMessage.id).where(_claimable(self.clock()))
@@ -129,16 +155,56 @@ class Delivery:
                 if on_sent is not None:
                     on_sent(report)
 
-    def _deliver(self, message_id: int, report: DeliveryReport) -> None:
+    def _probe_blocked(self, workspace_id: int | None, report: DeliveryReport) -> None:
+        """For each workspace whose delivery stopped on its token, try again: auth.test, then
+        its oldest held message. If Slack takes it (or refuses it for a reason that is not
+        the token), delivery resumes and the rest goes out in this run; if Slack refuses the
+        token again, it stays stopped (admins were told when it stopped, and are not again).
+        """
+        now = self.clock()
+        with unit_of_work(self.sessions) as session:
+            query = select(Workspace.id).where(Workspace.delivery_blocked_at.is_not(None))
+            if workspace_id is not None:
+                query = query.where(Workspace.id == workspace_id)
+            blocked = list(session.scalars(query))
+        for blocked_id in blocked:
+            try:
+                self._call(DeliveryReport(), self.clients(blocked_id).auth_test)
+            except LookupError:  # uninstalled meanwhile: nothing to probe with
+                continue
+            except (SlackApiError, TransientFailure, TokenRefused) as error:
+                code = error.response.get("error") if isinstance(error, SlackApiError) else error
+                logger.info("workspace %s: Slack still refuses the token (%s)", blocked_id, code)
+                continue
+            with unit_of_work(self.sessions) as session:
+                held = session.scalar(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.workspace_id == blocked_id, _due(now))
+                    .order_by(OutboxMessage.id)
+                    .limit(1)
+                )
+            if held is not None and self._deliver(held, report, probe=True):
+                continue
+            with unit_of_work(self.sessions) as session:
+                delivery_state.resume_delivery(session, blocked_id, now=self.clock())
+            logger.warning("workspace %s: Slack accepts the token again", blocked_id)
+
+    def _deliver(self, message_id: int, report: DeliveryReport, *, probe: bool = False) -> bool:
+        """Send one message; True if Slack refused the token (delivery then stops).
+        `probe`: the message is tried although its workspace's delivery stopped."""
         try:
             while True:  # a group may shrink (unreachable member) and be tried again
-                outcome = self._attempt(message_id, report)
+                outcome = self._attempt(message_id, report, probe=probe)
                 if outcome != "retry":
                     break
         except TransientFailure as failure:
             self._defer(message_id, str(failure), report)
+        except TokenRefused as refused:
+            self._block(message_id, refused.code)
+            return True
+        return False
 
-    def _attempt(self, message_id: int, report: DeliveryReport) -> str:
+    def _attempt(self, message_id: int, report: DeliveryReport, *, probe: bool = False) -> str:
         now = self.clock()
         with unit_of_work(self.sessions) as session:
             # Claim the message: another sender (a second process, an invite run in a
@@ -146,7 +212,7 @@ class Delivery:
             claimed = affected_rows(
                 session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id == message_id, _claimable(now))
+                    .where(OutboxMessage.id == message_id, _due(now) if probe else _claimable(now))
                     .values(status=OutboxStatus.SENDING, claimed_until=now + CLAIM_TTL)
                 )
             )
@@ -292,6 +358,8 @@ class Delivery:
                     raise TransientFailure(
                         error.response.get("error") or f"HTTP {status}"
                     ) from None
+                if error.response.get("error") in TOKEN_ERRORS:
+                    raise TokenRefused(str(error.response.get("error"))) from None
                 raise
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 raise TransientFailure(type(error).__name__) from None
@@ -304,6 +372,7 @@ class Delivery:
             message.last_error = reason[:200]
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = OutboxStatus.FAILED
+                _undelivered(session, message, self.clock())
                 report.failed += 1
                 observability.delivery("failed")
                 logger.error(
@@ -324,10 +393,30 @@ class Delivery:
             assert message is not None
             message.status, message.last_error = OutboxStatus.FAILED, code[:200]
             message.attempts += 1
+            _undelivered(session, message, self.clock())
         logger.error("Slack refused outbox message %s: %s", message_id, code)
         report.failed += 1
         observability.delivery("failed")
         return "done"
+
+    def _block(self, message_id: int, code: str) -> None:
+        """Put the message back in its place and stop the workspace's delivery (admins are
+        told once); the next run's probe resumes it."""
+        with unit_of_work(self.sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            message.status, message.claimed_until = OutboxStatus.PENDING, None
+            message.last_error = code[:200]
+            first = delivery_state.block_delivery(
+                session, message.workspace_id, code, now=self.clock()
+            )
+        if first:
+            logger.error(
+                "workspace %s: Slack refuses the app's token (%s); delivery stops until it "
+                "accepts it again",
+                message.workspace_id,
+                code,
+            )
 
     def _unreachable(self, client: WebClient, message_id: int, recipients: list[str]) -> str:
         """Find who Slack can't reach, take them out, and go on with (or call off) the group."""
@@ -372,7 +461,7 @@ class Delivery:
         return "done"
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime) -> ColumnElement[bool]:
     """Due pending messages, and messages whose sender's claim has lapsed, of workspaces
     that have the app installed (an uninstalled one's messages wait for a reinstall)."""
     installed = OutboxMessage.workspace_id.in_(
@@ -385,6 +474,41 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
             and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
         ),
     )
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Due messages, but none of a workspace whose delivery stopped on its token except the
+    admins' notice of that (sent if Slack takes it)."""
+    return and_(
+        _due(now),
+        or_(
+            OutboxMessage.kind == OutboxKind.DELIVERY_BLOCKED,
+            OutboxMessage.workspace_id.not_in(
+                select(Workspace.id).where(Workspace.delivery_blocked_at.is_not(None))
+            ),
+        ),
+    )
+
+
+def _undelivered(session: Session, message: OutboxMessage, now: datetime) -> None:
+    """A group's intro failed for good: mark the group undelivered (it counts against no
+    one) and tell each member 1:1, where Slack lets us."""
+    if message.kind != OutboxKind.INTRO or message.group_id is None:
+        return
+    group = session.get(PairGroup, message.group_id)
+    if group is None or group.undelivered_at is not None:
+        return
+    group.undelivered_at = now
+    for user_id in message.recipients:
+        enqueue(
+            session,
+            workspace_id=message.workspace_id,
+            dedupe_key=f"intro_undelivered:group:{group.id}:{user_id}",
+            recipients=[user_id],
+            notice=IntroUndeliveredNotice(group_id=group.id),
+            now=now,
+            group_id=group.id,
+        )
 
 
 def _deactivate(session: Session, workspace_id: int, user_ids: list[str], now: datetime) -> None:

@@ -9,11 +9,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
-from bot.domain.enums import OutboxKind
+from bot.domain.enums import OutboxKind, Unpairable
 from bot.jobs.delivery import DeliveryReport
+from bot.jobs.people import app_user_id, slack_users
 from bot.jobs.rounds import make_delivery
 from bot.services import invites
-from bot.services.membership import workspace_for
+from bot.services.membership import why_not_pairable, workspace_for
 
 PROGRESS_EVERY = 10  # update the admin's progress message every this many invitations
 
@@ -40,10 +41,12 @@ def invite_channel(
     team_id: str,
     user_id: str,
     channel: str,
-    progress_text: Callable[[int, int, int], str],
+    progress_text: Callable[..., str],
 ) -> None:
     """DM every member of a channel an invitation, keeping the admin's progress message
-    up to date; `progress_text(sent, total, skipped)` words it (a view, passed in)."""
+    up to date; `progress_text(sent, total, skipped, left_out=...)` words it (a view, passed
+    in). Bots, the app itself and deactivated accounts are skipped; so are guests (unless
+    the programme includes them) and people from other organisations, counted as left out."""
     text = progress_text
     try:
         people = channel_members(client, channel)
@@ -56,19 +59,38 @@ def invite_channel(
         return
     now = deps.clock()
     with deps.unit_of_work() as session:
+        include_guests = workspace_for(session, team_id, now=now).include_guests
+    own_id = app_user_id(client, deps.sleep)
+    unpairable: dict[str, Unpairable] = {}
+    for person, record in slack_users(client, people, deps.sleep).items():
+        reason = why_not_pairable(
+            record, team_id=team_id, app_user_id=own_id, include_guests=include_guests
+        )
+        if reason is not None:
+            unpairable[person] = reason
+    # Bots and deactivated accounts are not people to count; guests and outsiders are.
+    left_out = sum(r in (Unpairable.GUEST, Unpairable.EXTERNAL) for r in unpairable.values())
+    with deps.unit_of_work() as session:
         queued, skipped = invites.queue_invitations(
-            session, team_id=team_id, inviter=user_id, user_ids=people, now=now
+            session,
+            team_id=team_id,
+            inviter=user_id,
+            user_ids=people,
+            now=now,
+            unpairable=unpairable,
         )
         workspace_id = workspace_for(session, team_id, now=now).id
     total = len(queued)
-    progress = client.chat_postMessage(channel=user_id, text=text(0, total, skipped))
+    progress = client.chat_postMessage(
+        channel=user_id, text=text(0, total, skipped, left_out=left_out)
+    )
 
     def update(report: DeliveryReport) -> None:
         if report.sent % PROGRESS_EVERY == 0 or report.sent >= total:
             client.chat_update(
                 channel=progress["channel"],
                 ts=progress["ts"],
-                text=text(report.sent, total, skipped),
+                text=text(report.sent, total, skipped, left_out=left_out),
             )
 
     report = make_delivery(deps).run(

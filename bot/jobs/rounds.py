@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.deps import Deps
-from bot.domain.enums import RoundKind
+from bot.domain.enums import Unpairable
 from bot.installations import SlackClients
 from bot.jobs.delivery import Delivery, DeliveryReport
-from bot.services import rounds
+from bot.jobs.people import app_user_id, slack_users
+from bot.services import membership, rounds
 from db.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -60,20 +61,19 @@ def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
         )
     for workspace_id in workspace_ids:
         try:
-            with deps.unit_of_work() as session:
-                workspace = session.get(Workspace, workspace_id)
-                assert workspace is not None
-                due = rounds.due_scheduled_period(workspace, now)
-                if due is not None:
-                    started = rounds.start_round(
-                        session,
-                        workspace,
-                        now=now,
-                        period_key=due.isoformat(),
-                        kind=RoundKind.SCHEDULED,
+            left_out = _unpairable_at_round_time(
+                deps, delivery.clients(workspace_id), workspace_id, now
+            )
+            if left_out is not None:  # a round looks due: decide again under the lock
+                with deps.unit_of_work() as session:
+                    started = rounds.run_due_round(
+                        session, workspace_id, now=now, left_out=left_out
                     )
                     if started is not None:
                         report.rounds_started.append(started.id)
+                        membership.leave_out_unpairable(
+                            session, workspace_id=workspace_id, reasons=left_out, now=now
+                        )
         except IntegrityError:
             # Another scheduler created this period's round first: that is the point of the key.
             logger.info("round for workspace %s was started elsewhere", workspace_id)
@@ -83,6 +83,31 @@ def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
             report.follow_ups_queued += rounds.enqueue_follow_ups(session, workspace, now=now)
     report.delivery = delivery.run()
     return report
+
+
+def _unpairable_at_round_time(
+    deps: Deps, client: WebClient, workspace_id: int, now: datetime
+) -> dict[str, Unpairable] | None:
+    """If a round is due, ask Slack about everyone it would pair (their account may have
+    changed since they joined: deactivated, made a guest) and say who to leave out and why;
+    None when no round is due."""
+    with deps.unit_of_work() as session:
+        workspace = session.get(Workspace, workspace_id)
+        assert workspace is not None
+        if rounds.due_scheduled_period(session, workspace, now) is None:
+            return None
+        team_id, include_guests = workspace.team_id, workspace.include_guests
+        candidates = [m.slack_user_id for m in rounds.eligible_members(session, workspace_id, now)]
+    users = slack_users(client, candidates, deps.sleep)
+    own_id = app_user_id(client, deps.sleep)
+    reasons: dict[str, Unpairable] = {}
+    for user_id, user in users.items():
+        reason = membership.why_not_pairable(
+            user, team_id=team_id, app_user_id=own_id, include_guests=include_guests
+        )
+        if reason is not None:
+            reasons[user_id] = reason
+    return reasons
 
 
 def deliver_workspace(deps: Deps, workspace_id: int) -> DeliveryReport:

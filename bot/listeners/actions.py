@@ -32,11 +32,11 @@ def register(app: App, deps: Deps) -> None:
 
     def pause_one_cycle(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
-        team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
-        with deps.unit_of_work() as session:
-            workspace = membership.workspace_for(session, team_id, now=now)
-            until = membership.parse_pause([], now=now, schedule=membership.schedule_of(workspace))
-            membership.pause_member(session, team_id=team_id, user_id=user_id, until=until, now=now)
+        team_id, user_id = context.team_id or "", context.user_id or ""
+        with deps.unit_of_work() as session:  # the same rule as `/peercoach pause`
+            membership.pause_for_rounds(
+                session, team_id=team_id, user_id=user_id, args=[], now=deps.clock()
+            )
         publish_home(deps, client, team_id=team_id, user_id=user_id)
 
     def resume(ack: Ack, client: WebClient, context: BoltContext) -> None:

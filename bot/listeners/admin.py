@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -9,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.errors import NotAdmin
+from bot.errors import NotAdmin, StaleAction
 from bot.jobs.invites import invite_channel
 from bot.jobs.rounds import deliver_workspace
 from bot.listeners.commands import Invocation, subcommand
@@ -56,15 +57,32 @@ def open_preview(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str
     client.views_open(trigger_id=trigger_id, view=views.preview_modal(result, quality))
 
 
-def run_now(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    """Start a round now and send its intros in the background."""
+def run_now(
+    deps: Deps,
+    client: WebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    replacing: datetime | None = None,
+) -> None:
+    """Start a round now and send its intros in the background; if one started moments ago,
+    say so and offer to start another anyway (`replacing`: the start the admin was shown)."""
     with deps.unit_of_work() as session:
-        started = rounds.start_manual_round(session, team_id=team_id, now=deps.clock())
-        groups, workspace_id = len(started.groups), started.workspace_id
+        outcome = rounds.start_manual_round(
+            session, team_id=team_id, now=deps.clock(), replacing=replacing
+        )
+        started = outcome.started
+        groups = len(started.groups) if started else 0
+        workspace_id = started.workspace_id if started else None
+    if started is None:
+        assert outcome.last_started_at is not None
+        client.chat_postMessage(
+            channel=user_id, **views.round_started_moments_ago(outcome.last_started_at)
+        )
+        return
+    assert workspace_id is not None
     deps.background.submit(deliver_workspace, deps, workspace_id)
-    client.chat_postMessage(
-        channel=user_id, text=f"A new round has started: {groups} groups, intros are going out."
-    )
+    client.chat_postMessage(channel=user_id, text=views.round_started_text(groups))
 
 
 def export_csv(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
@@ -118,6 +136,16 @@ def register(app: App, deps: Deps) -> None:
         publish_home(deps, client, team_id=team, user_id=user)
 
     app.action(ids.ADMIN_RUN_NOW)(guarded(run_and_refresh))
+
+    def run_anyway(body: dict[str, Any], client: WebClient, team: str, user: str) -> None:
+        try:
+            replacing = datetime.fromisoformat(body["actions"][0]["value"])
+        except (KeyError, IndexError, ValueError):
+            raise StaleAction() from None
+        run_now(deps, client, team_id=team, user_id=user, replacing=replacing)
+        publish_home(deps, client, team_id=team, user_id=user)
+
+    app.action(ids.ADMIN_RUN_ANYWAY)(guarded(run_anyway))
     app.action(ids.ADMIN_EXPORT)(
         guarded(
             lambda body, client, team, user: export_csv(deps, client, team_id=team, user_id=user)

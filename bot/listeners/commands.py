@@ -16,7 +16,6 @@ from bot.domain.enums import MemberStatus
 from bot.listeners.common import open_join_modal, own_goal
 from bot.listeners.pairing import open_reflection
 from bot.listeners.privacy import send_my_data
-from bot.schedule import Schedule
 from bot.services import membership, pairing
 from bot.views import membership as views
 from bot.views import privacy as privacy_views
@@ -85,41 +84,26 @@ def _join(deps: Deps, call: Invocation) -> None:
     )
 
 
-def _pause_until(
-    deps: Deps,
-    call: Invocation,
-    ends: Callable[[Schedule, datetime], datetime],
-    reply: Callable[[datetime], str],
+def _pause_for_rounds(
+    deps: Deps, call: Invocation, args: list[str] | None, reply: Callable[[datetime], str]
 ) -> None:
-    """Pause the caller until `ends(schedule, now)`; answer with `reply(until)`."""
-    now = deps.clock()
+    """Pause the caller (`args` None: skip the next round); answer with `reply(back)`, the
+    start of the first round they are back for."""
     with deps.unit_of_work() as session:
-        workspace = membership.workspace_for(session, call.team_id, now=now)
-        until = ends(membership.schedule_of(workspace), now)
-        membership.pause_member(
-            session, team_id=call.team_id, user_id=call.user_id, until=until, now=now
+        back = membership.pause_for_rounds(
+            session, team_id=call.team_id, user_id=call.user_id, args=args, now=deps.clock()
         )
-    call.ack(**views.ephemeral(reply(until)))
+    call.ack(**views.ephemeral(reply(back)))
 
 
 @subcommand("pause")
 def _pause(deps: Deps, call: Invocation) -> None:
-    _pause_until(
-        deps,
-        call,
-        lambda schedule, now: membership.parse_pause(call.args, now=now, schedule=schedule),
-        views.paused_text,
-    )
+    _pause_for_rounds(deps, call, call.args, views.paused_text)
 
 
 @subcommand("skip")
 def _skip(deps: Deps, call: Invocation) -> None:
-    _pause_until(
-        deps,
-        call,
-        lambda schedule, now: membership.skip_until(now=now, schedule=schedule),
-        views.skipped_text,
-    )
+    _pause_for_rounds(deps, call, None, views.skipped_text)
 
 
 @subcommand("resume")

@@ -92,7 +92,8 @@ def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
             section = admin_views.admin_home_section(
                 membership_figures(session, workspace.id),
                 cycle_figures(session, workspace.id, last=8),
-                membership.round_times_after(membership.schedule_of(workspace), now),
+                membership.next_round_at(session, workspace, now),
+                admin.delivery_health(session, workspace.id),
             )
         view["blocks"] = view["blocks"] + section
     client.views_publish(user_id=user_id, view=view)

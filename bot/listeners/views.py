@@ -32,18 +32,22 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        tz_name, tz_offset = _time_zone_of(client, user_id)
+        user = _slack_user(client, user_id)
+        offset = user.get("tz_offset") if user else None
         with deps.unit_of_work() as session:
             outcome = membership.save_profile(
                 session,
                 team_id=team_id,
                 user_id=user_id,
                 profile=profile,
-                tz_name=tz_name,
-                tz_offset_minutes=tz_offset,
+                tz_name=user.get("tz") if user else None,
+                tz_offset_minutes=int(offset) // 60 if offset is not None else None,
                 now=deps.clock(),
+                slack_user=user,
             )
-        client.chat_postMessage(channel=user_id, text=views.joined_text(outcome))
+            member = membership.find_member(session, team_id=team_id, user_id=user_id)
+            paused_until = member.paused_until if member else None
+        client.chat_postMessage(channel=user_id, text=views.joined_text(outcome, paused_until))
         publish_home(deps, client, team_id=team_id, user_id=user_id)
 
     def goal_submitted(
@@ -86,12 +90,10 @@ def register(app: App, deps: Deps) -> None:
     app.view(ids.AGREEMENT_MODAL)(agreement_submitted)
 
 
-def _time_zone_of(client: WebClient, user_id: str) -> tuple[str | None, int | None]:
-    """Ask Slack for the person's time zone; pairing still works without it."""
+def _slack_user(client: WebClient, user_id: str) -> dict[str, Any] | None:
+    """Ask Slack about the person (time zone; guest or not); joining still works without it."""
     try:
-        user = client.users_info(user=user_id)["user"]
+        return dict(client.users_info(user=user_id)["user"])
     except SlackApiError as error:
         logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-        return None, None
-    offset = user.get("tz_offset")
-    return user.get("tz"), (int(offset) // 60 if offset is not None else None)
+        return None

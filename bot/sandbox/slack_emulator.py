@@ -29,6 +29,7 @@ from bot.sandbox.socket_mode import SocketModeEndpoint
 # Calls per minute per method and workspace for each tier (Slack's published figures).
 TIER_PER_MINUTE = {"t1": 1, "t2": 20, "t3": 50, "t4": 100}
 JSON_ARGS = {"blocks", "view", "files", "attachments", "metadata"}
+APP_USER_ID = "UPEERCOACHBOT"
 
 
 @dataclass
@@ -92,6 +93,7 @@ class SlackEmulator:
         self.revoked: set[str] = set()
         self._codes: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, deque[ScriptedFailure]] = defaultdict(deque)
+        self.token_error: str | None = None
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._conversations: dict[tuple[str, ...], str] = {}
@@ -101,6 +103,8 @@ class SlackEmulator:
         self.socket_mode = SocketModeEndpoint(self._changed)
         self._serving: threading.Thread | None = None
         self._wake: socket.socket | None = None
+        # The app's own bot user (auth.test's user_id), which users.info knows like Slack does.
+        self.add_user(APP_USER_ID, name="peercoach", is_bot=True)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -178,17 +182,27 @@ class SlackEmulator:
         is_admin: bool = False,
         is_owner: bool = False,
         deleted: bool = False,
+        is_bot: bool = False,
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
         team_id: str | None = None,
     ) -> None:
-        """Add a person to the emulated workspace, or to `team_id` (users.info answers)."""
+        """Add a person (or a bot user) to the emulated workspace; users.info and users.list
+        answer for them with Slack's flags. A `team_id` other than the workspace's is someone
+        from another organisation seen through a shared channel (Slack marks them
+        is_stranger)."""
         display = name or user_id.lower()
+        home_team = team_id or self.team_id
         self.users[user_id] = {
             "id": user_id,
-            "team_id": team_id or self.team_id,
+            "team_id": home_team,
             "name": display,
             "real_name": display.title(),
             "deleted": deleted,
-            "is_bot": False,
+            "is_bot": is_bot,
+            "is_app_user": False,
+            "is_restricted": is_restricted or is_ultra_restricted,
+            "is_ultra_restricted": is_ultra_restricted,
             "is_admin": is_admin,
             "is_owner": is_owner,
             "tz": tz,
@@ -196,6 +210,13 @@ class SlackEmulator:
             "tz_offset": tz_offset_seconds,
             "profile": {"real_name": display.title(), "display_name": display},
         }
+
+    def break_token(self, error: str = "account_inactive") -> None:
+        """Answer every call with `error`, as Slack does for a revoked or broken token."""
+        self.token_error = error
+
+    def fix_token(self) -> None:
+        self.token_error = None
 
     def fail_next(
         self,
@@ -209,6 +230,11 @@ class SlackEmulator:
         """Make the next `times` calls to `method` fail with `error` (and HTTP `status`)."""
         for _ in range(times):
             self._failures[method].append(ScriptedFailure(error, status, retry_after))
+
+    def clear_failures(self, method: str) -> None:
+        """Forget the failures still scripted for `method`."""
+        with self._changed:
+            self._failures[method].clear()
 
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """Make the next calls to `method` answer HTTP 429 with Retry-After."""
@@ -348,6 +374,8 @@ class SlackEmulator:
             if method_spec(method) is None:
                 return 404, {"ok": False, "error": "unknown_method"}, {}
             return 200, {"ok": False, "error": "invalid_arguments", "problems": problems}, {}
+        if self.token_error is not None:
+            return 200, {"ok": False, "error": self.token_error}, {}
         with self._changed:
             scripted = self._failures[method].popleft() if self._failures[method] else None
         if scripted is not None:
@@ -407,7 +435,7 @@ class SlackEmulator:
             "team": "PeerCoach Sandbox",
             "user": "peercoach",
             "team_id": args["_team_id"],
-            "user_id": "UPEERCOACHBOT",
+            "user_id": APP_USER_ID,
             "bot_id": "BPEERCOACH",
             "is_enterprise_install": False,
         }
@@ -445,7 +473,29 @@ class SlackEmulator:
         }
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"user": self._user(args["user"])}
+        return {"user": self._as_seen_by(self._user(args["user"]), args["_team_id"])}
+
+    def _as_seen_by(self, user: dict[str, Any], team_id: str) -> dict[str, Any]:
+        """A user as a workspace's token sees them: someone of another organisation (not this
+        workspace, nor one of its Enterprise Grid org) is marked is_stranger, as Slack does."""
+        home = user["team_id"]
+        same_org = any(home in teams and team_id in teams for teams in self.orgs.values())
+        if home == team_id or same_org:
+            return user
+        return {**user, "is_stranger": True}
+
+    def _m_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        everyone = list(self.users.values())
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 0) or len(everyone)
+        following = str(start + limit) if start + limit < len(everyone) else ""
+        return {
+            "members": [
+                self._as_seen_by(u, args["_team_id"]) for u in everyone[start : start + limit]
+            ],
+            "cache_ts": 1_700_000_000,
+            "response_metadata": {"next_cursor": following},
+        }
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = [u for u in str(args.get("users", "")).split(",") if u]

@@ -5,14 +5,30 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.enums import AdminSource
+from bot.domain.enums import AdminSource, OutboxKind, OutboxStatus
+from bot.domain.figures import DeliveryHealth
+from bot.domain.messages import DeliveryBlockedNotice, DeliveryResumedNotice
 from bot.domain.programme import ProgramSettings
 from bot.matching import MatchRules
 from bot.services.membership import ask_to_accept, workspace_for
-from db.models import Member, MemberStatus, ProgramAdmin, SettingsChange, Workspace
+from bot.services.outbox import enqueue
+from db.models import (
+    Member,
+    MemberStatus,
+    OutboxMessage,
+    PairGroup,
+    ProgramAdmin,
+    Round,
+    SettingsChange,
+    Workspace,
+)
+from db.upsert import affected_rows
+
+# Changing any of these moves the round slots: slots before the change never run.
+SCHEDULE_FIELDS = frozenset({"cadence_weeks", "day_of_week", "hour", "timezone"})
 
 
 def is_admin(
@@ -92,6 +108,7 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         admins=tuple(added),
         retention_months=workspace.retention_months,
         agreement_text=workspace.agreement_text or "",
+        include_guests=workspace.include_guests,
     )
 
 
@@ -110,7 +127,11 @@ def match_rules_of(workspace: Workspace) -> MatchRules:
 def apply_settings(
     session: Session, workspace: Workspace, new: ProgramSettings, *, changed_by: str, now: datetime
 ) -> list[SettingsChange]:
-    """Store new settings (from the next round on) and record each change made."""
+    """Store new settings (from the next round on) and record each change made.
+
+    A schedule change is stamped on the workspace (schedule_changed_at): it applies to slots
+    after the change and after the current round (bot.schedule.due_slot).
+    """
     old = settings_of(session, workspace)
     changes = []
     for name, new_value in asdict(new).items():
@@ -151,6 +172,9 @@ def apply_settings(
             )
         ):
             ask_to_accept(session, workspace, member.slack_user_id, now)
+    workspace.include_guests = new.include_guests
+    if any(c.field in SCHEDULE_FIELDS for c in changes):
+        workspace.schedule_changed_at = now
     _set_added_admins(session, workspace, new.admins, changed_by, now)
     session.add_all(changes)
     return changes
@@ -193,3 +217,86 @@ def _set_added_admins(
                     added_at=now,
                 )
             )
+
+
+def block_delivery(session: Session, workspace_id: int, error: str, *, now: datetime) -> bool:
+    """Stop a workspace's delivery because Slack refused its token with `error`.
+
+    Returns True for the request that stopped it (a conditional update: of several senders
+    meeting the error at once, one does), which also records the admins' notice, once.
+    """
+    stopped = affected_rows(
+        session.execute(
+            update(Workspace)
+            .where(Workspace.id == workspace_id, Workspace.delivery_blocked_at.is_(None))
+            .values(delivery_blocked_at=now, delivery_blocked_error=error[:32])
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if stopped != 1:
+        return False
+    for admin in admin_ids(session, workspace_id):
+        enqueue(
+            session,
+            workspace_id=workspace_id,
+            dedupe_key=f"delivery_blocked:{now.isoformat()}:{admin}",
+            recipients=[admin],
+            notice=DeliveryBlockedNotice(error=error, since=now),
+            now=now,
+        )
+    return True
+
+
+def resume_delivery(session: Session, workspace_id: int, *, now: datetime) -> bool:
+    """Resume a workspace's delivery once Slack accepts the token again; tell the admins.
+
+    Notices of the stop that never got out (Slack refused those too) are dropped: the one
+    that goes out now says both that it stopped and that it works again.
+    Returns True for the request that resumed it.
+    """
+    workspace = session.get(Workspace, workspace_id, with_for_update=True)
+    if workspace is None or workspace.delivery_blocked_at is None:
+        return False
+    since, error = workspace.delivery_blocked_at, workspace.delivery_blocked_error or ""
+    workspace.delivery_blocked_at = workspace.delivery_blocked_error = None
+    for unsent in session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.workspace_id == workspace_id,
+            OutboxMessage.kind == OutboxKind.DELIVERY_BLOCKED,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+    ):
+        unsent.status = OutboxStatus.DROPPED
+    for admin in admin_ids(session, workspace_id):
+        enqueue(
+            session,
+            workspace_id=workspace_id,
+            dedupe_key=f"delivery_resumed:{since.isoformat()}:{admin}",
+            recipients=[admin],
+            notice=DeliveryResumedNotice(error=error, since=since),
+            now=now,
+        )
+    return True
+
+
+def delivery_health(session: Session, workspace_id: int) -> DeliveryHealth:
+    """What admins see about delivery: whether Slack refuses the token (since when, why)
+    and how many groups of the latest round never got their intro."""
+    workspace = session.get(Workspace, workspace_id)
+    assert workspace is not None
+    latest = session.scalar(
+        select(Round.id)
+        .where(Round.workspace_id == workspace_id)
+        .order_by(Round.started_at.desc(), Round.id.desc())
+        .limit(1)
+    )
+    undelivered = session.scalar(
+        select(func.count())
+        .select_from(PairGroup)
+        .where(PairGroup.round_id == latest, PairGroup.undelivered_at.is_not(None))
+    )
+    return DeliveryHealth(
+        blocked_since=workspace.delivery_blocked_at,
+        blocked_error=workspace.delivery_blocked_error,
+        undelivered_groups=int(undelivered or 0),
+    )

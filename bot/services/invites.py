@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.enums import Unpairable
 from bot.domain.messages import InviteNotice
 from bot.errors import UsageError
 from bot.services.membership import workspace_for
@@ -36,12 +37,17 @@ def queue_invitations(
     inviter: str,
     user_ids: Iterable[str],
     now: datetime,
+    unpairable: Mapping[str, Unpairable] | None = None,
 ) -> tuple[list[int], int]:
     """Record an invitation for each person not already in PeerCoach.
 
+    `unpairable` (from bot.services.membership.why_not_pairable on Slack's records) names the
+    accounts never invited: bots, the app itself, deactivated accounts, guests unless the
+    programme includes them, people from other organisations; they count nowhere.
     Returns the outbox ids of the invitations recorded now, and how many people were skipped
     (already members, the inviter, or invited before: one invitation per person, ever).
     """
+    unpairable = unpairable or {}
     workspace = workspace_for(session, team_id, now=now)
     in_programme = set(
         session.scalars(
@@ -54,6 +60,8 @@ def queue_invitations(
     queued: list[int] = []
     skipped = 0
     for user_id in dict.fromkeys(user_ids):
+        if user_id in unpairable:
+            continue
         if user_id in in_programme or user_id == inviter:
             skipped += 1
             continue

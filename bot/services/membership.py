@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.enums import JoinOutcome
-from bot.domain.messages import AgreementNotice
+from bot.domain.enums import JoinOutcome, RoundKind, Unpairable
+from bot.domain.messages import AgreementNotice, NotPairableNotice
 from bot.domain.people import MemberStatusView, Profile
 from bot.domain.programme import DEFAULT_AGREEMENT, DEFAULTS
 from bot.errors import StaleAction, UsageError
-from bot.schedule import Schedule, round_times_after
+from bot.schedule import Schedule, next_slot, round_times_after
 from bot.services.outbox import enqueue
-from db.models import Exclusion, Member, MemberStatus, Workspace
+from db.models import Exclusion, Member, MemberStatus, Round, Workspace
 from db.upsert import insert_or_ignore
 
 MAX_PAUSE = timedelta(weeks=52)
+# No round starts within this of the previous start unless an admin insists (a double press,
+# two `round run` processes, an admin's round just before a scheduled slot).
+ROUND_COOLDOWN = timedelta(minutes=15)
 
 
 def workspace_for(session: Session, team_id: str, *, now: datetime) -> Workspace:
@@ -47,6 +52,30 @@ def workspace_for(session: Session, team_id: str, *, now: datetime) -> Workspace
         conflict_columns=("team_id",),
     )
     return session.scalars(select(Workspace).where(Workspace.team_id == team_id)).one()
+
+
+def last_scheduled_slot(session: Session, workspace_id: int) -> datetime | None:
+    """The slot of the workspace's latest scheduled round (its period key), if any."""
+    key = session.scalar(
+        select(Round.period_key)
+        .where(Round.workspace_id == workspace_id, Round.kind == RoundKind.SCHEDULED)
+        .order_by(Round.started_at.desc(), Round.id.desc())
+        .limit(1)
+    )
+    return datetime.fromisoformat(key) if key else None
+
+
+def next_round_at(session: Session, workspace: Workspace, now: datetime) -> datetime:
+    """When the next scheduled round will start, as the due rule will decide it (a slot in
+    the current round's cycle or before a schedule change is not named)."""
+    return next_slot(
+        schedule_of(workspace),
+        now,
+        schedule_changed_at=workspace.schedule_changed_at,
+        last_scheduled_at=last_scheduled_slot(session, workspace.id),
+        last_started_at=workspace.last_round_started_at,
+        cooldown=ROUND_COOLDOWN,
+    )
 
 
 def schedule_of(workspace: Workspace) -> Schedule:
@@ -81,6 +110,27 @@ def profile_of(member: Member) -> Profile | None:
     )
 
 
+def why_not_pairable(
+    user: Mapping[str, Any], *, team_id: str, app_user_id: str | None, include_guests: bool
+) -> Unpairable | None:
+    """Why a Slack account (a users.info / users.list record) may not be invited or paired,
+    or None if it may: the app itself, other bots (Slackbot included), deactivated accounts,
+    people from another organisation (is_stranger, or another team_id: shared channels), and
+    single- or multi-channel guests (is_restricted / is_ultra_restricted) unless the
+    programme includes guests."""
+    if app_user_id is not None and user.get("id") == app_user_id:
+        return Unpairable.APP
+    if user.get("is_bot") or user.get("id") == "USLACKBOT":
+        return Unpairable.BOT
+    if user.get("deleted"):
+        return Unpairable.DEACTIVATED
+    if user.get("is_stranger") or user.get("team_id", team_id) != team_id:
+        return Unpairable.EXTERNAL
+    if (user.get("is_restricted") or user.get("is_ultra_restricted")) and not include_guests:
+        return Unpairable.GUEST
+    return None
+
+
 def save_profile(
     session: Session,
     *,
@@ -90,10 +140,26 @@ def save_profile(
     tz_name: str | None,
     tz_offset_minutes: int | None,
     now: datetime,
+    slack_user: Mapping[str, Any] | None = None,
 ) -> JoinOutcome:
-    """Make the person an active member with this profile; say whether they joined, rejoined
-    or updated their profile."""
+    """Make the person an active member with this profile; say whether they joined, rejoined,
+    updated their profile, came back from an open-ended pause, or stay paused until the date
+    they chose (joining never leaves someone paused without saying so).
+
+    `slack_user` is their Slack record when it could be read (users.info); raises UsageError
+    with a polite answer when the account may not take part (a guest while guests are off,
+    someone from another organisation, a bot).
+    """
     workspace = workspace_for(session, team_id, now=now)
+    if slack_user is not None:
+        reason = why_not_pairable(
+            slack_user,
+            team_id=team_id,
+            app_user_id=None,
+            include_guests=workspace.include_guests,
+        )
+        if reason is not None:
+            raise UsageError(NOT_OPEN_TO[reason])
     member = find_member(session, team_id=team_id, user_id=user_id)
     if member is None:
         outcome = JoinOutcome.JOINED
@@ -102,10 +168,17 @@ def save_profile(
     elif member.status in (MemberStatus.LEFT, MemberStatus.INACTIVE):
         outcome = JoinOutcome.REJOINED
         member.joined_at, member.left_at = now, None
+    elif member.status == MemberStatus.PAUSED and (
+        member.paused_until is None or member.paused_until <= now
+    ):
+        outcome = JoinOutcome.RESUMED  # auto-paused (or a pause that ended): joining is coming back
+    elif member.status == MemberStatus.PAUSED:
+        outcome = JoinOutcome.STILL_PAUSED
     else:
         outcome = JoinOutcome.UPDATED
-    if outcome != JoinOutcome.UPDATED:
+    if outcome in (JoinOutcome.JOINED, JoinOutcome.REJOINED, JoinOutcome.RESUMED):
         member.status, member.paused_until = MemberStatus.ACTIVE.value, None
+        member.missed_streak = 0
     member.level, member.team, member.goals = profile.level, profile.team, list(profile.goals)
     member.goal = profile.goal
     if profile.agreement_version is not None:
@@ -176,16 +249,42 @@ def set_goal(
     return member
 
 
-def parse_pause(args: list[str], *, now: datetime, schedule: Schedule) -> datetime:
-    """Turn `pause` arguments into the moment the pause ends.
+# Why an account may not take part, as the person is told when they try to join.
+NOT_OPEN_TO = {
+    Unpairable.GUEST: "Thanks for your interest! PeerCoach here is open to full members of "
+    "the workspace; guest accounts aren't included at the moment. A programme admin can "
+    "change that.",
+    Unpairable.EXTERNAL: "Thanks for your interest! PeerCoach pairs people within this "
+    "organisation, so it isn't open to accounts from other organisations.",
+    Unpairable.BOT: "PeerCoach pairs people, not apps.",
+    Unpairable.APP: "PeerCoach pairs people, not apps.",
+    Unpairable.DEACTIVATED: "This account is deactivated, so it can't join PeerCoach.",
+}
 
-    No argument pauses for one cycle; `N weeks` / `Nw` / `N` pauses that many weeks;
-    `until YYYY-MM-DD` pauses until the start of that day in the programme's time zone.
+
+def back_for(schedule: Schedule, end: datetime) -> datetime:
+    """The first scheduled round starting at or after `end`: the one a pause ending then
+    brings someone back for."""
+    return round_times_after(schedule, end - timedelta(microseconds=1))
+
+
+def parse_pause(
+    args: list[str], *, now: datetime, schedule: Schedule, first_round: datetime | None = None
+) -> datetime:
+    """Turn `pause` arguments into the start of the first round the member is back for
+    (the pause ends at that moment, so that round pairs them).
+
+    No argument sits out the next round (as `skip` does); `N weeks` / `Nw` / `N` sits out
+    every round starting in the next N weeks of the programme's local calendar, whatever the
+    clocks do in between; `until YYYY-MM-DD` every round before the start of that day in the
+    programme's time zone. Raises UsageError for anything else, a past date or over a year.
+    `first_round`: the next round that will run (`next_round_at`; by default the next slot).
     """
+    first = first_round or round_times_after(schedule, now)
     words = [w.lower() for w in args]
     if not words:
-        until = now + timedelta(weeks=schedule.cadence_weeks)
-    elif words[0] == "until" and len(words) == 2:
+        return skip_until(now=now, schedule=schedule, first_round=first)
+    if words[0] == "until" and len(words) == 2:
         try:
             day = date.fromisoformat(words[1])
         except ValueError:
@@ -203,15 +302,37 @@ def parse_pause(args: list[str], *, now: datetime, schedule: Schedule) -> dateti
         weeks = int(match.group(1))
         if weeks < 1:
             raise UsageError("Pause for at least one week.")
-        until = now + timedelta(weeks=weeks)
+        # N weeks on the local wall clock (a week across a clock change is 167 or 169 hours).
+        local = now.astimezone(schedule.zone).replace(tzinfo=None) + timedelta(weeks=weeks)
+        until = local.replace(tzinfo=schedule.zone).astimezone(UTC)
     if until - now > MAX_PAUSE:
         raise UsageError("You can pause for up to a year; use `/peercoach leave` to stop for good.")
-    return until
+    return max(first, back_for(schedule, until))
 
 
-def skip_until(*, now: datetime, schedule: Schedule) -> datetime:
-    """The end of a pause that skips exactly the next round."""
-    return round_times_after(schedule, now) + timedelta(hours=1)
+def skip_until(
+    *, now: datetime, schedule: Schedule, first_round: datetime | None = None
+) -> datetime:
+    """The start of the round after the next one (`first_round`, by default the next slot):
+    a pause ending then skips exactly the next round."""
+    return round_times_after(schedule, first_round or round_times_after(schedule, now))
+
+
+def pause_for_rounds(
+    session: Session, *, team_id: str, user_id: str, args: list[str] | None, now: datetime
+) -> datetime:
+    """Pause a member as `/peercoach pause <args>` asks (None: `skip`, the next round only),
+    counting the rounds that will actually run; return the start of the first round they are
+    back for. Raises UsageError as parse_pause does, or for someone who is not a member."""
+    workspace = workspace_for(session, team_id, now=now)
+    back = parse_pause(
+        args or [],
+        now=now,
+        schedule=schedule_of(workspace),
+        first_round=next_round_at(session, workspace, now),
+    )
+    pause_member(session, team_id=team_id, user_id=user_id, until=back, now=now)
+    return back
 
 
 def _require_member(session: Session, team_id: str, user_id: str) -> Member:
@@ -270,6 +391,32 @@ def resume_due_members(session: Session, *, workspace_id: int, now: datetime) ->
     return [m.slack_user_id for m in due]
 
 
+def leave_out_unpairable(
+    session: Session, *, workspace_id: int, reasons: Mapping[str, Unpairable], now: datetime
+) -> None:
+    """Record what a round-time check found (Slack user id -> reason they were not paired):
+    deactivated members become inactive (as when Slack refuses to reach them); people left
+    out for their account type are told once per round day, never silently skipped."""
+    members = session.scalars(
+        select(Member).where(
+            Member.workspace_id == workspace_id, Member.slack_user_id.in_(list(reasons))
+        )
+    )
+    for member in members:
+        reason = reasons[member.slack_user_id]
+        if reason == Unpairable.DEACTIVATED:
+            member.status, member.updated_at = MemberStatus.INACTIVE.value, now
+        elif reason in (Unpairable.GUEST, Unpairable.EXTERNAL):
+            enqueue(
+                session,
+                workspace_id=workspace_id,
+                dedupe_key=f"not_pairable:{member.slack_user_id}:{reason}:{now:%Y-%m-%d}",
+                recipients=[member.slack_user_id],
+                notice=NotPairableNotice(reason=reason),
+                now=now,
+            )
+
+
 def member_status(
     session: Session, *, team_id: str, user_id: str, now: datetime
 ) -> MemberStatusView:
@@ -279,7 +426,7 @@ def member_status(
         return MemberStatusView(status="none")
     if member.status == MemberStatus.PAUSED and member.paused_until and member.paused_until <= now:
         resume_due_members(session, workspace_id=member.workspace_id, now=now)
-    next_round = round_times_after(schedule_of(member.workspace), now)
+    next_round = next_round_at(session, member.workspace, now)
     return MemberStatusView(
         status=member.status,
         since=member.updated_at if member.status == MemberStatus.PAUSED else member.joined_at,

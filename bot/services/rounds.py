@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot import observability
@@ -26,11 +27,13 @@ from bot.domain.programme import DEFAULTS
 from bot.errors import UsageError
 from bot.matching import MatchMember, MatchResult, PastGroup, match_members
 from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load_toolkit
-from bot.schedule import Schedule, latest_round_time
+from bot.schedule import Schedule, due_slot
 from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
 from bot.services.membership import (
+    ROUND_COOLDOWN,
     ask_to_accept,
+    last_scheduled_slot,
     needs_agreement,
     resume_due_members,
     schedule_of,
@@ -48,6 +51,7 @@ from db.models import (
     Round,
     Workspace,
 )
+from db.upsert import affected_rows
 
 HISTORY_ROUNDS = 104  # two years of weekly rounds is plenty to keep pairs fresh
 MISSED_ROUNDS_BEFORE_PAUSE = 3
@@ -76,8 +80,11 @@ def follow_up_times(schedule: Schedule, started_at: datetime) -> tuple[datetime,
     return started_at + timedelta(days=cycle_days - 4), started_at + timedelta(days=cycle_days - 3)
 
 
-def eligible_members(session: Session, workspace_id: int, now: datetime) -> list[Member]:
-    """Active members, plus paused ones whose pause has ended by `now`."""
+def eligible_members(
+    session: Session, workspace_id: int, now: datetime, left_out: Collection[str] = ()
+) -> list[Member]:
+    """Active members, plus paused ones whose pause has ended by `now`, less `left_out`
+    (Slack user ids found at round time not to be pairable: see bot.jobs.rounds)."""
     members = session.scalars(
         select(Member)
         .where(
@@ -89,7 +96,11 @@ def eligible_members(session: Session, workspace_id: int, now: datetime) -> list
     return [
         m
         for m in members
-        if m.status == MemberStatus.ACTIVE or (m.paused_until is not None and m.paused_until <= now)
+        if (
+            m.status == MemberStatus.ACTIVE
+            or (m.paused_until is not None and m.paused_until <= now)
+        )
+        and m.slack_user_id not in left_out
     ]
 
 
@@ -132,9 +143,16 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
     ]
 
 
-def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: int) -> RoundPlan:
+def plan_round(
+    session: Session,
+    workspace: Workspace,
+    *,
+    now: datetime,
+    seed: int,
+    left_out: Collection[str] = (),
+) -> RoundPlan:
     """Pair the eligible members without writing anything (also the dry run)."""
-    eligible = eligible_members(session, workspace.id, now)
+    eligible = eligible_members(session, workspace.id, now, left_out)
     waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
     exclusions = session.execute(
@@ -164,21 +182,30 @@ def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: i
 
 @observability.timed_round_start
 def start_round(
-    session: Session, workspace: Workspace, *, now: datetime, period_key: str, kind: RoundKind
+    session: Session,
+    workspace: Workspace,
+    *,
+    now: datetime,
+    period_key: str,
+    kind: RoundKind,
+    left_out: Collection[str] = (),
 ) -> Round | None:
     """Close the open round, pair everyone eligible, record groups and their messages.
 
     Returns None when a round for this period exists already (scheduled rounds are
-    idempotent per period, whatever restarts or double starts happen).
+    idempotent per period, whatever restarts or double starts happen). Callers that may race
+    take the workspace's lock first (`run_due_round`, `start_manual_round`). `left_out`:
+    Slack user ids not to pair this round (found unpairable at round time).
     """
     if session.scalar(
         select(Round.id).where(Round.workspace_id == workspace.id, Round.period_key == period_key)
     ):
         return None
+    workspace.last_round_started_at = now
     close_open_rounds(session, workspace, now=now)
     resume_due_members(session, workspace_id=workspace.id, now=now)
     seed = seed_for(workspace.team_id, period_key)
-    plan = plan_round(session, workspace, now=now, seed=seed)
+    plan = plan_round(session, workspace, now=now, seed=seed, left_out=left_out)
     nudge_at, checkin_at = follow_up_times(schedule_of(workspace), now)
     new_round = Round(
         workspace_id=workspace.id,
@@ -197,12 +224,12 @@ def start_round(
     _record_groups(session, workspace, new_round, plan, deck, now)
     for waiting in plan.awaiting_agreement:
         ask_to_accept(session, workspace, waiting.slack_user_id, now)
-    for left_out in plan.result.unmatched:
+    for unmatched in plan.result.unmatched:
         enqueue(
             session,
             workspace_id=workspace.id,
-            dedupe_key=f"unpaired:round:{new_round.id}:{left_out.id}",
-            recipients=[left_out.id],
+            dedupe_key=f"unpaired:round:{new_round.id}:{unmatched.id}",
+            recipients=[unmatched.id],
             notice=UnpairedNotice(),
             now=now,
         )
@@ -368,15 +395,21 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
     for old in open_rounds:
         old.closed_at = now
         queue_digests(session, workspace, old.id, now=now)
-        # Unsent follow-ups of a closed round are stale: drop them rather than send late.
-        for stale in session.scalars(
-            select(OutboxMessage).where(
+        # Unsent follow-ups of a closed round are stale: drop them rather than send late. So
+        # are intros still held (a token Slack refused for the whole cycle): that group never
+        # met, and counts against no one (below).
+        session.execute(
+            update(OutboxMessage)
+            .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN]),
-                OutboxMessage.group_id.in_([g.id for g in old.groups] or [-1]),
+                OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN, OutboxKind.INTRO]),
+                OutboxMessage.group_id.in_(
+                    select(PairGroup.id).where(PairGroup.round_id == old.id)
+                ),
             )
-        ):
-            stale.status = OutboxStatus.DROPPED
+            .values(status=OutboxStatus.DROPPED)
+            .execution_options(synchronize_session=False)
+        )
         reflected = set(
             session.scalars(
                 select(Reflection.member_id).where(
@@ -384,8 +417,11 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
                 )
             )
         )
+        delivered = _introduced_groups(session, [g.id for g in old.groups])
         for group in old.groups:
-            if group.cancelled_at is not None:
+            # A group whose intro never reached Slack (refused, or still waiting behind a
+            # broken token) was never asked anything: it counts against no one.
+            if group.cancelled_at is not None or group.id not in delivered:
                 continue
             _retire_intro(session, group, now=now)
             for seat in group.seats:
@@ -416,6 +452,19 @@ def _retire_intro(session: Session, group: PairGroup, *, now: datetime) -> None:
         group_id=group.id,
         channel_id=group.channel_id,
         not_before=now + RETIRE_AFTER,
+    )
+
+
+def _introduced_groups(session: Session, group_ids: list[int]) -> set[int]:
+    """The groups among these whose intro Slack accepted."""
+    return set(
+        session.scalars(
+            select(OutboxMessage.group_id).where(
+                OutboxMessage.kind == OutboxKind.INTRO,
+                OutboxMessage.status == OutboxStatus.SENT,
+                OutboxMessage.group_id.in_(group_ids or [-1]),
+            )
+        )
     )
 
 
@@ -483,10 +532,60 @@ def enqueue_follow_ups(session: Session, workspace: Workspace, *, now: datetime)
     return queued
 
 
-def due_scheduled_period(workspace: Workspace, now: datetime) -> datetime | None:
-    """The scheduled round time that should have started by now, if still within grace."""
-    latest = latest_round_time(schedule_of(workspace), now)
-    return latest if now - latest <= ROUND_GRACE else None
+def due_scheduled_period(session: Session, workspace: Workspace, now: datetime) -> datetime | None:
+    """The scheduled round time that should start at `now`, if any (bot.schedule.due_slot:
+    within grace, after the programme started, after the last schedule change, after the
+    current round's cycle, and not just after an admin's round)."""
+    first_joined = session.scalar(
+        select(func.min(Member.joined_at)).where(Member.workspace_id == workspace.id)
+    )
+    return due_slot(
+        schedule_of(workspace),
+        now,
+        grace=ROUND_GRACE,
+        programme_started_at=first_joined,
+        schedule_changed_at=workspace.schedule_changed_at,
+        # A scheduled round's key is its slot: a catch-up started late still owns its slot.
+        last_scheduled_at=last_scheduled_slot(session, workspace.id),
+        last_started_at=workspace.last_round_started_at,
+        cooldown=ROUND_COOLDOWN,
+    )
+
+
+def lock_workspace(session: Session, workspace_id: int) -> Workspace | None:
+    """Take the workspace's row lock for the rest of the transaction and read it afresh.
+
+    A no-op UPDATE: on PostgreSQL it holds the row lock (another transaction's UPDATE or
+    SELECT ... FOR UPDATE of the row waits for our commit); on SQLite it takes the database's
+    write lock. Everything read after it sees what the previous holder committed.
+    """
+    session.execute(
+        update(Workspace)
+        .where(Workspace.id == workspace_id)
+        .values(last_round_started_at=Workspace.last_round_started_at)
+        .execution_options(synchronize_session=False)
+    )
+    return session.get(Workspace, workspace_id, populate_existing=True)
+
+
+def run_due_round(
+    session: Session, workspace_id: int, *, now: datetime, left_out: Collection[str] = ()
+) -> Round | None:
+    """Start the workspace's scheduled round if one is due at `now` (under its lock)."""
+    workspace = lock_workspace(session, workspace_id)
+    if workspace is None:
+        return None
+    due = due_scheduled_period(session, workspace, now)
+    if due is None:
+        return None
+    return start_round(
+        session,
+        workspace,
+        now=now,
+        period_key=due.isoformat(),
+        kind=RoundKind.SCHEDULED,
+        left_out=left_out,
+    )
 
 
 def regroup_lone_member(
@@ -560,16 +659,59 @@ def regroup_lone_member(
     return None
 
 
-def start_manual_round(session: Session, *, team_id: str, now: datetime) -> Round:
+@dataclass(frozen=True)
+class ManualRound:
+    """What asking for a round now did: `started`, or None because a round started at
+    `last_started_at`, moments ago (the caller offers an explicit override)."""
+
+    started: Round | None
+    last_started_at: datetime | None = None
+
+
+def start_manual_round(
+    session: Session,
+    *,
+    team_id: str,
+    now: datetime,
+    force: bool = False,
+    replacing: datetime | None = None,
+) -> ManualRound:
     """An admin's explicit round: close the current one and pair now; schedule unchanged.
 
+    One round at a time, decided in the database: a conditional UPDATE of the workspace row
+    claims the start (a row lock on PostgreSQL, the write lock on SQLite), so of two requests
+    or processes racing, one starts the round and the other finds it. Without `force` no round
+    starts within ROUND_COOLDOWN of the last start. `replacing` (an admin's "start another
+    anyway", carrying the start they saw) starts one only if that is still the last start, so
+    pressing it twice starts one; `force` with no `replacing` (`round run --force`) always
+    starts one.
     Raises UsageError when nobody in the workspace has joined yet.
     """
-    workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
-    if workspace is None:
+    workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == team_id))
+    if workspace_id is None:
         raise UsageError("Nobody has joined PeerCoach here yet, so there is no one to pair.")
+    claim = update(Workspace).where(Workspace.id == workspace_id)
+    if replacing is not None:
+        claim = claim.where(Workspace.last_round_started_at == replacing)
+    elif not force:
+        claim = claim.where(
+            or_(
+                Workspace.last_round_started_at.is_(None),
+                Workspace.last_round_started_at <= now - ROUND_COOLDOWN,
+            )
+        )
+    claimed = affected_rows(
+        session.execute(
+            claim.values(last_round_started_at=now).execution_options(synchronize_session=False)
+        )
+    )
+    workspace = session.get(Workspace, workspace_id, populate_existing=True)
+    assert workspace is not None
+    if claimed != 1:
+        return ManualRound(started=None, last_started_at=workspace.last_round_started_at)
     started = start_round(
         session, workspace, now=now, period_key=f"manual:{now.isoformat()}", kind=RoundKind.MANUAL
     )
-    assert started is not None, "a manual key is unique to its moment"
-    return started
+    if started is None:  # the same microsecond as a forced start: that one is the round
+        return ManualRound(started=None, last_started_at=now)
+    return ManualRound(started=started)

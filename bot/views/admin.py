@@ -8,7 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import ids
-from bot.domain.figures import SUPPRESSED, CycleFigures, Figure, MembershipFigures
+from bot.domain.figures import (
+    SUPPRESSED,
+    CycleFigures,
+    DeliveryHealth,
+    Figure,
+    MembershipFigures,
+)
 from bot.domain.programme import DEFAULT_AGREEMENT, DEFAULTS, ProgramSettings
 from bot.matching import MatchResult
 from bot.profile_options import GOALS
@@ -69,6 +75,14 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
     chosen = [option(PREFERENCES[k], k) for k, on in prefs.items() if on]
     if chosen:
         pref_element["initial_options"] = chosen
+    guests_option = option(GUESTS_OPTION, "guests")
+    guests_element: dict[str, Any] = {
+        "type": "checkboxes",
+        "action_id": ids.GUESTS_ACTION,
+        "options": [guests_option],
+    }
+    if current.include_guests:
+        guests_element["initial_options"] = [guests_option]
     repeat: dict[str, Any] = {
         "type": "number_input",
         "action_id": ids.REPEAT_WINDOW_ACTION,
@@ -145,6 +159,16 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
                 "optional": True,
                 "label": plain("Matching preferences"),
                 "element": pref_element,
+            },
+            {
+                "type": "input",
+                "block_id": ids.GUESTS_BLOCK,
+                "optional": True,
+                "label": plain("Who may take part"),
+                "hint": plain(
+                    "Bots, deactivated accounts and people from other organisations never are."
+                ),
+                "element": guests_element,
             },
             {
                 "type": "input",
@@ -265,6 +289,11 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
     ).strip()
     if len(agreement) > MAX_AGREEMENT_LENGTH:
         errors[ids.AGREEMENT_TEXT_BLOCK] = f"Keep it under {MAX_AGREEMENT_LENGTH} characters."
+    include_guests = any(
+        o.get("value") == "guests"
+        for o in input_state(values, ids.GUESTS_BLOCK, ids.GUESTS_ACTION).get("selected_options")
+        or []
+    )
     if errors:
         return None, errors
     return ProgramSettings(
@@ -283,6 +312,7 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
         retention_months=retention_months,
         # The standard text, left as it was, is stored as "no custom agreement".
         agreement_text="" if agreement == DEFAULT_AGREEMENT else agreement,
+        include_guests=include_guests,
     ), {}
 
 
@@ -331,8 +361,29 @@ def figures_table(cycles: Sequence[CycleFigures]) -> str:
     )
 
 
+def delivery_lines(health: DeliveryHealth) -> list[str]:
+    """What admins need to know about messages not reaching people (empty when all is well)."""
+    lines = []
+    if health.blocked_since is not None:
+        lines.append(
+            f":warning: *Messages are on hold* since {slack_date(health.blocked_since)}: Slack "
+            f"refuses PeerCoach's token (`{health.blocked_error}`). Reinstall the app or "
+            "restore its token; held messages go out on their own once Slack accepts it."
+        )
+    if health.undelivered_groups:
+        lines.append(
+            f"Undelivered: {health.undelivered_groups} group(s) of the current round never got "
+            "their intro (Slack refused it); their members were told and it won't count "
+            "against them."
+        )
+    return lines
+
+
 def admin_home_section(
-    membership: MembershipFigures, cycles: Sequence[CycleFigures], next_round: datetime
+    membership: MembershipFigures,
+    cycles: Sequence[CycleFigures],
+    next_round: datetime,
+    delivery: DeliveryHealth | None = None,
 ) -> list[Block]:
     """The admin part of the App Home: figures only, never anyone's words."""
     current = cycles[-1] if cycles else None
@@ -340,6 +391,7 @@ def admin_home_section(
         f"Members: active {membership.active.shown()} · paused {membership.paused.shown()} · "
         f"left {membership.left.shown()}",
         f"Next round: {slack_date(next_round)}",
+        *delivery_lines(delivery or DeliveryHealth()),
     ]
     if current is not None:
         lines.insert(
@@ -418,4 +470,50 @@ def digest_text(cycle: CycleFigures, membership: MembershipFigures) -> str:
         f"• Members now: active {membership.active.shown()}, paused {membership.paused.shown()}, "
         f"left {membership.left.shown()}\n"
         "_Figures from fewer than 5 people show as “fewer than 5”._"
+    )
+
+
+GUESTS_OPTION = "Include guests (single- and multi-channel guest accounts)"
+
+
+def round_started_moments_ago(last_started_at: datetime) -> dict[str, Any]:
+    """Told to an admin whose "Run a round now" came moments after a round started: plainly,
+    with a button for one who truly wants another (it carries the start they were shown)."""
+    text = (
+        f"A round started moments ago ({slack_date(last_started_at, '{time}')}), so I didn't "
+        "start another: everyone already has their intro. If you really want a new round, "
+        "which closes that one, press the button."
+    )
+    return {
+        "text": text,
+        "blocks": [
+            section(text),
+            actions(
+                button(
+                    "Start another round anyway",
+                    ids.ADMIN_RUN_ANYWAY,
+                    value=last_started_at.isoformat(),
+                    style="danger",
+                )
+            ),
+        ],
+    }
+
+
+def round_started_text(groups: int) -> str:
+    return f"A new round has started: {groups} groups, intros are going out."
+
+
+def delivery_blocked_text(error: str, since: datetime) -> str:
+    return (
+        f":warning: Slack refused PeerCoach's token (`{error}`) at {slack_date(since)}, so "
+        "intros and other messages are on hold. Reinstall the app or restore its token: held "
+        "messages go out on their own once Slack accepts it again, and the round carries on."
+    )
+
+
+def delivery_resumed_text(error: str, since: datetime) -> str:
+    return (
+        f":white_check_mark: Slack accepts PeerCoach's token again. Messages were on hold "
+        f"since {slack_date(since)} (`{error}`); they are going out now."
     )

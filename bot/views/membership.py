@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from bot import ids
@@ -335,9 +336,21 @@ def agreement_request(version: int) -> Rendered:
     )
 
 
-def joined_text(outcome: JoinOutcome) -> str:
+def joined_text(outcome: JoinOutcome, paused_until: datetime | None = None) -> str:
+    """The answer to a join modal: never leaves someone paused without saying so."""
     if outcome == JoinOutcome.UPDATED:
         return "Your PeerCoach profile is updated. It applies from the next round."
+    if outcome == JoinOutcome.RESUMED:
+        return (
+            ":large_green_circle: Welcome back! You were paused; now you're active again and "
+            "you'll be paired in the next round. Your profile is updated."
+        )
+    if outcome == JoinOutcome.STILL_PAUSED:
+        back = f" You're back for the round of {slack_date(paused_until)}." if paused_until else ""
+        return (
+            "Your PeerCoach profile is updated. :double_vertical_bar: You're still paused, "
+            f"as you asked.{back} `/peercoach resume` brings you back for the next round."
+        )
     return (
         ":wave: You're in! You'll be paired with a peer in the next round and get a group DM "
         "with a short agenda. `/peercoach help` lists what you can do."
@@ -354,23 +367,47 @@ def status_text(view: MemberStatusView) -> str:
         )
     next_round = f" Next round: {slack_date(view.next_round_at)}." if view.next_round_at else ""
     if view.status == MemberStatus.PAUSED:
-        until = f" until {slack_date(view.paused_until)}" if view.paused_until else ""
+        until = (
+            f": back for the round of {slack_date(view.paused_until)}" if view.paused_until else ""
+        )
         return f":double_vertical_bar: You're paused{until}. `/peercoach resume` to come back."
     since = f" since {slack_date(view.since, '{date_short_pretty}')}" if view.since else ""
     return f":large_green_circle: You're active{since}.{next_round}"
 
 
-def paused_text(view_until: Any) -> str:
+def paused_text(back: datetime) -> str:
+    """`back`: the start of the first round the member is back for (shown in their time zone)."""
     return (
-        f":double_vertical_bar: Paused until {slack_date(view_until)}. You'll be back in the "
-        "rounds after that on your own; `/peercoach resume` brings you back sooner."
+        f":double_vertical_bar: Paused until the round of {slack_date(back)}: you're back for "
+        "that one on your own; `/peercoach resume` brings you back sooner."
     )
 
 
-def skipped_text(until: Any) -> str:
+def skipped_text(back: datetime) -> str:
+    """`back`: the start of the round after the one they sit out."""
     return (
-        ":fast_forward: You'll sit out the next round and be back for the one after "
-        f"(from {slack_date(until)}). `/peercoach resume` undoes this."
+        ":fast_forward: You'll sit out the next round and be back for the round of "
+        f"{slack_date(back)}. `/peercoach resume` undoes this."
+    )
+
+
+NOT_PAIRABLE_TEXT = {
+    "guest": "You weren't paired this round: PeerCoach here is open to full members of the "
+    "workspace, and guest accounts aren't included at the moment. A programme admin can "
+    "change that; `/peercoach leave` if you'd rather stop.",
+    "external": "You weren't paired this round: PeerCoach pairs people within this "
+    "organisation, and your account belongs to another one.",
+}
+
+
+def not_pairable_text(reason: str) -> str:
+    return NOT_PAIRABLE_TEXT.get(reason, "You weren't paired this round.")
+
+
+def intro_undelivered_text() -> str:
+    return (
+        "Slack wouldn't let me deliver your PeerCoach intro this round, so you have no group "
+        "this time. It won't count against you, and you'll be paired again in the next round."
     )
 
 
@@ -466,10 +503,16 @@ def invitation_message(inviter: str) -> Rendered:
     )
 
 
-def invite_progress_text(sent: int, total: int, skipped: int) -> str:
+def invite_progress_text(sent: int, total: int, skipped: int, left_out: int = 0) -> str:
+    """The admin's invitation progress; bots and deactivated accounts are not counted."""
     done = " Done." if sent >= total else ""
     extra = f" ({skipped} already in PeerCoach or invited before)" if skipped else ""
-    return f"Invited {sent} of {total}{extra}.{done}"
+    outside = (
+        f" {left_out} guest or external account(s) left out (guests can be included in Settings)."
+        if left_out
+        else ""
+    )
+    return f"Invited {sent} of {total}{extra}.{outside}{done}"
 
 
 def _own_programme(view: MemberStatusView) -> list[Block]:

@@ -9,9 +9,13 @@ from bot.domain.messages import (
     AutoPausedNotice,
     CheckinNotice,
     CommitmentNotice,
+    DeliveryBlockedNotice,
+    DeliveryResumedNotice,
     DigestReport,
     IntroNotice,
+    IntroUndeliveredNotice,
     InviteNotice,
+    NotPairableNotice,
     NudgeNotice,
     PartnerCantMakeItNotice,
     PartnerUnreachableNotice,
@@ -106,3 +110,27 @@ def _digest(report: DigestReport) -> Rendered:
 @render.register
 def _text(notice: TextNotice) -> Rendered:
     return Rendered(notice.text, list(notice.blocks))
+
+
+def _plain(text: str) -> Rendered:
+    return Rendered(text, [section(text)])
+
+
+@render.register
+def _intro_undelivered(notice: IntroUndeliveredNotice) -> Rendered:
+    return _plain(membership.intro_undelivered_text())
+
+
+@render.register
+def _not_pairable(notice: NotPairableNotice) -> Rendered:
+    return _plain(membership.not_pairable_text(notice.reason))
+
+
+@render.register
+def _delivery_blocked(notice: DeliveryBlockedNotice) -> Rendered:
+    return _plain(admin.delivery_blocked_text(notice.error, notice.since))
+
+
+@render.register
+def _delivery_resumed(notice: DeliveryResumedNotice) -> Rendered:
+    return _plain(admin.delivery_resumed_text(notice.error, notice.since))
