@@ -27,26 +27,21 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("workspaces", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("include_guests", sa.Boolean(), server_default=sa.false(), nullable=False)
+    # Plain ADD COLUMN (no batch copy): on SQLite a batch copy of `workspaces` drops the old
+    # table, and with foreign keys on that deletes every member of it (migrations/ops.py).
+    op.add_column(
+        "workspaces",
+        sa.Column("include_guests", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    for name in ("last_round_started_at", "schedule_changed_at", "delivery_blocked_at"):
+        op.add_column(
+            "workspaces", sa.Column(name, db.types.UtcDateTime(timezone=True), nullable=True)
         )
-        batch_op.add_column(
-            sa.Column("last_round_started_at", db.types.UtcDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("schedule_changed_at", db.types.UtcDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("delivery_blocked_at", db.types.UtcDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("delivery_blocked_error", sa.String(length=32), nullable=True)
-        )
-    with op.batch_alter_table("pair_groups", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("undelivered_at", db.types.UtcDateTime(timezone=True), nullable=True)
-        )
+    op.add_column("workspaces", sa.Column("delivery_blocked_error", sa.String(32), nullable=True))
+    op.add_column(
+        "pair_groups",
+        sa.Column("undelivered_at", db.types.UtcDateTime(timezone=True), nullable=True),
+    )
     workspaces = sa.table(
         "workspaces", sa.column("id", sa.Integer), sa.column("last_round_started_at")
     )
