@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,9 +130,10 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 def seed_due_round(database_url: str, team_id: str, people: int) -> None:
-    """`people` members whose weekly round is due this very hour (UTC)."""
+    """`people` members, joined an hour ago, whose weekly round is due this very hour (UTC)."""
     engine = make_engine(database_url)
     now = datetime.now(UTC)
+    joined = now - timedelta(hours=1)  # a slot before the first join never runs
     with unit_of_work(make_session_factory(engine)) as session:
         for n in range(1, people + 1):
             membership.save_profile(
@@ -144,7 +145,7 @@ def seed_due_round(database_url: str, team_id: str, people: int) -> None:
                 ),
                 tz_name="UTC",
                 tz_offset_minutes=0,
-                now=now,
+                now=joined,
             )
         workspace = session.scalar(select(Workspace))
         assert workspace is not None

@@ -479,7 +479,9 @@ class SlackEmulator:
         """A user as a workspace's token sees them: someone of another organisation (not this
         workspace, nor one of its Enterprise Grid org) is marked is_stranger, as Slack does."""
         home = user["team_id"]
-        same_org = any(home in teams and team_id in teams for teams in self.orgs.values())
+        same_org = home in self.orgs.get(team_id, ()) or any(
+            home in teams and team_id in teams for teams in self.orgs.values()
+        )
         if home == team_id or same_org:
             return user
         return {**user, "is_stranger": True}
