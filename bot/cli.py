@@ -30,7 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
     logger.info("PeerCoach listening on port %s (POST /slack/events, GET /healthz)", settings.port)
     try:
         waitress.serve(
-            make_wsgi_app(runtime.app, runtime.engine),
+            make_wsgi_app(runtime.app, runtime.engine, settings),
             host=args.host,
             port=settings.port,
             threads=8,

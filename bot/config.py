@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # What each variable is for, used in the one-line error a misconfigured start prints.
 HINTS: dict[str, str] = {
@@ -18,6 +20,9 @@ HINTS: dict[str, str] = {
     "PORT": "the HTTP port, a whole number such as 3000",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "RUN_SCHEDULER": "true or false",
+    "MAX_REQUEST_BYTES": "the largest request body to accept, in bytes, e.g. 262144",
+    "SLACK_RESPONSE_URL_ORIGINS": "comma-separated origins Slack's response_urls live on, "
+    "e.g. https://hooks.slack.com (GovSlack: https://hooks.slack-gov.com)",
 }
 
 
@@ -39,6 +44,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The scheduler runs inside serve/socket unless a separate `peercoach worker` runs it.
     run_scheduler: bool = True
+    # Slack's largest request to us carries one of our own views back (blocks and state);
+    # ours stay far below this (docs/security.md). Anything bigger is refused with 413.
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Where the error handler may post an answer: a response_url on any other origin is
+    # ignored. Origins are scheme://host[:port], compared exactly.
+    slack_response_url_origins: Annotated[tuple[str, ...], NoDecode] = ("https://hooks.slack.com",)
 
     @field_validator("slack_api_url")
     @classmethod
@@ -46,6 +57,17 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_response_url_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError("must be a comma-separated list of origins")
+        origins = tuple(origin_of(str(item).strip()) for item in items if str(item).strip())
+        if not origins:
+            raise ValueError("must name at least one origin")
+        return origins
 
     @field_validator("log_level")
     @classmethod
@@ -66,6 +88,20 @@ class Settings(BaseSettings):
         """Return the plain value of a secret setting such as `slack_bot_token`."""
         value = getattr(self, name)
         return value.get_secret_value() if value is not None else ""
+
+
+def origin_of(url: str) -> str:
+    """The origin `scheme://host[:port]` of a URL, lower-cased, default ports dropped.
+
+    Raises ValueError for anything that is not an http(s) URL with a host.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL with a host: {url[:100]!r}")
+    port = parts.port  # raises ValueError for a malformed port
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{parts.hostname}" + (f":{port}" if port and port != default else "")
 
 
 def load_settings(required: Iterable[str] = (), **overrides: object) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 import uuid
 from concurrent.futures import Executor
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
+from bot.config import origin_of
 from bot.deps import Deps
 from bot.errors import PeerCoachError
 from bot.listeners import actions, admin, commands, events, pairing, views
@@ -63,8 +65,9 @@ def create_app(
         if isinstance(error, PeerCoachError):
             return _answer(deps, error.message, error.block_id, body, response, client, respond)
         ref = uuid.uuid4().hex[:8]
-        # The traceback, never the payload: people's text must not reach the logs.
-        logger.error("listener failed (ref %s)", ref, exc_info=error)
+        # Where it failed, never what with: no payload, no exception message (a database
+        # error's message can quote the values it was given).
+        logger.error("listener failed (ref %s): %s", ref, describe_failure(error))
         return _answer(deps, SORRY.format(ref=ref), None, body, response, client, respond)
 
     for module in (commands, actions, views, events, pairing, admin):
@@ -95,13 +98,56 @@ def _answer(
     if response is not None and "command" in body:
         return _json_response({"response_type": "ephemeral", "text": text})
     user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-    if body.get("response_url"):
+    if _answerable(body.get("response_url"), deps.settings.slack_response_url_origins):
         deps.background.submit(
             respond, response_type="ephemeral", replace_original=False, text=text
         )
     elif user_id:
         deps.background.submit(client.chat_postMessage, channel=user_id, text=text)
     return _json_response({}) if response is not None else None
+
+
+def _answerable(response_url: object, origins: tuple[str, ...]) -> bool:
+    """Whether a response_url is one of Slack's (SLACK_RESPONSE_URL_ORIGINS) to answer on."""
+    if not isinstance(response_url, str) or not response_url:
+        return False
+    try:
+        origin = origin_of(response_url)
+    except ValueError:
+        return False
+    if origin not in origins:
+        logger.warning("ignored a response_url outside SLACK_RESPONSE_URL_ORIGINS")
+        return False
+    return True
+
+
+def describe_failure(error: BaseException) -> str:
+    """An exception as its type and the frames it passed through, e.g.
+    `KeyError at bot/listeners/x.py:12 in f <- ...`, and the same for what caused it.
+
+    Never the exception's message or local values: those can carry people's text.
+    """
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen and len(parts) < 5:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)
+        where = " <- ".join(
+            f"{_short_path(f.filename)}:{f.lineno} in {f.name}" for f in reversed(frames[-8:])
+        )
+        parts.append(f"{type(current).__module__}.{type(current).__qualname__} at {where or '?'}")
+        current = current.__cause__ or current.__context__
+    return "; caused by ".join(parts)
+
+
+def _short_path(filename: str) -> str:
+    """A frame's file relative to its package root (no machine paths in the logs)."""
+    marker = next((m for m in ("/site-packages/", "/bot/", "/db/") if m in filename), None)
+    if marker is None:
+        return filename.rsplit("/", 1)[-1]
+    tail = filename.split(marker, 1)[1]
+    return tail if marker == "/site-packages/" else marker.strip("/") + "/" + tail
 
 
 def _first_input_block(view: dict[str, Any]) -> str | None:
