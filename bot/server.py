@@ -33,6 +33,8 @@ SLACK_PATH = "/slack/events"
 MAX_REQUEST_AGE_SECONDS = 5 * 60
 # Unix seconds: ASCII digits only (str.isdigit also accepts other scripts' digits).
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# Team and user ids as Slack writes them; anything else cannot be stored or looked up.
+SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -109,9 +111,11 @@ class SlackRequestGuard:
         }
         headers["content-type"] = content_type
         headers["content-length"] = str(len(raw))
+        body = _parse_body(text, content_type)
+        _check_shape(body)
         return VerifiedRequest(
             text=text,
-            body=_parse_body(text, content_type),
+            body=body,
             headers=headers,
             query=environ.get("QUERY_STRING") or "",
         )
@@ -147,11 +151,81 @@ def _parse_body(text: str, content_type: str) -> dict[str, Any]:
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except ValueError:
+        # JSON may spell lone surrogates (\ud800), which no database can store.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
         raise Refused(400, f"{what} is not JSON") from None
     if not isinstance(value, dict):
         raise Refused(400, f"{what} is not a JSON object")
     return value
+
+
+def _field(body: dict[str, Any], path: str, *, pattern: re.Pattern[str] | None = None) -> Any:
+    """The value at a dotted path; Refused(400) naming the path when it is absent or not a
+    string (matching `pattern` when given)."""
+    value: Any = body
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
+        raise Refused(400, f"signed body without a valid {path}")
+    return value
+
+
+def _optional(body: dict[str, Any], path: str, kind: type) -> None:
+    value: Any = body
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return
+        value = value[key]
+    if value is not None and not isinstance(value, kind):
+        raise Refused(400, f"signed body with a malformed {path}")
+
+
+def _check_shape(body: dict[str, Any]) -> None:
+    """Refuse a signed body lacking what Slack always sends with that kind of request (the
+    fields our listeners and Bolt read), so neither meets a missing key or a wrong type."""
+    kind = body.get("type")
+    if "command" in body:
+        for path in ("command", "trigger_id", "response_url"):
+            _field(body, path)
+        _field(body, "team_id", pattern=SLACK_ID)
+        _field(body, "user_id", pattern=SLACK_ID)
+        _optional(body, "text", str)
+        _optional(body, "channel_id", str)
+    elif kind in ("block_actions", "view_submission", "view_closed"):
+        _field(body, "team.id", pattern=SLACK_ID)
+        _field(body, "user.id", pattern=SLACK_ID)
+        _optional(body, "trigger_id", str)
+        _optional(body, "response_url", str)
+        _optional(body, "view", dict)
+        if kind == "block_actions":
+            actions = body.get("actions")
+            if not isinstance(actions, list) or not actions:
+                raise Refused(400, "signed body without actions")
+            for action in actions:
+                if not isinstance(action, dict) or not isinstance(action.get("action_id"), str):
+                    raise Refused(400, "signed body with a malformed action")
+                _optional(action, "value", str)
+                _optional(action, "block_id", str)
+            _optional(body, "channel", dict)
+            _optional(body, "container", dict)
+        else:
+            _field(body, "view.callback_id")
+            _optional(body, "view.private_metadata", str)
+            _optional(body, "view.blocks", list)
+            if kind == "view_submission":
+                values = (body["view"].get("state") or {}).get("values")
+                if not isinstance(values, dict):
+                    raise Refused(400, "signed body without view.state.values")
+    elif kind == "event_callback":
+        _field(body, "team_id", pattern=SLACK_ID)
+        if _field(body, "event.type") == "app_home_opened":
+            _field(body, "event.user", pattern=SLACK_ID)
+        _optional(body, "event.user", str)
+        _optional(body, "event.tab", str)
+        _optional(body, "authorizations", list)
+    elif kind == "url_verification":
+        _field(body, "challenge")
 
 
 def _bolt_request(verified: VerifiedRequest) -> BoltRequest:

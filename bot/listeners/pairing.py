@@ -9,12 +9,12 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.errors import StaleAction
 from bot.jobs.rounds import deliver_workspace
 from bot.services import membership, pairing
 from bot.views import membership as membership_views
 from bot.views import pairing as messages
 from bot.views import reflection as views
+from bot.views.blocks import record_id
 
 
 def open_reflection(
@@ -31,10 +31,7 @@ def open_reflection(
 
 def group_of(body: dict[str, Any]) -> int:
     """The group id a pairing button carries; StaleAction if it is not one."""
-    value = str(body["actions"][0].get("value", ""))
-    if not value.isdigit():
-        raise StaleAction()
-    return int(value)
+    return record_id(body["actions"][0].get("value"))
 
 
 def register(app: App, deps: Deps) -> None:
@@ -92,13 +89,11 @@ def register(app: App, deps: Deps) -> None:
         ack()
         action = body["actions"][0]
         outcome, label = messages.COMMITMENT_OUTCOMES[action["action_id"]]
-        value = str(action.get("value", ""))
-        if not value.isdigit():
-            raise StaleAction()
+        reflection_id = record_id(action.get("value"))
         with deps.unit_of_work() as session:
             commitment = pairing.record_commitment_outcome(
                 session,
-                reflection_id=int(value),
+                reflection_id=reflection_id,
                 user_id=context.user_id or "",
                 outcome=outcome,
                 now=deps.clock(),
