@@ -122,7 +122,11 @@ def load_settings(required: Iterable[str] = (), **overrides: object) -> Settings
 
 
 def configure_logging(settings: Settings) -> None:
-    """Send the app's logs to stderr at the configured level."""
+    """Send the app's logs to stderr at the configured level, the libraries' redacted
+    (bot.logs: no request bodies, API arguments, SQL values or exception messages)."""
+    from bot.logs import redact_library_logs
+
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    redact_library_logs()

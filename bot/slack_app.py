@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
 import uuid
 from concurrent.futures import Executor
 from typing import Any
@@ -16,6 +15,7 @@ from bot.config import origin_of
 from bot.deps import Deps
 from bot.errors import PeerCoachError
 from bot.listeners import actions, admin, commands, events, pairing, views
+from bot.logs import BOLT_APP_NAME, describe_failure, redact_library_logs
 from bot.slack_client import make_web_client
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,9 @@ def create_app(
 ) -> App:
     """Create the Bolt app that serves every workspace's requests."""
     settings = deps.settings
+    redact_library_logs()
     app = App(
+        name=BOLT_APP_NAME,
         # The client carries the token; handing Bolt both only earns a warning.
         signing_secret=settings.secret("slack_signing_secret") or None,
         client=client or make_web_client(settings),
@@ -119,35 +121,6 @@ def _answerable(response_url: object, origins: tuple[str, ...]) -> bool:
         logger.warning("ignored a response_url outside SLACK_RESPONSE_URL_ORIGINS")
         return False
     return True
-
-
-def describe_failure(error: BaseException) -> str:
-    """An exception as its type and the frames it passed through, e.g.
-    `KeyError at bot/listeners/x.py:12 in f <- ...`, and the same for what caused it.
-
-    Never the exception's message or local values: those can carry people's text.
-    """
-    parts: list[str] = []
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen and len(parts) < 5:
-        seen.add(id(current))
-        frames = traceback.extract_tb(current.__traceback__)
-        where = " <- ".join(
-            f"{_short_path(f.filename)}:{f.lineno} in {f.name}" for f in reversed(frames[-8:])
-        )
-        parts.append(f"{type(current).__module__}.{type(current).__qualname__} at {where or '?'}")
-        current = current.__cause__ or current.__context__
-    return "; caused by ".join(parts)
-
-
-def _short_path(filename: str) -> str:
-    """A frame's file relative to its package root (no machine paths in the logs)."""
-    marker = next((m for m in ("/site-packages/", "/bot/", "/db/") if m in filename), None)
-    if marker is None:
-        return filename.rsplit("/", 1)[-1]
-    tail = filename.split(marker, 1)[1]
-    return tail if marker == "/site-packages/" else marker.strip("/") + "/" + tail
 
 
 def _first_input_block(view: dict[str, Any]) -> str | None:

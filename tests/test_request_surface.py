@@ -1,0 +1,260 @@
+"""Unverified means inert: a request that is not Slack's, or not shaped like Slack's, gets a
+4xx and causes no outbound call, no database write, no ERROR log and no traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+
+from bot import ids
+from bot.sandbox.harness import Sandbox
+from bot.sandbox.slack_requests import call_wsgi
+from tests.surface_helpers import Attacker, LogCapture, every_logger_at, row_counts, sign
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    with every_logger_at(logging.DEBUG) as capture:
+        yield capture
+
+
+def forged_command(attacker: Attacker, **fields: str) -> bytes:
+    """A slash command whose response_url points at the attacker."""
+    return urlencode(
+        {
+            "command": ids.COMMAND,
+            "text": "join",
+            "team_id": "T0PEERS",
+            "user_id": "U001",
+            "trigger_id": "1.2.trigger",
+            "response_url": attacker.url,
+            **fields,
+        }
+    ).encode()
+
+
+def assert_inert(
+    sandbox: Sandbox, attacker: Attacker, logs: LogCapture, rows_before: dict[str, int]
+) -> None:
+    """Nothing happened: no call anywhere, no row written, one WARNING at most, no traceback."""
+    sandbox.settle()
+    assert attacker.hits == []
+    assert sandbox.emulator.calls == []
+    assert sandbox.emulator.responses == []
+    assert row_counts(sandbox.engine) == rows_before
+    assert logs.at_least(logging.ERROR) == []
+    assert len(logs.at_least(logging.WARNING)) <= 1
+    assert "Traceback" not in logs.text
+    assert all(r.exc_info is None for r in logs.records)
+
+
+def post(sandbox: Sandbox, body: bytes, headers: dict[str, str], content_type: str = FORM):
+    return call_wsgi(
+        sandbox.wsgi, "POST", "/slack/events", body, {"Content-Type": content_type, **headers}
+    )
+
+
+def test_a_malformed_timestamp_is_401_and_nothing_reaches_the_attackers_url(
+    sandbox: Sandbox, attacker: Attacker, logs: LogCapture
+) -> None:
+    """The case from issue 11: timestamp `abc`, any signature, response_url on 127.0.0.1."""
+    rows = row_counts(sandbox.engine)
+    body = forged_command(attacker)
+    headers = {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=abc"}
+
+    response = post(sandbox, body, headers)
+
+    assert response.status == 401
+    assert_inert(sandbox, attacker, logs, rows)
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [None, "", "-5", "1e9", "12.5", " 1700000000", "\u0661\u0667" + "\u0660" * 8, "9" * 40, "0"],
+    ids=["missing", "empty", "negative", "exponent", "fraction", "space", "arabic", "huge", "1970"],
+)
+def test_a_missing_or_malformed_timestamp_is_401(
+    sandbox: Sandbox, attacker: Attacker, logs: LogCapture, timestamp: str | None
+) -> None:
+    rows = row_counts(sandbox.engine)
+    body = forged_command(attacker)
+    headers = {"X-Slack-Signature": sign(body)["X-Slack-Signature"]}
+    if timestamp is not None:
+        headers["X-Slack-Request-Timestamp"] = timestamp
+
+    assert post(sandbox, body, headers).status == 401
+    assert_inert(sandbox, attacker, logs, rows)
+
+
+@pytest.mark.parametrize("signature", [None, "", "v0=", "v0=" + "0" * 64, "v1=abc"])
+def test_a_missing_or_wrong_signature_is_401(
+    sandbox: Sandbox, attacker: Attacker, logs: LogCapture, signature: str | None
+) -> None:
+    rows = row_counts(sandbox.engine)
+    body = forged_command(attacker)
+    headers = {"X-Slack-Request-Timestamp": sign(body)["X-Slack-Request-Timestamp"]}
+    if signature is not None:
+        headers["X-Slack-Signature"] = signature
+
+    assert post(sandbox, body, headers).status == 401
+    assert_inert(sandbox, attacker, logs, rows)
+
+
+def test_a_body_that_is_not_utf8_is_400_even_when_signed(
+    sandbox: Sandbox, attacker: Attacker, logs: LogCapture
+) -> None:
+    rows = row_counts(sandbox.engine)
+    body = forged_command(attacker) + b"&text=\xff\xfe"
+    assert post(sandbox, body, sign(body)).status == 400
+    assert_inert(sandbox, attacker, logs, rows)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (urlencode({"payload": "not json {"}).encode(), FORM),
+        (urlencode({"payload": "[1, 2]"}).encode(), FORM),
+        (urlencode({"payload": "null"}).encode(), FORM),
+        (urlencode({"payload": '"a string"'}).encode(), FORM),
+        (b"[]", "application/json"),
+        (b"{not json", "application/json"),
+        (b"", FORM),
+        (json.dumps({"type": "event_callback", "event": "x"}).encode(), "application/json"),
+        (
+            urlencode({"payload": json.dumps({"type": "block_actions", "actions": []})}).encode(),
+            FORM,
+        ),
+        (urlencode({"payload": '{"type": "view_submission", "x": "\\ud800"}'}).encode(), FORM),
+        (urlencode({"command": ids.COMMAND, "text": "join"}).encode(), FORM),
+    ],
+    ids=[
+        "payload-not-json",
+        "payload-array",
+        "payload-null",
+        "payload-string",
+        "json-array",
+        "json-broken",
+        "empty",
+        "event-not-object",
+        "no-actions",
+        "lone-surrogate",
+        "command-without-user",
+    ],
+)
+def test_a_signed_body_not_shaped_like_slacks_is_400(
+    sandbox: Sandbox,
+    attacker: Attacker,
+    logs: LogCapture,
+    body: bytes,
+    content_type: str,
+) -> None:
+    rows = row_counts(sandbox.engine)
+    assert post(sandbox, body, sign(body), content_type).status == 400
+    assert_inert(sandbox, attacker, logs, rows)
+
+
+def test_a_body_over_the_cap_is_413_before_it_is_read(
+    sandbox: Sandbox, attacker: Attacker, logs: LogCapture
+) -> None:
+    rows = row_counts(sandbox.engine)
+    cap = sandbox.settings.max_request_bytes
+    body = forged_command(attacker, text="x" * cap)
+    assert post(sandbox, body, sign(body)).status == 413
+    assert_inert(sandbox, attacker, logs, rows)
+
+
+def test_a_body_over_the_cap_without_content_length_is_413(
+    sandbox: Sandbox, attacker: Attacker, logs: LogCapture
+) -> None:
+    rows = row_counts(sandbox.engine)
+    body = forged_command(attacker, text="x" * sandbox.settings.max_request_bytes)
+    response = call_wsgi(
+        sandbox.wsgi,
+        "POST",
+        "/slack/events",
+        body,
+        {"Content-Type": FORM, **sign(body)},
+        send_content_length=False,
+    )
+    assert response.status == 413
+    assert_inert(sandbox, attacker, logs, rows)
+
+
+def test_the_largest_submission_the_app_can_receive_fits_under_the_cap(
+    sandbox: Sandbox,
+) -> None:
+    """A reflection modal prefilled and resubmitted at full length in the characters that
+    grow most when escaped (JSON, then URL encoding) stays well under MAX_REQUEST_BYTES."""
+    from bot.domain.people import ReflectionInput
+    from bot.views.reflection import MAX_COMMITMENT, MAX_TAKEAWAY, reflection_modal
+    from tests.test_rounds import reflection_values
+
+    takeaway, commitment = '"\\' * (MAX_TAKEAWAY // 2), "\U0001f600" * MAX_COMMITMENT
+    view = reflection_modal(
+        7, ["U002", "U003"], ReflectionInput(5, takeaway, commitment, share_takeaway=True)
+    )
+    view |= {"id": "V1", "state": {"values": reflection_values("5", takeaway, commitment)}}
+    payload = {"type": "view_submission", "team": {"id": "T0PEERS"}, "user": {"id": "U001"}}
+    body = urlencode({"payload": json.dumps(payload | {"view": view})}).encode()
+    assert len(body) < sandbox.settings.max_request_bytes / 4
+
+
+def test_a_get_to_the_slack_path_is_405(sandbox: Sandbox) -> None:
+    assert call_wsgi(sandbox.wsgi, "GET", "/slack/events").status == 405
+
+
+def test_the_error_handler_never_answers_on_a_response_url_off_slacks_hosts(
+    sandbox: Sandbox, attacker: Attacker, logs: LogCapture
+) -> None:
+    """A signed interaction whose listener fails, carrying the attacker's response_url: the
+    person is told by DM instead, and the attacker's URL is never called."""
+
+    def fails(ack, body):  # type: ignore[no-untyped-def]
+        ack()
+        raise RuntimeError("boom")
+
+    sandbox.app.action("test_fails")(fails)
+    body = urlencode(
+        {
+            "payload": json.dumps(
+                {
+                    "type": "block_actions",
+                    "team": {"id": sandbox.team_id},
+                    "user": {"id": "U001"},
+                    "trigger_id": "1.2.trigger",
+                    "response_url": attacker.url,
+                    "actions": [{"action_id": "test_fails", "value": "1"}],
+                }
+            )
+        }
+    ).encode()
+
+    response = sandbox.people.post(body, FORM)
+    sandbox.settle()
+
+    assert response.status == 200
+    assert attacker.hits == []
+    assert [c.args["channel"] for c in sandbox.emulator.calls_to("chat.postMessage")] == ["U001"]
+    assert "Sorry" in sandbox.emulator.calls_to("chat.postMessage")[0].args["text"]
+    errors = logs.at_least(logging.ERROR)
+    assert len(errors) == 1 and "RuntimeError" in errors[0].getMessage()
+    assert "boom" not in logs.text  # the exception's message is never logged
+
+
+def test_the_error_handler_answers_on_slacks_response_url(sandbox: Sandbox) -> None:
+    def fails(ack, body):  # type: ignore[no-untyped-def]
+        ack()
+        raise RuntimeError("boom")
+
+    sandbox.app.action("test_fails")(fails)
+    sandbox.people.click("U001", "test_fails", channel_id="D1", message_ts="1.1")
+    sandbox.settle()
+
+    assert [r["text"][:5] for r in sandbox.emulator.responses] == ["Sorry"]
+    assert sandbox.emulator.calls_to("chat.postMessage") == []
