@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from concurrent.futures import Executor
 from typing import Any
@@ -11,9 +12,10 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
+from bot import ids
 from bot.config import origin_of
 from bot.deps import Deps
-from bot.errors import PeerCoachError
+from bot.errors import PeerCoachError, StaleAction
 from bot.listeners import actions, admin, commands, events, pairing, views
 from bot.logs import BOLT_APP_NAME, describe_failure, redact_library_logs
 from bot.slack_client import make_web_client
@@ -23,6 +25,10 @@ logger = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on our side (reference `{ref}`). Please try again."
 # Set by our own middleware, which Bolt runs only after the request's signature checked out.
 VERIFIED = "peercoach_verified"
+
+
+class AlreadyAnswered(Exception):
+    """Raised by the error handler to keep Bolt from clearing an acknowledgement."""
 
 
 def create_app(
@@ -65,16 +71,48 @@ def create_app(
             logger.warning("rejected an unverified request (%s)", type(error).__name__)
             return None
         if isinstance(error, PeerCoachError):
-            return _answer(deps, error.message, error.block_id, body, response, client, respond)
-        ref = uuid.uuid4().hex[:8]
-        # Where it failed, never what with: no payload, no exception message (a database
-        # error's message can quote the values it was given).
-        logger.error("listener failed (ref %s): %s", ref, describe_failure(error))
-        return _answer(deps, SORRY.format(ref=ref), None, body, response, client, respond)
+            answer = _answer(deps, error.message, error.block_id, body, response, client, respond)
+        else:
+            ref = uuid.uuid4().hex[:8]
+            # Where it failed, never what with: no payload, no exception message (a database
+            # error's message can quote the values it was given).
+            logger.error("listener failed (ref %s): %s", ref, describe_failure(error))
+            answer = _answer(deps, SORRY.format(ref=ref), None, body, response, client, respond)
+        if response is None:
+            # The listener had acknowledged. After this handler returns, Bolt (1.30,
+            # ThreadListenerRunner) clears that acknowledgement, so the request would wait
+            # out Slack's 3 s and answer 404. Leaving by an exception skips that step; it
+            # ends in the listener pool's future, unlogged. The person has their answer.
+            raise AlreadyAnswered()
+        return answer
 
     for module in (commands, actions, views, events, pairing, admin):
         module.register(app, deps)
+
+    # Buttons and modals this version does not have (from an older version, or forged) get
+    # "out of date", not Slack's own error. They match only ids the app does not know, so
+    # they never run for a request a listener above matched.
+    def out_of_date(ack: Any) -> None:
+        raise StaleAction()
+
+    known_actions, known_views = _known_ids()
+    app.action(_anything_but(known_actions))(out_of_date)
+    app.view(_anything_but(known_views))(out_of_date)
     return app
+
+
+def _known_ids() -> tuple[set[str], set[str]]:
+    """The action ids and modal callback ids this version of the app uses (bot.ids)."""
+    constants = {n: v for n, v in vars(ids).items() if n.isupper() and isinstance(v, str)}
+    views = {v for n, v in constants.items() if n.endswith("_MODAL")}
+    actions = {
+        v for n, v in constants.items() if not n.endswith(("_MODAL", "_BLOCK")) and n != "COMMAND"
+    }
+    return actions, views
+
+
+def _anything_but(known: set[str]) -> re.Pattern[str]:
+    return re.compile(rf"^(?!(?:{'|'.join(map(re.escape, sorted(known)))})$)")
 
 
 def _answer(

@@ -44,10 +44,11 @@ def register(app: App, deps: Deps) -> None:
         deps.background.submit(deliver_workspace, deps, workspace_id)
 
     def we_met(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        group_id = group_of(body)  # before the ack: a forged value is answered in the ack
         ack()
         with deps.unit_of_work() as session:
             first = pairing.record_met(
-                session, group_id=group_of(body), user_id=context.user_id or "", now=deps.clock()
+                session, group_id=group_id, user_id=context.user_id or "", now=deps.clock()
             )
         text = (
             "Noted: you met. :tada: When you have two minutes, press *Reflect*."
@@ -57,11 +58,12 @@ def register(app: App, deps: Deps) -> None:
         respond(response_type="ephemeral", replace_original=False, text=text)
 
     def not_meeting(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        group_id = group_of(body)
         ack()
         with deps.unit_of_work() as session:
             pairing.record_not_meeting(
                 session,
-                group_id=group_of(body),
+                group_id=group_id,
                 user_id=context.user_id or "",
                 now=deps.clock(),
                 tell_partners=body["actions"][0]["action_id"] == ids.CANT_MAKE_IT,
@@ -74,22 +76,23 @@ def register(app: App, deps: Deps) -> None:
         )
 
     def reflect(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        group_id = group_of(body)
         ack()
         open_reflection(
             deps,
             client,
             trigger_id=body["trigger_id"],
-            group_id=group_of(body),
+            group_id=group_id,
             user_id=context.user_id or "",
         )
 
     def commitment_answered(
         ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
     ) -> None:
-        ack()
         action = body["actions"][0]
         outcome, label = messages.COMMITMENT_OUTCOMES[action["action_id"]]
         reflection_id = record_id(action.get("value"))
+        ack()
         with deps.unit_of_work() as session:
             commitment = pairing.record_commitment_outcome(
                 session,
