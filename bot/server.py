@@ -25,6 +25,7 @@ from slack_bolt.request.internals import build_context
 from slack_sdk.signature import Clock, SignatureVerifier
 from sqlalchemy import Engine
 
+from bot import ids
 from bot.config import Settings
 from db.session import database_is_reachable
 
@@ -33,8 +34,6 @@ SLACK_PATH = "/slack/events"
 MAX_REQUEST_AGE_SECONDS = 5 * 60
 # Unix seconds: ASCII digits only (str.isdigit also accepts other scripts' digits).
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
-# Team and user ids as Slack writes them; anything else cannot be stored or looked up.
-SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -188,13 +187,13 @@ def _check_shape(body: dict[str, Any]) -> None:
     if "command" in body:
         for path in ("command", "trigger_id", "response_url"):
             _field(body, path)
-        _field(body, "team_id", pattern=SLACK_ID)
-        _field(body, "user_id", pattern=SLACK_ID)
+        _field(body, "team_id", pattern=ids.SLACK_ID)
+        _field(body, "user_id", pattern=ids.USER_ID)
         _optional(body, "text", str)
         _optional(body, "channel_id", str)
     elif kind in ("block_actions", "view_submission", "view_closed"):
-        _field(body, "team.id", pattern=SLACK_ID)
-        _field(body, "user.id", pattern=SLACK_ID)
+        _field(body, "team.id", pattern=ids.SLACK_ID)
+        _field(body, "user.id", pattern=ids.USER_ID)
         _optional(body, "trigger_id", str)
         _optional(body, "response_url", str)
         _optional(body, "view", dict)
@@ -218,9 +217,9 @@ def _check_shape(body: dict[str, Any]) -> None:
                 if not isinstance(values, dict):
                     raise Refused(400, "signed body without view.state.values")
     elif kind == "event_callback":
-        _field(body, "team_id", pattern=SLACK_ID)
+        _field(body, "team_id", pattern=ids.SLACK_ID)
         if _field(body, "event.type") == "app_home_opened":
-            _field(body, "event.user", pattern=SLACK_ID)
+            _field(body, "event.user", pattern=ids.USER_ID)
         _optional(body, "event.user", str)
         _optional(body, "event.tab", str)
         _optional(body, "authorizations", list)

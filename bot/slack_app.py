@@ -102,12 +102,12 @@ def create_app(
 
 
 def _known_ids() -> tuple[set[str], set[str]]:
-    """The action ids and modal callback ids this version of the app uses (bot.ids)."""
+    """The button action ids and modal callback ids this version of the app listens to
+    (bot.ids; an input's `*_ACTION` id never arrives as an action of its own)."""
     constants = {n: v for n, v in vars(ids).items() if n.isupper() and isinstance(v, str)}
     views = {v for n, v in constants.items() if n.endswith("_MODAL")}
-    actions = {
-        v for n, v in constants.items() if not n.endswith(("_MODAL", "_BLOCK")) and n != "COMMAND"
-    }
+    inputs = ("_MODAL", "_BLOCK", "_ACTION")
+    actions = {v for n, v in constants.items() if not n.endswith(inputs) and n != "COMMAND"}
     return actions, views
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from bot import ids
 from bot.errors import StaleAction
 
 Block = dict[str, Any]
@@ -91,9 +91,6 @@ def option(text: str, value: str) -> dict[str, Any]:
 
 # The largest id our tables hold (PostgreSQL `integer`); a button value beyond it is forged.
 MAX_RECORD_ID = 2**31 - 1
-# Slack ids: team T..., user U.../W..., channel C.../G.../D..., uppercase letters and digits.
-SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
-USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
 
 
 def input_state(values: Any, block_id: str, action_id: str) -> dict[str, Any]:
@@ -168,7 +165,7 @@ def selected_users(values: Any, block_id: str, action_id: str) -> tuple[str, ...
     """
     chosen = input_state(values, block_id, action_id).get("selected_users") or []
     if not isinstance(chosen, list) or any(
-        not isinstance(u, str) or not USER_ID.fullmatch(u) for u in chosen
+        not isinstance(u, str) or not ids.USER_ID.fullmatch(u) for u in chosen
     ):
         raise StaleAction(block_id=block_id)
     return tuple(dict.fromkeys(chosen))
