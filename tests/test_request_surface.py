@@ -249,3 +249,10 @@ def test_the_error_handler_answers_on_slacks_response_url(sandbox: Sandbox) -> N
 
     assert [r["text"][:5] for r in sandbox.emulator.responses] == ["Sorry"]
     assert sandbox.emulator.calls_to("chat.postMessage") == []
+
+
+def test_a_command_mentioning_payload_is_answered_like_any_other(sandbox: Sandbox) -> None:
+    """Bolt alone reads a form body containing "payload" as an (empty) interaction."""
+    response = sandbox.people.command("U001", "help payload")
+    assert response.status == 200
+    assert "/peercoach join" in response.text
