@@ -16,9 +16,10 @@ from bot import ids
 from bot.profile_options import GOALS, LEVEL_BANDS
 from bot.sandbox.harness import Sandbox
 from bot.views.reflection import USEFULNESS_LABELS
-from db.models import Exclusion, Member, Reflection
+from db.models import Exclusion, Member, Reflection, Workspace
 from tests.cycle_helpers import MONDAY_9, go_to, intros
 from tests.surface_helpers import LogCapture, every_logger_at
+from tests.test_admin import ADMIN, open_settings, settings_values
 from tests.test_rounds import open_reflection_modal
 
 FUZZ = settings(
@@ -256,3 +257,41 @@ def test_any_event_payload_is_answered(
 ) -> None:
     response = member.people.event(event)
     assert_handled(member, logs, response.status)
+
+
+@FUZZ
+@given(
+    cadence=st.one_of(st.sampled_from(["1", "2", "4"]), values),
+    hour=st.one_of(st.sampled_from(["0", "9", "23"]), values),
+    tz=st.one_of(st.sampled_from(["UTC", "Europe/London", "America/New_York"]), values),
+    prefs=st.lists(
+        st.one_of(st.sampled_from(["level", "goals", "tz", "cross_team"]), values), max_size=3
+    ),
+    repeat=st.one_of(st.none(), st.sampled_from(["1", "52"]), values),
+    themes=st.lists(st.one_of(st.sampled_from(sorted(GOALS)), values), max_size=3),
+    admins=st.lists(st.one_of(st.just("U002"), values), max_size=2),
+)
+def test_any_settings_modal_state_is_answered(
+    member: Sandbox,
+    logs: LogCapture,
+    cadence: str,
+    hour: str,
+    tz: str,
+    prefs: list[str],
+    repeat: str | None,
+    themes: list[str],
+    admins: list[str],
+) -> None:
+    member.emulator.add_user(ADMIN, is_admin=True)
+    view = getattr(member, "_fuzz_view", None) or open_settings(member)
+    member._fuzz_view = view  # type: ignore[attr-defined]
+    state = settings_values(
+        cadence=cadence, hour=hour, tz=tz, prefs=prefs, repeat=repeat, themes=themes, admins=admins
+    )
+    response = member.people.submit(ADMIN, view, state)
+    assert_handled(member, logs, response.status)
+    assert response.status == 200
+    with member.deps.unit_of_work() as session:
+        workspace = session.scalars(select(Workspace)).one()
+        assert workspace.cadence_weeks in (1, 2, 4) and 0 <= workspace.hour <= 23
+        assert workspace.timezone in ("Europe/London", "UTC", "America/New_York")
