@@ -133,9 +133,9 @@ def selected_value(
     Raises StaleAction (under that block) when the option is not one the modal offers.
     """
     chosen = input_state(values, block_id, action_id).get("selected_option")
-    if chosen is None:
-        return None
     value = chosen.get("value") if isinstance(chosen, dict) else None
+    if chosen is None or value == "":  # nothing chosen (Slack options are never empty)
+        return None
     if not isinstance(value, str) or value not in set(allowed):
         raise StaleAction(block_id=block_id)
     return value
