@@ -82,6 +82,10 @@ class LogCapture(logging.Handler):
         self.records.append(record)
         self.lines.append(self.format(record))
 
+    def clear(self) -> None:
+        self.records.clear()
+        self.lines.clear()
+
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
