@@ -40,9 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
     runtime = start_runtime(settings, migrate=_migrates(args, settings))
     host = args.host or settings.host
     server = waitress.create_server(
-        make_wsgi_app(
-            runtime.app, runtime.engine, metrics_token=settings.secret("metrics_token") or None
-        ),
+        make_wsgi_app(runtime.app, runtime.engine, settings),
         host=host,
         port=settings.port,
         threads=8,

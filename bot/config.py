@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import IO, Literal
+from typing import IO, Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import crypto
 
@@ -35,6 +36,9 @@ HINTS: dict[str, str] = {
     "MIGRATE_ON_START": "true or false",
     "SCHEDULER_LEASE_SECONDS": "how long a worker's scheduler lease lasts, in seconds (>= 1)",
     "SHUTDOWN_GRACE_SECONDS": "seconds to finish in-flight work after SIGTERM (>= 0)",
+    "MAX_REQUEST_BYTES": "the largest request body to accept, in bytes, e.g. 262144",
+    "SLACK_RESPONSE_URL_ORIGINS": "comma-separated origins Slack's response_urls live on, "
+    "e.g. https://hooks.slack.com (GovSlack: https://hooks.slack-gov.com)",
 }
 
 
@@ -85,6 +89,12 @@ class Settings(BaseSettings):
     scheduler_lease_seconds: int = Field(default=180, ge=1, le=3600)
     # After SIGTERM, how long in-flight requests and the running tick may take to finish.
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600)
+    # Slack's largest request to us carries one of our own views back (blocks and state);
+    # ours stay far below this (docs/security.md). Anything bigger is refused with 413.
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Where the error handler may post an answer: a response_url on any other origin is
+    # ignored. Origins are scheme://host[:port], compared exactly.
+    slack_response_url_origins: Annotated[tuple[str, ...], NoDecode] = ("https://hooks.slack.com",)
 
     @field_validator("slack_api_url")
     @classmethod
@@ -92,6 +102,17 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_response_url_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError("must be a comma-separated list of origins")
+        origins = tuple(origin_of(str(item).strip()) for item in items if str(item).strip())
+        if not origins:
+            raise ValueError("must name at least one origin")
+        return origins
 
     @field_validator("log_level")
     @classmethod
@@ -136,6 +157,20 @@ class Settings(BaseSettings):
         return value.get_secret_value() if value is not None else ""
 
 
+def origin_of(url: str) -> str:
+    """The origin `scheme://host[:port]` of a URL, lower-cased, default ports dropped.
+
+    Raises ValueError for anything that is not an http(s) URL with a host.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL with a host: {url[:100]!r}")
+    port = parts.port  # raises ValueError for a malformed port
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{parts.hostname}" + (f":{port}" if port and port != default else "")
+
+
 def load_settings(required: Iterable[str] = (), **overrides: object) -> Settings:
     """Read settings, turning any problem into a ConfigError that names the variable."""
     try:
@@ -173,11 +208,17 @@ def _check_install_mode(settings: Settings, required: Iterable[str]) -> None:
 
 
 def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logging.Handler:
-    """Send the app's logs to stderr (or `stream`) at LOG_LEVEL, as text or JSON (LOG_FORMAT).
+    """Send the app's logs to stderr (or `stream`) at LOG_LEVEL, as text or JSON (LOG_FORMAT),
+    the libraries' redacted.
 
     Every line a Slack request causes carries its request id; APScheduler's per-tick lines are
     shown only at DEBUG. Returns the installed handler.
     """
     from bot.logging_setup import install
+    from bot.logs import redact_library_logs
 
-    return install(settings.log_level, settings.log_format, stream)
+    handler = install(settings.log_level, settings.log_format, stream)
+    # Libraries' records reach our handler redacted: no request bodies, API arguments, SQL
+    # values or exception messages (bot.logs).
+    redact_library_logs()
+    return handler

@@ -1,6 +1,12 @@
 """Every action_id, block_id and callback_id, shared by the view builders and the listeners."""
 
+import re
+
 COMMAND = "/peercoach"
+
+# Slack's own ids, as Slack writes them: a team (T..., E...) or channel, and a person (U..., W...).
+SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
+USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
 
 # Modals
 JOIN_MODAL = "join_modal"

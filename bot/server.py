@@ -1,7 +1,15 @@
-"""The production HTTP surface: POST /slack/events for Slack, GET /healthz and GET /metrics.
+"""The production HTTP surface: POST /slack/events for Slack, GET /healthz and GET /metrics,
+and (with OAuth) GET /slack/install and GET /slack/oauth_redirect.
+
+Every request to /slack/events is checked here, before Bolt sees it: its size, its signature
+and timestamp (Slack's signing secret), then its shape (UTF-8, a form or JSON object, a
+`payload=` that is a JSON object). A request that fails any check is answered 4xx on the spot
+with one WARNING line naming the reason, never its content, and reaches no listener, no
+database and no outbound call. Bolt keeps its own signature check behind this one.
+See docs/security.md.
 
 /healthz and /metrics are for the internal network (load balancer, Prometheus), not for Slack:
-route only /slack/events from the internet. With METRICS_TOKEN set, /metrics also asks for
+route only /slack/* from the internet. With METRICS_TOKEN set, /metrics also asks for
 `Authorization: Bearer <token>`. Processes without this server (worker, Socket Mode) serve
 /metrics on METRICS_PORT instead (`serve_metrics_in_background`).
 """
@@ -9,27 +17,252 @@ route only /slack/events from the internet. With METRICS_TOKEN set, /metrics als
 from __future__ import annotations
 
 import hmac
+import json
 import logging
+import re
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import build_context
+from slack_sdk.signature import Clock, SignatureVerifier
 from sqlalchemy import Engine
 
-from bot import observability
+from bot import ids, observability
 from bot.config import Settings
 from bot.deps import utc_now
 from db.session import database_is_reachable
 
 SLACK_PATH = "/slack/events"
 METRICS_PATH = "/metrics"
+# Slack refuses requests older than five minutes on its side too; a replay after that is refused.
+MAX_REQUEST_AGE_SECONDS = 5 * 60
+# Unix seconds: ASCII digits only (str.isdigit also accepts other scripts' digits).
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 logger = logging.getLogger(__name__)
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+class Refused(Exception):
+    """A request answered with a 4xx before Bolt; `reason` is ours, never the request's text."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class VerifiedRequest:
+    """A request whose signature checked out, with its body parsed as Bolt will see it."""
+
+    text: str
+    body: dict[str, Any]
+    headers: dict[str, str | Sequence[str]]
+    query: str
+
+
+class _WallClock(Clock):
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()
+
+
+class SlackRequestGuard:
+    """Decides whether a request to /slack/events may go any further.
+
+    `check` returns the verified, parsed request or raises Refused: 413 when the body is over
+    `max_body_bytes`, 401 when the timestamp is missing, malformed or more than five minutes
+    off, or the signature is missing or wrong, 400 when a signed body is not UTF-8 or not a
+    form / JSON object Slack would send.
+    """
+
+    def __init__(
+        self, signing_secret: str, *, max_body_bytes: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        if not signing_secret:
+            raise ValueError("a signing secret is required to serve Slack's requests")
+        self.max_body_bytes = max_body_bytes
+        self._clock = clock
+        self._verifier = SignatureVerifier(signing_secret, clock=_WallClock(clock))
+
+    def check(self, environ: dict[str, Any]) -> VerifiedRequest:
+        raw = self._read_body(environ)
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE") or ""
+        if not TIMESTAMP.fullmatch(timestamp):
+            raise Refused(401, "missing or malformed X-Slack-Request-Timestamp")
+        if abs(self._clock() - int(timestamp)) > MAX_REQUEST_AGE_SECONDS:
+            raise Refused(401, "request timestamp more than five minutes off")
+        if not signature:
+            raise Refused(401, "missing X-Slack-Signature")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            # Slack signs UTF-8 text; these bytes cannot be a request from Slack.
+            raise Refused(400, "body is not UTF-8") from None
+        if not self._verifier.is_valid(text, timestamp, signature):
+            raise Refused(401, "signature does not match")
+        content_type = environ.get("CONTENT_TYPE") or ""
+        headers = {
+            key[5:].lower().replace("_", "-"): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        headers["content-type"] = content_type
+        headers["content-length"] = str(len(raw))
+        body = _parse_body(text, content_type)
+        _check_shape(body)
+        return VerifiedRequest(
+            text=text,
+            body=body,
+            headers=headers,
+            query=environ.get("QUERY_STRING") or "",
+        )
+
+    def _read_body(self, environ: dict[str, Any]) -> bytes:
+        declared = environ.get("CONTENT_LENGTH") or ""
+        stream = environ.get("wsgi.input")
+        if declared:
+            if not declared.isascii() or not declared.isdigit():
+                raise Refused(400, "malformed Content-Length")
+            if int(declared) > self.max_body_bytes:
+                raise Refused(413, f"body over {self.max_body_bytes} bytes")
+            return stream.read(int(declared)) if stream is not None and int(declared) else b""
+        raw = stream.read(self.max_body_bytes + 1) if stream is not None else b""
+        if len(raw) > self.max_body_bytes:
+            raise Refused(413, f"body over {self.max_body_bytes} bytes")
+        return bytes(raw)
+
+
+def _parse_body(text: str, content_type: str) -> dict[str, Any]:
+    """The body as a dict, the way Slack sends it: a JSON object (Events API), or a form whose
+    `payload` field is a JSON object (interactions) or whose fields are the data (commands)."""
+    if not text:
+        raise Refused(400, "empty body")
+    if content_type.split(";")[0].strip().lower() == "application/json" or text.startswith("{"):
+        return _json_object(text, "body")
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in form:
+        return _json_object(form["payload"], "payload")
+    return form
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+        # JSON may spell lone surrogates (\ud800), which no database can store.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        raise Refused(400, f"{what} is not JSON") from None
+    if not isinstance(value, dict):
+        raise Refused(400, f"{what} is not a JSON object")
+    return value
+
+
+def _field(body: dict[str, Any], path: str, *, pattern: re.Pattern[str] | None = None) -> Any:
+    """The value at a dotted path; Refused(400) naming the path when it is absent or not a
+    string (matching `pattern` when given)."""
+    value: Any = body
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
+        raise Refused(400, f"signed body without a valid {path}")
+    return value
+
+
+def _optional(body: dict[str, Any], path: str, kind: type) -> None:
+    value: Any = body
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return
+        value = value[key]
+    if value is not None and not isinstance(value, kind):
+        raise Refused(400, f"signed body with a malformed {path}")
+
+
+def _check_shape(body: dict[str, Any]) -> None:
+    """Refuse a signed body lacking what Slack always sends with that kind of request (the
+    fields our listeners and Bolt read), so neither meets a missing key or a wrong type."""
+    kind = body.get("type")
+    if "command" in body:
+        for path in ("command", "trigger_id", "response_url"):
+            _field(body, path)
+        _field(body, "team_id", pattern=ids.SLACK_ID)
+        _field(body, "user_id", pattern=ids.USER_ID)
+        _optional(body, "text", str)
+        _optional(body, "channel_id", str)
+    elif kind in ("block_actions", "view_submission", "view_closed"):
+        _field(body, "team.id", pattern=ids.SLACK_ID)
+        _field(body, "user.id", pattern=ids.USER_ID)
+        _optional(body, "trigger_id", str)
+        _optional(body, "response_url", str)
+        _optional(body, "view", dict)
+        if kind == "block_actions":
+            actions = body.get("actions")
+            if not isinstance(actions, list) or not actions:
+                raise Refused(400, "signed body without actions")
+            for action in actions:
+                if not isinstance(action, dict) or not isinstance(action.get("action_id"), str):
+                    raise Refused(400, "signed body with a malformed action")
+                _optional(action, "value", str)
+                _optional(action, "block_id", str)
+            _optional(body, "channel", dict)
+            _optional(body, "container", dict)
+        else:
+            _field(body, "view.callback_id")
+            _optional(body, "view.private_metadata", str)
+            _optional(body, "view.blocks", list)
+            if kind == "view_submission":
+                values = (body["view"].get("state") or {}).get("values")
+                if not isinstance(values, dict):
+                    raise Refused(400, "signed body without view.state.values")
+    elif kind == "event_callback":
+        _field(body, "team_id", pattern=ids.SLACK_ID)
+        if _field(body, "event.type") == "app_home_opened":
+            _field(body, "event.user", pattern=ids.USER_ID)
+        _optional(body, "event.user", str)
+        _optional(body, "event.tab", str)
+        _optional(body, "authorizations", list)
+    elif kind == "url_verification":
+        _field(body, "challenge")
+
+
+def _bolt_request(verified: VerifiedRequest) -> BoltRequest:
+    request = BoltRequest(body=verified.text, query=verified.query, headers=verified.headers)
+    if request.body != verified.body:
+        # Bolt reads any form mentioning "payload" (say `/peercoach pause payload`) as an
+        # interaction and finds none; hand it the body as parsed above.
+        request.body = verified.body
+        request.context = build_context(request.context, verified.body)
+    return request
+
+
+def _respond(
+    start_response: Callable[..., Any],
+    status: int,
+    body: bytes,
+    headers: Iterable[tuple[str, str]] = (),
+) -> list[bytes]:
+    all_headers = [*headers, ("Content-Length", str(len(body)))]
+    start_response(f"{status} {HTTPStatus(status).phrase}", all_headers)
+    return [body]
+
+
+def _text(start_response: Callable[..., Any], status: int, body: bytes = b"") -> list[bytes]:
+    headers = [("Content-Type", "text/plain; charset=utf-8")] if body else []
+    return _respond(start_response, status, body, headers)
 
 
 def make_metrics_app(
@@ -83,33 +316,77 @@ def serve_metrics_in_background(engine: Engine, settings: Settings) -> Callable[
 def make_wsgi_app(
     app: App,
     engine: Engine,
+    settings: Settings,
     *,
-    metrics_token: str | None = None,
     clock: Callable[[], datetime] = utc_now,
+    wall_clock: Callable[[], float] = time.time,
 ) -> WsgiApp:
-    """A WSGI app routing Slack's requests to Bolt and answering health checks and scrapes.
+    """A WSGI app: verified Slack requests go to Bolt; health checks, scrapes and (with
+    OAuth) the install pages are answered here.
 
-    Each Slack request runs inside `observability.slack_request` (its id on every log line, its
-    latency measured until the ack). /metrics reads the database only when scraped.
+    Requests are verified with SLACK_SIGNING_SECRET and capped at MAX_REQUEST_BYTES;
+    `wall_clock` (Unix seconds) judges their timestamps, `clock` dates the outbox's ages on
+    /metrics. Each Slack request runs inside `observability.slack_request` (its id on every
+    log line, its latency measured until the ack). Raises ValueError without a signing secret.
     """
-    slack = SlackRequestHandler(app, path=SLACK_PATH)
-    metrics = make_metrics_app(engine, metrics_token=metrics_token, clock=clock)
+    guard = SlackRequestGuard(
+        settings.secret("slack_signing_secret"),
+        max_body_bytes=settings.max_request_bytes,
+        clock=wall_clock,
+    )
+    metrics = make_metrics_app(
+        engine, metrics_token=settings.secret("metrics_token") or None, clock=clock
+    )
+    # Bolt's own handler serves the OAuth pages (GET, unsigned by nature: Slack's consent
+    # page redirects a browser here; the state parameter and cookie protect them).
+    oauth_pages = SlackRequestHandler(app, path=SLACK_PATH)
+    flow = app.oauth_flow
+    install_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz" and method == "GET":
             healthy = database_is_reachable(engine)
-            status = "200 OK" if healthy else "503 Service Unavailable"
-            return _plain(start_response, status, b"ok" if healthy else b"database unreachable")
+            body = b"ok" if healthy else b"database unreachable"
+            return _text(start_response, 200 if healthy else 503, body)
         if path == METRICS_PATH:
             return metrics(environ, start_response)
-        if path == SLACK_PATH:
-            with observability.slack_request():
-                # Bolt's WSGI handler dispatches (and waits for the ack) inside this call.
-                return slack(environ, start_response)
-        return slack(environ, start_response)
+        if path in install_paths and method == "GET":
+            return oauth_pages(environ, start_response)
+        if path != SLACK_PATH:
+            return _text(start_response, 404, b"Not Found")
+        if method != "POST":
+            return _text(start_response, 405, b"Method Not Allowed")
+        with observability.slack_request():
+            return _dispatch(app, guard, environ, start_response)
 
     return wsgi
+
+
+def _dispatch(
+    app: App, guard: SlackRequestGuard, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """Check one POST to /slack/events and hand it to Bolt, which waits for the ack."""
+    try:
+        verified = guard.check(environ)
+    except Refused as refused:
+        logger.warning("refused a request: %s (%d)", refused.reason, refused.status)
+        return _text(start_response, refused.status)
+    try:
+        request = _bolt_request(verified)
+    except Exception as error:
+        # A signed body of a shape Bolt cannot read (say "team": 5): nothing to answer.
+        logger.warning("refused a signed request Bolt cannot read (%s)", type(error).__name__)
+        return _text(start_response, 400)
+    response: BoltResponse = app.dispatch(request)
+    body = response.body.encode("utf-8") if isinstance(response.body, str) else b""
+    headers = [
+        (name, value)
+        for name, values in response.headers.items()
+        if name.lower() != "content-length"
+        for value in values
+    ]
+    return _respond(start_response, response.status, body, headers)
 
 
 def _plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:

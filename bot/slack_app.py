@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
@@ -14,11 +15,13 @@ from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
-from bot import observability
+from bot import ids, observability
+from bot.config import origin_of
 from bot.deps import Deps
-from bot.errors import PeerCoachError
+from bot.errors import PeerCoachError, StaleAction
 from bot.installations import oauth_settings
 from bot.listeners import actions, admin, commands, events, pairing, privacy, views
+from bot.logs import BOLT_APP_NAME, describe_failure, redact_library_logs
 from bot.services import lifecycle
 from bot.slack_client import make_web_client
 
@@ -45,6 +48,10 @@ SORRY = "Sorry, something went wrong on our side (reference `{ref}`). Please try
 VERIFIED = "peercoach_verified"
 
 
+class AlreadyAnswered(Exception):
+    """Raised by the error handler to keep Bolt from clearing an acknowledgement."""
+
+
 def create_app(
     deps: Deps,
     *,
@@ -53,6 +60,7 @@ def create_app(
 ) -> App:
     """Create the Bolt app that serves every workspace's requests."""
     settings = deps.settings
+    redact_library_logs()
     get_bolt_logger(App).addFilter(_TOKEN_FROM_ENVIRONMENT)  # idempotent: same filter object
     client = client or make_web_client(settings)
     # Listeners run on pool threads: carry the request's id (and kind) over to them.
@@ -62,6 +70,7 @@ def create_app(
     store = deps.installation_store
     if store is None:
         app = App(
+            name=BOLT_APP_NAME,
             # The client carries the token; handing Bolt both only earns a warning.
             signing_secret=settings.secret("slack_signing_secret") or None,
             client=client,
@@ -72,6 +81,7 @@ def create_app(
         # OAuth: each request is authorized with its workspace's installation, cached in
         # this process so a request costs no extra database read once its team was seen.
         app = App(
+            name=BOLT_APP_NAME,
             signing_secret=settings.secret("slack_signing_secret") or None,
             client=client,
             oauth_settings=oauth_settings(settings, store),
@@ -126,16 +136,49 @@ def create_app(
             logger.warning("rejected an unverified request (%s)", type(error).__name__)
             return None
         if isinstance(error, PeerCoachError):
-            return _answer(deps, error.message, error.block_id, body, response, client, respond)
-        ref = uuid.uuid4().hex[:8]
-        observability.listener_failed()
-        # The traceback, never the payload: people's text must not reach the logs.
-        logger.error("listener failed (ref %s)", ref, exc_info=error)
-        return _answer(deps, SORRY.format(ref=ref), None, body, response, client, respond)
+            answer = _answer(deps, error.message, error.block_id, body, response, client, respond)
+        else:
+            ref = uuid.uuid4().hex[:8]
+            observability.listener_failed()
+            # Where it failed, never what with: no payload, no exception message (a database
+            # error's message can quote the values it was given).
+            logger.error("listener failed (ref %s): %s", ref, describe_failure(error))
+            answer = _answer(deps, SORRY.format(ref=ref), None, body, response, client, respond)
+        if response is None:
+            # The listener had acknowledged. After this handler returns, Bolt (1.30,
+            # ThreadListenerRunner) clears that acknowledgement, so the request would wait
+            # out Slack's 3 s and answer 404. Leaving by an exception skips that step; it
+            # ends in the listener pool's future, unlogged. The person has their answer.
+            raise AlreadyAnswered()
+        return answer
 
     for module in (commands, actions, views, events, pairing, admin, privacy):
         module.register(app, deps)
+
+    # Buttons and modals this version does not have (from an older version, or forged) get
+    # "out of date", not Slack's own error. They match only ids the app does not know, so
+    # they never run for a request a listener above matched.
+    def out_of_date(ack: Any) -> None:
+        raise StaleAction()
+
+    known_actions, known_views = _known_ids()
+    app.action(_anything_but(known_actions))(out_of_date)
+    app.view(_anything_but(known_views))(out_of_date)
     return app
+
+
+def _known_ids() -> tuple[set[str], set[str]]:
+    """The button action ids and modal callback ids this version of the app listens to
+    (bot.ids; an input's `*_ACTION` id never arrives as an action of its own)."""
+    constants = {n: v for n, v in vars(ids).items() if n.isupper() and isinstance(v, str)}
+    views = {v for n, v in constants.items() if n.endswith("_MODAL")}
+    inputs = ("_MODAL", "_BLOCK", "_ACTION")
+    actions = {v for n, v in constants.items() if not n.endswith(inputs) and n != "COMMAND"}
+    return actions, views
+
+
+def _anything_but(known: set[str]) -> re.Pattern[str]:
+    return re.compile(rf"^(?!(?:{'|'.join(map(re.escape, sorted(known)))})$)")
 
 
 def _answer(
@@ -161,13 +204,27 @@ def _answer(
     if response is not None and "command" in body:
         return _json_response({"response_type": "ephemeral", "text": text})
     user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-    if body.get("response_url"):
+    if _answerable(body.get("response_url"), deps.settings.slack_response_url_origins):
         deps.background.submit(
             respond, response_type="ephemeral", replace_original=False, text=text
         )
     elif user_id:
         deps.background.submit(client.chat_postMessage, channel=user_id, text=text)
     return _json_response({}) if response is not None else None
+
+
+def _answerable(response_url: object, origins: tuple[str, ...]) -> bool:
+    """Whether a response_url is one of Slack's (SLACK_RESPONSE_URL_ORIGINS) to answer on."""
+    if not isinstance(response_url, str) or not response_url:
+        return False
+    try:
+        origin = origin_of(response_url)
+    except ValueError:
+        return False
+    if origin not in origins:
+        logger.warning("ignored a response_url outside SLACK_RESPONSE_URL_ORIGINS")
+        return False
+    return True
 
 
 def _first_input_block(view: dict[str, Any]) -> str | None:

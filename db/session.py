@@ -11,9 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys and a busy timeout on every connection."""
+    """Create an engine; SQLite gets foreign keys and a busy timeout on every connection.
+
+    SQL parameters never appear in logs or in error messages (`hide_parameters`): they carry
+    people's reflections, commitments and profiles.
+    """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+    kwargs.setdefault("hide_parameters", True)
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"), **kwargs)
     if engine.dialect.name == "sqlite":
 

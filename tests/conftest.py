@@ -20,6 +20,7 @@ from bot.sandbox.slack_emulator import SlackEmulator
 from db.migrate import is_at_head, upgrade_to_head
 from db.models import Base
 from db.session import make_engine, make_session_factory
+from tests.surface_helpers import Attacker
 
 if TYPE_CHECKING:
     from bot.sandbox.harness import Sandbox
@@ -122,3 +123,11 @@ def sandbox(db: Engine, slack: SlackEmulator, clock: ManualClock) -> Iterator[Sa
     yield box
     box.settle()
     box.close()
+
+
+@pytest.fixture
+def attacker() -> Iterator[Attacker]:
+    """A URL on 127.0.0.1 that an attacker controls; `attacker.hits` records every request."""
+    server = Attacker()
+    yield server
+    server.close()

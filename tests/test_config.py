@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from bot.config import load_settings
+from bot.config import ConfigError, load_settings
 
 
 def run_peercoach(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -100,3 +100,36 @@ def test_oauth_mode_needs_no_bot_token(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("SLACK_CLIENT_SECRET", "secret")
     settings = load_settings(required=["SLACK_BOT_TOKEN"])
     assert settings.oauth_enabled and settings.slack_bot_token is None
+
+
+def test_response_url_origins_default_to_slacks_hooks_and_take_a_list(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLACK_RESPONSE_URL_ORIGINS", raising=False)
+    assert load_settings().slack_response_url_origins == ("https://hooks.slack.com",)
+    monkeypatch.setenv(
+        "SLACK_RESPONSE_URL_ORIGINS", "https://hooks.slack-gov.com, HTTPS://Hooks.Slack.com:443/"
+    )
+    assert load_settings().slack_response_url_origins == (
+        "https://hooks.slack-gov.com",
+        "https://hooks.slack.com",
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SLACK_RESPONSE_URL_ORIGINS", "hooks.slack.com"),
+        ("SLACK_RESPONSE_URL_ORIGINS", " , "),
+        ("MAX_REQUEST_BYTES", "12"),
+        ("MAX_REQUEST_BYTES", "lots"),
+    ],
+)
+def test_a_malformed_surface_setting_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, variable: str, value: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=f"^{variable} is invalid"):
+        load_settings()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot import ids
@@ -139,7 +140,8 @@ def test_the_process_holding_the_scheduler_lease_says_so(sandbox: Sandbox) -> No
 
 
 def test_metrics_need_the_bearer_token_when_one_is_set(sandbox: Sandbox) -> None:
-    wsgi = make_wsgi_app(sandbox.app, sandbox.engine, metrics_token="s3cret-token")
+    settings = sandbox.settings.model_copy(update={"metrics_token": SecretStr("s3cret-token")})
+    wsgi = make_wsgi_app(sandbox.app, sandbox.engine, settings)
 
     refused = call_wsgi(wsgi, "GET", "/metrics")
     wrong = call_wsgi(wsgi, "GET", "/metrics", headers={"Authorization": "Bearer nope"})
@@ -151,7 +153,7 @@ def test_metrics_need_the_bearer_token_when_one_is_set(sandbox: Sandbox) -> None
 
 def test_a_scrape_answers_even_when_the_database_does_not(sandbox: Sandbox, tmp_path) -> None:
     unreachable = make_engine(f"sqlite:///{tmp_path / 'missing' / 'nowhere.db'}")
-    wsgi = make_wsgi_app(sandbox.app, unreachable)
+    wsgi = make_wsgi_app(sandbox.app, unreachable, sandbox.settings)
 
     response = call_wsgi(wsgi, "GET", "/metrics")
 

@@ -9,7 +9,6 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.errors import StaleAction
 from bot.jobs.rounds import deliver_workspace
 from bot.prompts import load_toolkit
 from bot.services import membership, pairing
@@ -17,6 +16,7 @@ from bot.views import coaching
 from bot.views import membership as membership_views
 from bot.views import pairing as messages
 from bot.views import reflection as views
+from bot.views.blocks import record_id
 
 
 def open_reflection(
@@ -34,10 +34,7 @@ def open_reflection(
 
 def group_of(body: dict[str, Any]) -> int:
     """The group id a pairing button carries; StaleAction if it is not one."""
-    value = str(body["actions"][0].get("value", ""))
-    if not value.isdigit():
-        raise StaleAction()
-    return int(value)
+    return record_id(body["actions"][0].get("value"))
 
 
 def register(app: App, deps: Deps) -> None:
@@ -50,10 +47,11 @@ def register(app: App, deps: Deps) -> None:
         deps.background.submit(deliver_workspace, deps, workspace_id)
 
     def we_met(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        group_id = group_of(body)  # before the ack: a forged value is answered in the ack
         ack()
         with deps.unit_of_work() as session:
             first = pairing.record_met(
-                session, group_id=group_of(body), user_id=context.user_id or "", now=deps.clock()
+                session, group_id=group_id, user_id=context.user_id or "", now=deps.clock()
             )
         text = (
             "Noted: you met. :tada: When you have two minutes, press *Reflect*."
@@ -63,11 +61,12 @@ def register(app: App, deps: Deps) -> None:
         respond(response_type="ephemeral", replace_original=False, text=text)
 
     def not_meeting(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        group_id = group_of(body)
         ack()
         with deps.unit_of_work() as session:
             pairing.record_not_meeting(
                 session,
-                group_id=group_of(body),
+                group_id=group_id,
                 user_id=context.user_id or "",
                 now=deps.clock(),
                 tell_partners=body["actions"][0]["action_id"] == ids.CANT_MAKE_IT,
@@ -80,12 +79,13 @@ def register(app: App, deps: Deps) -> None:
         )
 
     def reflect(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        group_id = group_of(body)
         ack()
         open_reflection(
             deps,
             client,
             trigger_id=body["trigger_id"],
-            group_id=group_of(body),
+            group_id=group_id,
             user_id=context.user_id or "",
         )
 
@@ -99,16 +99,14 @@ def register(app: App, deps: Deps) -> None:
     def commitment_answered(
         ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
     ) -> None:
-        ack()
         action = body["actions"][0]
         outcome, label = messages.COMMITMENT_OUTCOMES[action["action_id"]]
-        value = str(action.get("value", ""))
-        if not value.isdigit():
-            raise StaleAction()
+        reflection_id = record_id(action.get("value"))
+        ack()
         with deps.unit_of_work() as session:
             commitment = pairing.record_commitment_outcome(
                 session,
-                reflection_id=int(value),
+                reflection_id=reflection_id,
                 user_id=context.user_id or "",
                 outcome=outcome,
                 now=deps.clock(),

@@ -66,6 +66,8 @@ class Sandbox:
             slack_api_url=self.emulator.base_url,
             database_url=self.engine.url.render_as_string(hide_password=False),
             run_scheduler=False,
+            # The emulator stands in for Slack's hooks host here, and only here.
+            slack_response_url_origins=(self.emulator.root_url,),
         )
         self.background = TrackingExecutor()
         if not self.settings.encryption_keys():  # the demo: a key for this run only
@@ -87,7 +89,7 @@ class Sandbox:
             )
         self.executor = TrackingExecutor()
         self.app = create_app(self.deps, listener_executor=self.executor)
-        wsgi = make_wsgi_app(self.app, self.engine, clock=self.clock)
+        wsgi = make_wsgi_app(self.app, self.engine, self.settings, clock=self.clock)
         self.wsgi = wsgi
         self.delivery: Delivery = make_delivery(self.deps)
         self.people = SlackRequests(

@@ -65,9 +65,16 @@ class TrackingExecutor(ThreadPoolExecutor):
 
 
 def call_wsgi(
-    wsgi: WsgiApp, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    wsgi: WsgiApp,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    *,
+    send_content_length: bool = True,
 ) -> HttpResponse:
-    """Send one HTTP request through a WSGI app in-process."""
+    """Send one HTTP request through a WSGI app in-process (without a Content-Length, as a
+    chunked upload arrives, when `send_content_length` is False)."""
     headers = headers or {}
     path, _, query = path.partition("?")
     environ: dict[str, Any] = {
@@ -79,7 +86,7 @@ def call_wsgi(
         "SERVER_PROTOCOL": "HTTP/1.1",
         "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",
-        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_LENGTH": str(len(body)) if send_content_length else "",
         "CONTENT_TYPE": headers.get("Content-Type", ""),
     }
     for name, value in headers.items():

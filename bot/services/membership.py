@@ -289,7 +289,11 @@ def parse_pause(
             day = date.fromisoformat(words[1])
         except ValueError:
             raise UsageError(f"I couldn't read `{args[1]}` as a date: use YYYY-MM-DD.") from None
-        until = datetime.combine(day, time(0), tzinfo=ZoneInfo(schedule.timezone)).astimezone(UTC)
+        try:
+            local = datetime.combine(day, time(0), tzinfo=ZoneInfo(schedule.timezone))
+            until = local.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 east or west of UTC
+            raise UsageError("Pick a day within the next year.") from None
         if until <= now:
             raise UsageError("That date has already passed: pick a day in the future.")
     else:

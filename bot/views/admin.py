@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from bot import ids
 from bot.domain.figures import (
@@ -26,11 +27,14 @@ from bot.views.blocks import (
     context,
     divider,
     header,
-    input_state,
     option,
     plain,
     section,
+    selected_users,
+    selected_value,
+    selected_values,
     slack_date,
+    text_value,
 )
 
 CADENCES = {1: "Weekly", 2: "Every 2 weeks", 4: "Every 4 weeks"}
@@ -224,19 +228,23 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
     }
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    # Looking the name up in the list, not opening it: ZoneInfo("a" * 5000) raises OSError.
+    return frozenset(available_timezones())
+
+
 def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict[str, str]]:
-    """Read the settings modal; return the settings or inline errors by block_id."""
+    """Read the settings modal; return the settings or inline errors by block_id.
 
-    def selected(block_id: str, action_id: str) -> str:
-        return str(
-            (input_state(values, block_id, action_id).get("selected_option") or {}).get("value", "")
-        )
-
+    Raises StaleAction (under the block concerned) for an option the modal never offered or
+    an admin entry that is not a Slack user id.
+    """
     errors: dict[str, str] = {}
 
     def number(block_id: str, action_id: str, allowed: Sequence[int], message: str) -> int:
-        raw = selected(block_id, action_id)
-        if not raw.isdigit() or int(raw) not in allowed:
+        raw = selected_value(values, block_id, action_id, (str(n) for n in allowed))
+        if raw is None:
             errors[block_id] = message
             return allowed[0]
         return int(raw)
@@ -245,54 +253,31 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
     day = number(ids.DAY_BLOCK, ids.DAY_ACTION, range(7), "Pick a day.")
     hour = number(ids.HOUR_BLOCK, ids.HOUR_ACTION, range(24), "Pick a time.")
     size = number(ids.GROUP_SIZE_BLOCK, ids.GROUP_SIZE_ACTION, list(GROUP_SIZES), "Pick a size.")
-    zone = (input_state(values, ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION).get("value") or "").strip()
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    zone = text_value(values, ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION)
+    if zone not in _zone_names():
         errors[ids.TIMEZONE_BLOCK] = "Use a time zone name such as Europe/London."
-    repeat_raw = (
-        input_state(values, ids.REPEAT_WINDOW_BLOCK, ids.REPEAT_WINDOW_ACTION).get("value") or ""
-    ).strip()
+    repeat_raw = text_value(values, ids.REPEAT_WINDOW_BLOCK, ids.REPEAT_WINDOW_ACTION)
     repeat_window = None
     if repeat_raw:
-        if not repeat_raw.isdigit() or not 1 <= int(repeat_raw) <= 52:
+        if not (repeat_raw.isascii() and repeat_raw.isdigit()) or not 1 <= int(repeat_raw) <= 52:
             errors[ids.REPEAT_WINDOW_BLOCK] = "Use a whole number of rounds from 1 to 52."
         else:
             repeat_window = int(repeat_raw)
-    retention_raw = (
-        input_state(values, ids.RETENTION_BLOCK, ids.RETENTION_ACTION).get("value") or ""
-    ).strip()
+    retention_raw = text_value(values, ids.RETENTION_BLOCK, ids.RETENTION_ACTION)
     retention_months = DEFAULTS.retention_months
     if retention_raw:
         if not retention_raw.isdigit() or int(retention_raw) not in RETENTION_MONTHS:
             errors[ids.RETENTION_BLOCK] = "Use a whole number of months from 1 to 60."
         else:
             retention_months = int(retention_raw)
-    prefs = {
-        o["value"]
-        for o in input_state(values, ids.PREFERENCES_BLOCK, ids.PREFERENCES_ACTION).get(
-            "selected_options"
-        )
-        or []
-    }
-    themes = tuple(
-        o["value"]
-        for o in input_state(values, ids.THEMES_BLOCK, ids.THEMES_ACTION).get("selected_options")
-        or []
-        if o.get("value") in GOALS
-    )
-    admins = tuple(
-        input_state(values, ids.ADMINS_BLOCK, ids.ADMINS_ACTION).get("selected_users") or []
-    )
-    agreement = (
-        input_state(values, ids.AGREEMENT_TEXT_BLOCK, ids.AGREEMENT_TEXT_ACTION).get("value") or ""
-    ).strip()
+    prefs = selected_values(values, ids.PREFERENCES_BLOCK, ids.PREFERENCES_ACTION, PREFERENCES)
+    themes = selected_values(values, ids.THEMES_BLOCK, ids.THEMES_ACTION, GOALS)
+    admins = selected_users(values, ids.ADMINS_BLOCK, ids.ADMINS_ACTION)
+    agreement = text_value(values, ids.AGREEMENT_TEXT_BLOCK, ids.AGREEMENT_TEXT_ACTION)
     if len(agreement) > MAX_AGREEMENT_LENGTH:
         errors[ids.AGREEMENT_TEXT_BLOCK] = f"Keep it under {MAX_AGREEMENT_LENGTH} characters."
-    include_guests = any(
-        o.get("value") == "guests"
-        for o in input_state(values, ids.GUESTS_BLOCK, ids.GUESTS_ACTION).get("selected_options")
-        or []
+    include_guests = "guests" in selected_values(
+        values, ids.GUESTS_BLOCK, ids.GUESTS_ACTION, ("guests",)
     )
     if errors:
         return None, errors

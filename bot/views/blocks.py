@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+
+from bot import ids
+from bot.errors import StaleAction
 
 Block = dict[str, Any]
 
@@ -85,6 +89,83 @@ def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text[:75]), "value": value}
 
 
-def input_state(values: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
-    """One input's state from a view_submission's `view.state.values` (empty if absent)."""
-    return values.get(block_id, {}).get(action_id, {}) or {}
+# The largest id our tables hold (PostgreSQL `integer`); a button value beyond it is forged.
+MAX_RECORD_ID = 2**31 - 1
+
+
+def input_state(values: Any, block_id: str, action_id: str) -> dict[str, Any]:
+    """One input's state from a view_submission's `view.state.values` (empty if absent or
+    not shaped as Slack sends it)."""
+    block = values.get(block_id) if isinstance(values, dict) else None
+    state = block.get(action_id) if isinstance(block, dict) else None
+    return state if isinstance(state, dict) else {}
+
+
+def record_id(value: Any, *, block_id: str | None = None) -> int:
+    """A database id carried by a button value or modal metadata, as an int.
+
+    Raises StaleAction for anything else (empty, `abc`, `²`, negative, too large): such a
+    value was never written by this app, or belongs to a version that is gone.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and 0 < len(value) <= 10 and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        raise StaleAction(block_id=block_id)
+    if not 1 <= number <= MAX_RECORD_ID:
+        raise StaleAction(block_id=block_id)
+    return number
+
+
+def text_value(values: Any, block_id: str, action_id: str) -> str:
+    """A text input's value, stripped; '' when empty. NUL characters are dropped (no
+    database stores them, and nobody types one)."""
+    value = input_state(values, block_id, action_id).get("value")
+    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
+
+
+def selected_value(
+    values: Any, block_id: str, action_id: str, allowed: Iterable[str]
+) -> str | None:
+    """The chosen option of a single select, or None when nothing is chosen.
+
+    Raises StaleAction (under that block) when the option is not one the modal offers.
+    """
+    chosen = input_state(values, block_id, action_id).get("selected_option")
+    value = chosen.get("value") if isinstance(chosen, dict) else None
+    if chosen is None or value == "":  # nothing chosen (Slack options are never empty)
+        return None
+    if not isinstance(value, str) or value not in set(allowed):
+        raise StaleAction(block_id=block_id)
+    return value
+
+
+def selected_values(
+    values: Any, block_id: str, action_id: str, allowed: Iterable[str]
+) -> tuple[str, ...]:
+    """The chosen options of a multi select or checkboxes, in order, without repeats.
+
+    Raises StaleAction (under that block) when any option is not one the modal offers.
+    """
+    chosen = input_state(values, block_id, action_id).get("selected_options") or []
+    if not isinstance(chosen, list):
+        raise StaleAction(block_id=block_id)
+    offered = set(allowed)
+    picked = [o.get("value") if isinstance(o, dict) else None for o in chosen]
+    if any(not isinstance(v, str) or v not in offered for v in picked):
+        raise StaleAction(block_id=block_id)
+    return tuple(dict.fromkeys(str(v) for v in picked))
+
+
+def selected_users(values: Any, block_id: str, action_id: str) -> tuple[str, ...]:
+    """The people chosen in a multi users select, without repeats.
+
+    Raises StaleAction (under that block) when an entry is not a Slack user id.
+    """
+    chosen = input_state(values, block_id, action_id).get("selected_users") or []
+    if not isinstance(chosen, list) or any(
+        not isinstance(u, str) or not ids.USER_ID.fullmatch(u) for u in chosen
+    ):
+        raise StaleAction(block_id=block_id)
+    return tuple(dict.fromkeys(chosen))

@@ -21,11 +21,14 @@ from bot.views.blocks import (
     context,
     divider,
     header,
-    input_state,
     option,
     plain,
     section,
+    selected_users,
+    selected_value,
+    selected_values,
     slack_date,
+    text_value,
 )
 from bot.views.privacy import privacy_actions
 
@@ -194,29 +197,28 @@ def join_modal(
 def parse_join_submission(
     values: dict[str, Any], *, user_id: str, view_metadata: str = ""
 ) -> tuple[Profile | None, dict[str, str]]:
-    """Read the join modal's state; return the profile, or Slack inline errors by block_id."""
-    errors: dict[str, str] = {}
+    """Read the join modal's state; return the profile, or Slack inline errors by block_id.
 
-    selected = input_state(values, ids.LEVEL_BLOCK, ids.LEVEL_ACTION).get("selected_option") or {}
-    level = int(selected["value"]) if str(selected.get("value", "")).isdigit() else None
-    if level not in LEVEL_BANDS:
+    Raises StaleAction (under the block concerned) for an option the modal never offered or
+    a never-pair entry that is not a Slack user id.
+    """
+    errors: dict[str, str] = {}
+    level_value = selected_value(
+        values, ids.LEVEL_BLOCK, ids.LEVEL_ACTION, (str(level) for level in LEVEL_BANDS)
+    )
+    if level_value is None:
         errors[ids.LEVEL_BLOCK] = "Pick the level closest to yours."
-    team = (input_state(values, ids.TEAM_BLOCK, ids.TEAM_ACTION).get("value") or "").strip()
+    team = text_value(values, ids.TEAM_BLOCK, ids.TEAM_ACTION)
     if not team:
         errors[ids.TEAM_BLOCK] = "Tell us your team or department."
     elif len(team) > MAX_TEAM_LENGTH:
         errors[ids.TEAM_BLOCK] = f"Keep it under {MAX_TEAM_LENGTH} characters."
-    goal_options = (
-        input_state(values, ids.GOALS_BLOCK, ids.GOALS_ACTION).get("selected_options") or []
-    )
-    goals = tuple(o["value"] for o in goal_options if o.get("value") in GOALS)
+    goals = selected_values(values, ids.GOALS_BLOCK, ids.GOALS_ACTION, GOALS)
     if not goals:
         errors[ids.GOALS_BLOCK] = "Pick at least one topic."
     elif len(goals) > MAX_GOALS:
         errors[ids.GOALS_BLOCK] = f"Pick at most {MAX_GOALS} topics."
-    never = tuple(
-        input_state(values, ids.NEVER_PAIR_BLOCK, ids.NEVER_PAIR_ACTION).get("selected_users") or []
-    )
+    never = selected_users(values, ids.NEVER_PAIR_BLOCK, ids.NEVER_PAIR_ACTION)
     if user_id in never:
         errors[ids.NEVER_PAIR_BLOCK] = "You can leave yourself off this list."
     elif len(never) > MAX_NEVER_PAIR:
@@ -227,11 +229,10 @@ def parse_join_submission(
     version = _agreement_version_asked(view_metadata)
     if version is not None and not _agreed(values):
         errors[ids.AGREEMENT_BLOCK] = "Tick the agreement to join: it's what makes candour safe."
-    if errors:
+    if errors or level_value is None:
         return None, errors
-    assert level is not None
     return Profile(
-        level=level,
+        level=int(level_value),
         team=team,
         goals=goals,
         never_pair=never,
@@ -241,12 +242,11 @@ def parse_join_submission(
 
 
 def _goal_of(values: dict[str, Any]) -> str | None:
-    return (input_state(values, ids.GOAL_BLOCK, ids.GOAL_ACTION).get("value") or "").strip() or None
+    return text_value(values, ids.GOAL_BLOCK, ids.GOAL_ACTION) or None
 
 
 def _agreed(values: dict[str, Any]) -> bool:
-    ticked = input_state(values, ids.AGREEMENT_BLOCK, ids.AGREEMENT_ACTION)
-    return any(o.get("value") == "agree" for o in ticked.get("selected_options") or [])
+    return "agree" in selected_values(values, ids.AGREEMENT_BLOCK, ids.AGREEMENT_ACTION, ("agree",))
 
 
 def _agreement_version_asked(metadata: str) -> int | None:

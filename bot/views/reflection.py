@@ -10,7 +10,17 @@ from bot import ids
 from bot.domain.people import HistoryEntry, ReflectionInput
 from bot.domain.programme import GOAL_PROGRESS
 from bot.errors import StaleAction
-from bot.views.blocks import Block, input_state, option, plain, section, slack_date
+from bot.views.blocks import (
+    Block,
+    option,
+    plain,
+    record_id,
+    section,
+    selected_value,
+    selected_values,
+    slack_date,
+    text_value,
+)
 
 MAX_TAKEAWAY = 1000
 MAX_COMMITMENT = 500
@@ -139,48 +149,44 @@ def group_id_of(view: dict[str, Any]) -> int:
     older version).
     """
     try:
-        group_id = json.loads(view.get("private_metadata") or "{}")["group_id"]
-    except (ValueError, TypeError, KeyError):
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except (ValueError, TypeError):
         raise StaleAction(block_id=ids.USEFULNESS_BLOCK) from None
-    if not isinstance(group_id, int) or isinstance(group_id, bool):
+    if not isinstance(metadata, dict):
         raise StaleAction(block_id=ids.USEFULNESS_BLOCK)
-    return group_id
+    return record_id(metadata.get("group_id"), block_id=ids.USEFULNESS_BLOCK)
 
 
 def parse_reflection(values: dict[str, Any]) -> tuple[ReflectionInput | None, dict[str, str]]:
-    """Read the reflection modal's state; return the input or inline errors by block_id."""
+    """Read the reflection modal's state; return the input or inline errors by block_id.
 
+    Raises StaleAction (under the block concerned) for an option the modal never offered.
+    """
     errors: dict[str, str] = {}
-    chosen = (
-        input_state(values, ids.USEFULNESS_BLOCK, ids.USEFULNESS_ACTION).get("selected_option")
-        or {}
+    raw = selected_value(
+        values, ids.USEFULNESS_BLOCK, ids.USEFULNESS_ACTION, (str(n) for n in USEFULNESS_LABELS)
     )
-    raw = str(chosen.get("value", ""))
-    usefulness = int(raw) if raw.isdigit() else 0
-    if usefulness not in USEFULNESS_LABELS:
+    if raw is None:
         errors[ids.USEFULNESS_BLOCK] = "Pick a number from 1 to 5."
-    takeaway = (
-        input_state(values, ids.TAKEAWAY_BLOCK, ids.TAKEAWAY_ACTION).get("value") or ""
-    ).strip() or None
+    takeaway = text_value(values, ids.TAKEAWAY_BLOCK, ids.TAKEAWAY_ACTION) or None
     if takeaway and len(takeaway) > MAX_TAKEAWAY:
         errors[ids.TAKEAWAY_BLOCK] = f"Keep it under {MAX_TAKEAWAY} characters."
-    commitment = (
-        input_state(values, ids.COMMITMENT_BLOCK, ids.COMMITMENT_ACTION).get("value") or ""
-    ).strip() or None
+    commitment = text_value(values, ids.COMMITMENT_BLOCK, ids.COMMITMENT_ACTION) or None
     if commitment and len(commitment) > MAX_COMMITMENT:
         errors[ids.COMMITMENT_BLOCK] = f"Keep it under {MAX_COMMITMENT} characters."
-    picked = input_state(values, ids.GOAL_PROGRESS_BLOCK, ids.GOAL_PROGRESS_ACTION)
-    progress_value = str((picked.get("selected_option") or {}).get("value", ""))
-    progress = int(progress_value) if progress_value.isdigit() else None
-    if progress_value and progress not in GOAL_PROGRESS:
-        errors[ids.GOAL_PROGRESS_BLOCK] = "Pick one of the options."
-    shared = input_state(values, ids.SHARE_BLOCK, ids.SHARE_ACTION).get("selected_options") or []
-    share = any(o.get("value") == "share" for o in shared)
+    picked = selected_value(
+        values,
+        ids.GOAL_PROGRESS_BLOCK,
+        ids.GOAL_PROGRESS_ACTION,
+        [str(n) for n in GOAL_PROGRESS],
+    )
+    progress = int(picked) if picked is not None else None
+    share = "share" in selected_values(values, ids.SHARE_BLOCK, ids.SHARE_ACTION, ("share",))
     if share and not takeaway:
         errors[ids.SHARE_BLOCK] = "Write a takeaway to share, or untick sharing."
-    if errors:
+    if errors or raw is None:
         return None, errors
-    return ReflectionInput(usefulness, takeaway, commitment, share, progress), {}
+    return ReflectionInput(int(raw), takeaway, commitment, share, progress), {}
 
 
 def shared_takeaway_text(user_id: str, takeaway: str) -> str:
