@@ -115,7 +115,7 @@ class SlackRequestGuard:
         if not self._verifier.is_valid(text, timestamp, signature):
             raise Refused(401, "signature does not match")
         content_type = environ.get("CONTENT_TYPE") or ""
-        headers = {
+        headers: dict[str, str | Sequence[str]] = {
             key[5:].lower().replace("_", "-"): str(value)
             for key, value in environ.items()
             if key.startswith("HTTP_")
@@ -230,9 +230,13 @@ def _check_shape(body: dict[str, Any]) -> None:
                     raise Refused(400, "signed body without view.state.values")
     elif kind == "event_callback":
         _field(body, "team_id", pattern=ids.SLACK_ID)
-        if _field(body, "event.type") == "app_home_opened":
+        event_type = _field(body, "event.type")
+        if event_type == "app_home_opened":
             _field(body, "event.user", pattern=ids.USER_ID)
-        _optional(body, "event.user", str)
+        if event_type == "user_change":  # the one event we handle whose user is an object
+            _field(body, "event.user.id", pattern=ids.USER_ID)
+        else:
+            _optional(body, "event.user", str)
         _optional(body, "event.tab", str)
         _optional(body, "authorizations", list)
     elif kind == "url_verification":

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bot import ids
+from bot.errors import StaleAction
 from bot.sandbox.slack_requests import multi_select, select, text_input, users_select
 from bot.views.admin import CADENCES, DAYS, GROUP_SIZES, parse_settings, settings_modal
 from tests.unit.bot.views.modals import (
@@ -54,10 +55,10 @@ ZONE_RULE = "Use a time zone name such as Europe/London."
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        pytest.param(select(ids.CADENCE_BLOCK, ids.CADENCE_ACTION, "3"), "Pick how often."),
+        pytest.param({ids.CADENCE_BLOCK: {}}, "Pick how often.", id="no cadence"),
         pytest.param({ids.DAY_BLOCK: {}}, "Pick a day.", id="no day"),
-        pytest.param(select(ids.HOUR_BLOCK, ids.HOUR_ACTION, "24"), "Pick a time."),
-        pytest.param(select(ids.GROUP_SIZE_BLOCK, ids.GROUP_SIZE_ACTION, "5"), "Pick a size."),
+        pytest.param({ids.HOUR_BLOCK: {}}, "Pick a time.", id="no hour"),
+        pytest.param({ids.GROUP_SIZE_BLOCK: {}}, "Pick a size.", id="no size"),
         pytest.param(
             text_input(ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION, "Mars/Olympus"), ZONE_RULE
         ),
@@ -92,3 +93,16 @@ def test_the_modal_offers_every_choice_and_saving_unchanged_keeps_the_settings()
     assert offered[ids.HOUR_BLOCK][9] == "09:00" and len(offered[ids.HOUR_BLOCK]) == 24
     assert offered[ids.GROUP_SIZE_BLOCK] == list(GROUP_SIZES.values())
     assert submitted_unchanged(modal, parse_settings) == (current, {})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        select(ids.CADENCE_BLOCK, ids.CADENCE_ACTION, "3"),
+        select(ids.HOUR_BLOCK, ids.HOUR_ACTION, "24"),
+        select(ids.GROUP_SIZE_BLOCK, ids.GROUP_SIZE_ACTION, "5"),
+    ],
+)
+def test_an_option_the_modal_never_offered_is_out_of_date(change: dict[str, Any]) -> None:
+    with pytest.raises(StaleAction):
+        parse_settings(FILLED_IN | change)

@@ -62,9 +62,6 @@ def test_only_the_rating_is_required_and_blank_notes_are_no_notes() -> None:
     ("change", "message"),
     [
         pytest.param({ids.USEFULNESS_BLOCK: {}}, "Pick a number from 1 to 5.", id="no rating"),
-        pytest.param(
-            select(ids.USEFULNESS_BLOCK, ids.USEFULNESS_ACTION, "6"), "Pick a number from 1 to 5."
-        ),
         one_character_too_many(ids.COMMITMENT_BLOCK, ids.COMMITMENT_ACTION, MAX_COMMITMENT),
         one_character_too_many(ids.TAKEAWAY_BLOCK, ids.TAKEAWAY_ACTION, MAX_TAKEAWAY),
     ],
