@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.domain.messages import DigestReport, Notice, Rendered
-from db.session import unit_of_work
+from bot.errors import Busy
+from db.session import DatabaseBusy, bounded_unit_of_work, unit_of_work
+
+logger = logging.getLogger(__name__)
 
 BACKGROUND_WORKERS = 4
+# Work waiting for a background thread, beyond the running ones. A burst larger than this is
+# shed (see BoundedExecutor) rather than queued behind Slack's rate limits for minutes.
+BACKGROUND_QUEUE = 64
+# Slack wants an acknowledgement within 3 s. Database work done before an ack may wait this
+# long for a lock; the rest of the budget is for Bolt, the network and the answer itself.
+REQUEST_DB_BUDGET_S = 1.5
 
 
 def utc_now() -> datetime:
@@ -23,8 +35,86 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _background_executor() -> Executor:
-    return ThreadPoolExecutor(BACKGROUND_WORKERS, thread_name_prefix="peercoach-background")
+class BackgroundFull(Exception):
+    """The background executor has no room for more work right now."""
+
+
+class BoundedExecutor(Executor):
+    """Runs work on `inner`, refusing (never blocking) once `capacity` items are in flight.
+
+    A listener must never wait for a slot: `try_submit` answers None at once when full, so
+    the caller can fall back to the outbox or drop a refresh nobody depends on.
+    """
+
+    def __init__(self, inner: Executor, capacity: int) -> None:
+        self.inner = inner
+        self.capacity = capacity
+        self._slots = threading.BoundedSemaphore(capacity)
+
+    def try_submit(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> Future[Any] | None:
+        """Start `fn(*args, **kwargs)` in the background, or return None if there is no room."""
+        if not self._slots.acquire(blocking=False):
+            return None
+        try:
+            future = self.inner.submit(fn, *args, **kwargs)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(_log_failure)
+        return future
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Like try_submit, but when there is no room the work is dropped with a warning and
+        the Future returned holds BackgroundFull (it never raises in the caller)."""
+        future = self.try_submit(fn, *args, **kwargs)
+        if future is None:
+            logger.warning("background is full: dropped %s", getattr(fn, "__name__", "work"))
+            future = Future()
+            future.set_exception(BackgroundFull())
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _log_failure(future: Future[Any]) -> None:
+    error = None if future.cancelled() else future.exception()
+    if error is not None:
+        # The traceback, never arguments: they may carry people's text.
+        logger.error("background work failed", exc_info=error)
+
+
+class AdminCache:
+    """Remembers for `ttl` seconds whether Slack said someone is a workspace admin or owner,
+    so an App Home open need not call users.info; a lost role is noticed within `ttl`."""
+
+    def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, team_id: str, user_id: str) -> bool | None:
+        """The remembered answer, or None when unknown or expired."""
+        with self._lock:
+            entry = self._entries.get((team_id, user_id))
+        if entry is None or entry[1] <= self.clock():
+            return None
+        return entry[0]
+
+    def put(self, team_id: str, user_id: str, is_admin: bool) -> None:
+        with self._lock:
+            self._entries[(team_id, user_id)] = (is_admin, self.clock() + self.ttl)
+
+
+def _background_executor() -> BoundedExecutor:
+    return BoundedExecutor(
+        ThreadPoolExecutor(BACKGROUND_WORKERS, thread_name_prefix="peercoach-background"),
+        capacity=BACKGROUND_WORKERS + BACKGROUND_QUEUE,
+    )
 
 
 @dataclass
@@ -39,10 +129,23 @@ class Deps:
     clock: Callable[[], datetime] = field(default=utc_now)
     # How long-running work (rate-limit waits) sleeps; the sandbox moves its manual clock.
     sleep: Callable[[float], None] = field(default=time.sleep)
-    background: Executor = field(default_factory=_background_executor)
+    background: BoundedExecutor = field(default_factory=_background_executor)
+    request_db_budget: float = REQUEST_DB_BUDGET_S
+    # Who is a Slack admin, as users.info last said: (team, user) -> (is_admin, expires at).
+    admin_cache: AdminCache = field(default_factory=lambda: AdminCache())
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """One session per unit of work: committed on success, rolled back on error."""
         with unit_of_work(self.sessions) as session:
             yield session
+
+    @contextmanager
+    def request_unit_of_work(self) -> Iterator[Session]:
+        """A unit of work done before an ack: its lock waits end within the request's database
+        budget, raising errors.Busy (nothing stored) when they run out."""
+        try:
+            with bounded_unit_of_work(self.sessions, self.request_db_budget) as session:
+                yield session
+        except DatabaseBusy:
+            raise Busy() from None

@@ -14,11 +14,13 @@ from slack_sdk.http_retry.handler import RetryHandler
 from bot.config import Settings
 
 
-def make_web_client(settings: Settings, *, retry_rate_limits: bool = True) -> WebClient:
-    """A WebClient on the configured base URL that retries connection errors (and HTTP 429).
+def make_web_client(settings: Settings, *, retry_rate_limits: bool = False) -> WebClient:
+    """A WebClient on the configured base URL that retries connection errors.
 
-    Listeners let slack-sdk wait out a 429 (they have seconds to answer anyway); the
-    delivery loop passes retry_rate_limits=False and honours Retry-After itself, on its clock.
+    HTTP 429 raises SlackApiError("ratelimited") at once by default: a thread that slept out
+    Retry-After would be a thread acks cannot use. The outbox's delivery honours Retry-After
+    on its own clock; `retry_rate_limits=True` (slack-sdk's handler, which sleeps the calling
+    thread) is for one-off tools only.
     """
     handlers: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=2)]
     if retry_rate_limits:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.listeners.common import open_join_modal, publish_home
+from bot.listeners.common import open_join_modal, refresh_home, respond_later
 from bot.services import membership
 from bot.views import membership as views
 
@@ -18,38 +18,39 @@ def register(app: App, deps: Deps) -> None:
     """Attach the button listeners."""
 
     def open_profile(
-        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
-        ack()
         open_join_modal(
             deps,
             client,
+            respond,
             trigger_id=body["trigger_id"],
             team_id=context.team_id or "",
             user_id=context.user_id or "",
         )
+        ack()
 
     def pause_one_cycle(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
-        with deps.unit_of_work() as session:
+        with deps.request_unit_of_work() as session:
             workspace = membership.workspace_for(session, team_id, now=now)
             until = membership.parse_pause([], now=now, schedule=membership.schedule_of(workspace))
             membership.pause_member(session, team_id=team_id, user_id=user_id, until=until, now=now)
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def resume(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
-        with deps.unit_of_work() as session:
+        with deps.request_unit_of_work() as session:
             membership.resume_member(session, team_id=team_id, user_id=user_id, now=deps.clock())
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def leave_from_home(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         _leave(deps, team_id, user_id)
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def leave_confirmed(
         ack: Ack, respond: Respond, client: WebClient, context: BoltContext
@@ -57,12 +58,12 @@ def register(app: App, deps: Deps) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         _leave(deps, team_id, user_id)
-        respond(replace_original=True, text=views.LEFT_TEXT)
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        respond_later(deps, respond, replace_original=True, text=views.LEFT_TEXT)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def leave_cancelled(ack: Ack, respond: Respond) -> None:
         ack()
-        respond(replace_original=True, text=views.LEAVE_CANCELLED_TEXT)
+        respond_later(deps, respond, replace_original=True, text=views.LEAVE_CANCELLED_TEXT)
 
     app.action(ids.HOME_JOIN)(open_profile)
     app.action(ids.HOME_EDIT)(open_profile)
@@ -74,6 +75,6 @@ def register(app: App, deps: Deps) -> None:
 
 
 def _leave(deps: Deps, team_id: str, user_id: str) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         # Already gone is fine: pressing the button twice is not an error.
         membership.leave_member(session, team_id=team_id, user_id=user_id, now=deps.clock())

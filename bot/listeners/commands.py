@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.deps import Deps
-from bot.listeners.common import open_join_modal
+from bot.listeners.common import Answer, answer_in_time, open_join_modal
 from bot.listeners.pairing import open_reflection
 from bot.schedule import Schedule
 from bot.services import membership, pairing
@@ -26,6 +27,7 @@ class Invocation:
 
     ack: Ack
     client: WebClient
+    respond: Respond
     trigger_id: str
     team_id: str
     user_id: str
@@ -52,7 +54,11 @@ def register(app: App, deps: Deps) -> None:
     """Attach the slash command listener."""
 
     def peercoach_command(
-        ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext
+        ack: Ack,
+        command: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
     ) -> None:
         words = (command.get("text") or "").split()
         name, args = (words[0].lower(), words[1:]) if words else ("help", [])
@@ -63,6 +69,7 @@ def register(app: App, deps: Deps) -> None:
         call = Invocation(
             ack=ack,
             client=client,
+            respond=respond,
             trigger_id=command["trigger_id"],
             team_id=context.team_id or command["team_id"],
             user_id=command["user_id"],
@@ -76,10 +83,15 @@ def register(app: App, deps: Deps) -> None:
 
 @subcommand("join", "profile", "edit")
 def _join(deps: Deps, call: Invocation) -> None:
-    call.ack()
     open_join_modal(
-        deps, call.client, trigger_id=call.trigger_id, team_id=call.team_id, user_id=call.user_id
+        deps,
+        call.client,
+        call.respond,
+        trigger_id=call.trigger_id,
+        team_id=call.team_id,
+        user_id=call.user_id,
     )
+    call.ack()
 
 
 def _pause_until(
@@ -90,13 +102,16 @@ def _pause_until(
 ) -> None:
     """Pause the caller until `ends(schedule, now)`; answer with `reply(until)`."""
     now = deps.clock()
-    with deps.unit_of_work() as session:
+
+    def work(session: Session) -> Answer:
         workspace = membership.workspace_for(session, call.team_id, now=now)
         until = ends(membership.schedule_of(workspace), now)
         membership.pause_member(
             session, team_id=call.team_id, user_id=call.user_id, until=until, now=now
         )
-    call.ack(**views.ephemeral(reply(until)))
+        return views.ephemeral(reply(until))
+
+    answer_in_time(deps, call.ack, call.respond, work)
 
 
 @subcommand("pause")
@@ -121,16 +136,18 @@ def _skip(deps: Deps, call: Invocation) -> None:
 
 @subcommand("resume")
 def _resume(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
-        membership.resume_member(
-            session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
-        )
-    call.ack(**views.ephemeral(views.RESUMED_TEXT))
+    now = deps.clock()
+
+    def work(session: Session) -> Answer:
+        membership.resume_member(session, team_id=call.team_id, user_id=call.user_id, now=now)
+        return views.ephemeral(views.RESUMED_TEXT)
+
+    answer_in_time(deps, call.ack, call.respond, work)
 
 
 @subcommand("status")
 def _status(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         status = membership.member_status(
             session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
         )
@@ -139,7 +156,7 @@ def _status(deps: Deps, call: Invocation) -> None:
 
 @subcommand("leave")
 def _leave(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         member = membership.find_member(session, team_id=call.team_id, user_id=call.user_id)
         is_member = member is not None and member.status != "left"
     if not is_member:
@@ -150,17 +167,23 @@ def _leave(deps: Deps, call: Invocation) -> None:
 
 @subcommand("reflect")
 def _reflect(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         group_id = pairing.latest_group_of(session, team_id=call.team_id, user_id=call.user_id)
-    call.ack()
     open_reflection(
-        deps, call.client, trigger_id=call.trigger_id, group_id=group_id, user_id=call.user_id
+        deps,
+        call.client,
+        call.respond,
+        trigger_id=call.trigger_id,
+        group_id=group_id,
+        team_id=call.team_id,
+        user_id=call.user_id,
     )
+    call.ack()
 
 
 @subcommand("history")
 def _history(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         entries = pairing.history_of(session, team_id=call.team_id, user_id=call.user_id)
     call.ack(**reflection_views.history_message(entries))
 

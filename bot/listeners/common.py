@@ -1,61 +1,330 @@
-"""Steps several listeners share: the join modal, the App Home, the admin check."""
+"""Steps several listeners share: the ack budget, Slack work after the ack, the join modal,
+the App Home and the admin check.
+
+What runs where (so that an ack never waits behind Slack or a long database wait):
+- In the listener, before the ack: parsing and database work in `deps.request_unit_of_work()`,
+  whose lock waits end within the request's budget (errors.Busy when they run out).
+- After the ack, in `deps.background` (a bounded executor apart from Bolt's listener pool):
+  every Slack call a request makes (views.open, views.publish, users.info, respond). Slack
+  clients never sleep out a 429; work that finds the background full is shed: a refresh is
+  dropped with a log line, a message the person needs goes through the outbox instead.
+- Messages the app sends on its own (welcome DM, partner notices) go through the outbox.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.services import admin, membership
+from bot.domain.messages import TextNotice
+from bot.errors import Busy, PeerCoachError
+from bot.jobs.rounds import deliver_workspace
+from bot.services import admin, membership, outbox
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
 from bot.views import membership as views
 
 logger = logging.getLogger(__name__)
 
+# users.info in the request path (an admin check nothing remembers) gets this long, so the
+# ack still fits in Slack's 3 s after the database's budget.
+QUICK_SLACK_TIMEOUT_S = 0.8
+TRY_AGAIN_TEXT = "Slack is busy right now, so I couldn't open that. Please try again in a minute."
+IN_HAND_TEXT = "Working on it: I'll confirm here in a moment."
+SORRY_TEXT = "Sorry, something went wrong on our side (reference `{ref}`). Please try again."
 
-def open_join_modal(
-    deps: Deps, client: WebClient, *, trigger_id: str, team_id: str, user_id: str
-) -> None:
-    """Open the join modal, prefilled when the person already has a profile."""
-    with deps.unit_of_work() as session:
-        member = membership.find_member(session, team_id=team_id, user_id=user_id)
-        current = membership.profile_of(member) if member and member.status != "left" else None
-    client.views_open(trigger_id=trigger_id, view=views.join_modal(current))
+Answer = dict[str, Any]
 
 
-def require_admin(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> bool:
-    """Answer whether the person may run the programme (asking Slack about admin roles)."""
-    with deps.unit_of_work() as session:
-        if admin.is_added_admin(session, team_id=team_id, user_id=user_id):
-            return True
+@dataclass(frozen=True)
+class SlackUser:
+    """What users.info tells us about a person."""
+
+    is_admin: bool
+    tz_name: str | None
+    tz_offset_minutes: int | None
+
+
+def slack_user(client: WebClient, user_id: str) -> SlackUser | None:
+    """Ask Slack about a person; None when Slack would not say (rate limit, error)."""
     try:
         user = client.users_info(user=user_id)["user"]
     except SlackApiError as error:
         logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+        return None
+    except OSError as error:  # a timeout or refused connection
+        logger.warning("users.info failed for %s: %s", user_id, type(error).__name__)
+        return None
+    offset = user.get("tz_offset")
+    return SlackUser(
+        is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        tz_name=user.get("tz"),
+        tz_offset_minutes=int(offset) // 60 if offset is not None else None,
+    )
+
+
+# -- after the ack ---------------------------------------------------------------------------
+
+
+def later(deps: Deps, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> bool:
+    """Run non-essential Slack work after the ack; False (logged) if the background is full."""
+    if deps.background.try_submit(work, *args, **kwargs) is None:
+        logger.warning("background full: skipped %s", getattr(work, "__name__", "work"))
         return False
-    slack_admin = bool(user.get("is_admin") or user.get("is_owner"))
+    return True
+
+
+def send_outbox_soon(deps: Deps, workspace_id: int) -> None:
+    """Send a workspace's queued messages now if there is room; the minute tick sends them
+    otherwise, and outbox claims keep the two from sending anything twice."""
+    later(deps, deliver_workspace, deps, workspace_id)
+
+
+def dm_through_outbox(
+    deps: Deps, session: Session, *, team_id: str, user_id: str, text: str, key: str
+) -> int:
+    """Record a DM to the person in the outbox, once per `key`; return the workspace id."""
+    now = deps.clock()
+    workspace = membership.workspace_for(session, team_id, now=now)
+    outbox.enqueue(
+        session,
+        workspace_id=workspace.id,
+        dedupe_key=key,
+        recipients=[user_id],
+        notice=TextNotice(text=text),
+        now=now,
+    )
+    return workspace.id
+
+
+def tell(
+    deps: Deps, respond: Respond | None, *, team_id: str, user_id: str, text: str, key: str
+) -> None:
+    """Tell the person `text` once, after the ack: through the request's response_url when it
+    has one (one call, never retried), else by a DM recorded in the outbox under `key`."""
+    if respond is not None and respond.response_url:
+        try:
+            respond(response_type="ephemeral", replace_original=False, text=text)
+            return
+        except Exception as error:  # the response_url is gone: fall back to a DM
+            logger.warning("response_url failed (%s); telling by DM", type(error).__name__)
     with deps.unit_of_work() as session:
+        workspace_id = dm_through_outbox(
+            deps, session, team_id=team_id, user_id=user_id, text=text, key=key
+        )
+    send_outbox_soon(deps, workspace_id)
+
+
+def respond_later(deps: Deps, respond: Respond, **message: Any) -> None:
+    """Answer through the response_url after the ack (skipped, logged, if the background
+    is full: what the button did is stored and shown the next time the person looks)."""
+    later(deps, respond, **message)
+
+
+def open_view_later(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    view: dict[str, Any],
+    team_id: str,
+    user_id: str,
+) -> None:
+    """Open a modal right after the ack (trigger_id lives 3 s). If Slack refuses (a 429, an
+    expired trigger) or the background is full, the person is told to try again, once."""
+
+    def open_now() -> None:
+        try:
+            client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as error:
+            logger.warning("views.open failed: %s", error.response.get("error"))
+            tell(
+                deps,
+                respond,
+                team_id=team_id,
+                user_id=user_id,
+                text=TRY_AGAIN_TEXT,
+                key=f"try_again:{trigger_id}",
+            )
+
+    if deps.background.try_submit(open_now) is None:
+        raise Busy(TRY_AGAIN_TEXT)
+
+
+def answer_in_time(
+    deps: Deps, ack: Ack, respond: Respond, work: Callable[[Session], Answer]
+) -> None:
+    """Do `work` and acknowledge with the answer it returns, within Slack's 3 s.
+
+    When the database is busy past the request's budget, the ack says the work is in hand,
+    the work is finished in the background (waiting as long as it must), and its answer
+    (or the error it met) reaches the person through the response_url, exactly once. If
+    even the background is full, the ack says nothing changed (errors.Busy).
+    """
+    try:
+        with deps.request_unit_of_work() as session:
+            answer = work(session)
+    except Busy:
+        if deps.background.try_submit(_finish_later, deps, respond, work) is None:
+            raise
+        ack(**views.ephemeral(IN_HAND_TEXT))
+        return
+    ack(**answer)
+
+
+def _finish_later(deps: Deps, respond: Respond, work: Callable[[Session], Answer]) -> None:
+    try:
+        with deps.unit_of_work() as session:
+            answer = work(session)
+    except PeerCoachError as error:
+        answer = views.ephemeral(error.message)
+    except Exception as error:
+        ref = uuid.uuid4().hex[:8]
+        logger.error("work after the ack failed (ref %s)", ref, exc_info=error)
+        answer = views.ephemeral(SORRY_TEXT.format(ref=ref))
+    respond(replace_original=False, **answer)
+
+
+# -- the join modal, the admin check, the App Home -------------------------------------------
+
+
+def join_modal_view(deps: Deps, *, team_id: str, user_id: str) -> dict[str, Any]:
+    """The join modal, prefilled when the person already has a profile."""
+    with deps.request_unit_of_work() as session:
+        member = membership.find_member(session, team_id=team_id, user_id=user_id)
+        current = membership.profile_of(member) if member and member.status != "left" else None
+    return views.join_modal(current)
+
+
+def open_join_modal(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    team_id: str,
+    user_id: str,
+) -> None:
+    """Open the join modal after the ack (call this before or right after acking)."""
+    view = join_modal_view(deps, team_id=team_id, user_id=user_id)
+    open_view_later(
+        deps, client, respond, trigger_id=trigger_id, view=view, team_id=team_id, user_id=user_id
+    )
+
+
+def quick(client: WebClient) -> WebClient:
+    """A copy of `client` for a call made before an ack: a short timeout, no retries."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=QUICK_SLACK_TIMEOUT_S,  # type: ignore[arg-type]
+        retry_handlers=[],
+    )
+
+
+def _slack_admin(deps: Deps, client: WebClient, team_id: str, user_id: str) -> bool | None:
+    """Whether Slack says the person is an admin or owner, cached; None if Slack won't say
+    within QUICK_SLACK_TIMEOUT_S."""
+    cached = deps.admin_cache.get(team_id, user_id)
+    if cached is not None:
+        return cached
+    user = slack_user(quick(client), user_id)
+    if user is None:
+        return None
+    deps.admin_cache.put(team_id, user_id, user.is_admin)
+    return user.is_admin
+
+
+def require_admin(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> bool:
+    """Answer whether the person may run the programme (added admins from the database,
+    Slack's admins and owners from users.info, remembered for a few minutes).
+
+    Raises errors.Busy when Slack cannot be asked right now and we do not remember.
+    """
+    with deps.request_unit_of_work() as session:
+        if admin.is_added_admin(session, team_id=team_id, user_id=user_id):
+            return True
+    slack_admin = _slack_admin(deps, client, team_id, user_id)
+    if slack_admin is None:
+        raise Busy("I couldn't check your admin role with Slack just now. Please try again.")
+    with deps.request_unit_of_work() as session:
         return admin.is_admin(
             session, team_id=team_id, user_id=user_id, is_slack_admin=slack_admin, now=deps.clock()
         )
 
 
 def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    """Render the person's App Home; admins also see the programme section (aggregates)."""
+    """Render the person's App Home and publish it (background work: never in a listener).
+
+    Admins also see the programme section (aggregates). One users.info at most, and only
+    when the admin answer is not remembered or a member's time zone is still unknown; a
+    refused publish is dropped (the next open renders again).
+    """
     now = deps.clock()
+    slack_admin = deps.admin_cache.get(team_id, user_id)
+    user: SlackUser | None = None
     with deps.unit_of_work() as session:
+        member = membership.find_member(session, team_id=team_id, user_id=user_id)
+        needs_tz = member is not None and member.status != "left" and member.tz_name is None
+    if slack_admin is None or needs_tz:
+        user = slack_user(client, user_id)
+        if user is not None:
+            deps.admin_cache.put(team_id, user_id, user.is_admin)
+            slack_admin = user.is_admin
+    with deps.unit_of_work() as session:
+        if needs_tz and user is not None:
+            membership.set_time_zone(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                tz_name=user.tz_name,
+                tz_offset_minutes=user.tz_offset_minutes,
+            )
         status = membership.member_status(session, team_id=team_id, user_id=user_id, now=now)
-    view = views.home_view(status)
-    if require_admin(deps, client, team_id=team_id, user_id=user_id):
-        with deps.unit_of_work() as session:
-            workspace = membership.workspace_for(session, team_id, now=now)
+        view = views.home_view(status)
+        workspace = membership.workspace_for(session, team_id, now=now)
+        if admin.is_admin_known(
+            session, workspace, user_id=user_id, is_slack_admin=slack_admin, now=now
+        ):
             section = admin_views.admin_home_section(
                 membership_figures(session, workspace.id),
                 cycle_figures(session, workspace.id, last=8),
                 membership.round_times_after(membership.schedule_of(workspace), now),
             )
-        view["blocks"] = view["blocks"] + section
-    client.views_publish(user_id=user_id, view=view)
+            view["blocks"] = view["blocks"] + section
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as error:
+        logger.warning("views.publish dropped: %s", error.response.get("error"))
+
+
+def refresh_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    """Re-render the App Home after the ack if there is room (a refresh nobody waits for)."""
+    later(deps, publish_home, deps, client, team_id=team_id, user_id=user_id)
+
+
+def fill_time_zone(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    """Store the person's Slack time zone (background work after a join). If Slack will not
+    say now, the next App Home render asks again; pairing works without it meanwhile."""
+    user = slack_user(client, user_id)
+    if user is None:
+        return
+    deps.admin_cache.put(team_id, user_id, user.is_admin)
+    with deps.unit_of_work() as session:
+        membership.set_time_zone(
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            tz_name=user.tz_name,
+            tz_offset_minutes=user.tz_offset_minutes,
+        )

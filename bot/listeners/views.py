@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.deps import Deps
-from bot.listeners.common import publish_home
+from bot.listeners.common import (
+    dm_through_outbox,
+    fill_time_zone,
+    later,
+    publish_home,
+    send_outbox_soon,
+)
 from bot.services import membership
 from bot.views import membership as views
-
-logger = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -29,30 +31,36 @@ def register(app: App, deps: Deps) -> None:
         if profile is None:
             ack(response_action="errors", errors=errors)
             return
-        ack()
-        tz_name, tz_offset = _time_zone_of(client, user_id)
-        with deps.unit_of_work() as session:
+        # The join (and its welcome DM, in the outbox) is stored before the ack, so a join the
+        # modal closed on is never lost; if the database is too busy, errors.Busy keeps the
+        # modal open with a "try again" and nothing is stored.
+        with deps.request_unit_of_work() as session:
             outcome = membership.save_profile(
                 session,
                 team_id=team_id,
                 user_id=user_id,
                 profile=profile,
-                tz_name=tz_name,
-                tz_offset_minutes=tz_offset,
+                tz_name=None,
+                tz_offset_minutes=None,
                 now=deps.clock(),
             )
-        client.chat_postMessage(channel=user_id, text=views.joined_text(outcome))
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+            workspace_id = dm_through_outbox(
+                deps,
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                text=views.joined_text(outcome),
+                key=f"joined:{view.get('id')}:{view.get('hash')}",
+            )
+        ack()
+        # After the ack, all optional: the time zone (asked again at the next App Home
+        # render if Slack won't say now), the welcome DM's delivery, the App Home refresh.
+        send_outbox_soon(deps, workspace_id)
+        later(deps, _after_join, deps, client, team_id=team_id, user_id=user_id)
 
     app.view(ids.JOIN_MODAL)(join_submitted)
 
 
-def _time_zone_of(client: WebClient, user_id: str) -> tuple[str | None, int | None]:
-    """Ask Slack for the person's time zone; pairing still works without it."""
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except SlackApiError as error:
-        logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-        return None, None
-    offset = user.get("tz_offset")
-    return user.get("tz"), (int(offset) // 60 if offset is not None else None)
+def _after_join(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    fill_time_zone(deps, client, team_id=team_id, user_id=user_id)
+    publish_home(deps, client, team_id=team_id, user_id=user_id)

@@ -9,7 +9,7 @@ from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.config import Settings
-from bot.deps import Deps
+from bot.deps import BACKGROUND_QUEUE, BoundedExecutor, Deps
 from bot.jobs.delivery import Delivery
 from bot.jobs.rounds import TickReport, make_delivery, tick
 from bot.sandbox.clock import ManualClock
@@ -36,6 +36,7 @@ class Sandbox:
     app: App = field(init=False)
     executor: TrackingExecutor = field(init=False)
     background: TrackingExecutor = field(init=False)
+    background_capacity: int = BACKGROUND_QUEUE
     people: SlackRequests = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,7 +54,7 @@ class Sandbox:
             render=render,
             clock=self.clock,
             sleep=self.clock.sleep,
-            background=self.background,
+            background=BoundedExecutor(self.background, capacity=self.background_capacity),
         )
         self.executor = TrackingExecutor()
         self.app = create_app(self.deps, listener_executor=self.executor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import CommitmentOutcome
@@ -15,6 +15,7 @@ from bot.errors import StaleAction, UsageError
 from bot.services.membership import find_member
 from bot.services.outbox import enqueue
 from db.models import GroupSeat, Member, PairGroup, Reflection, Round, Workspace
+from db.upsert import upsert
 
 HISTORY_LIMIT = 12
 
@@ -34,29 +35,61 @@ def _context(group: PairGroup, user_id: str) -> SeatContext:
     return SeatContext(group.id, group.channel_id, partners)
 
 
-def record_met(session: Session, *, group_id: int, user_id: str, now: datetime) -> bool:
-    """Record that the group met; return False if this person had said so already."""
-    group, seat = _seat(session, group_id, user_id)
-    first_time = seat.met_at is None
-    seat.met_at = seat.met_at or now
-    seat.cant_make_it_at = None
-    group.met_at = group.met_at or now
+def _changed(session: Session, statement: object) -> bool:
+    """Run a conditional UPDATE; answer whether it changed a row (the database decided)."""
+    result = session.execute(statement.execution_options(synchronize_session=False))  # type: ignore[attr-defined]
+    return bool(result.rowcount)
+
+
+def _mark_met(session: Session, group: PairGroup, seat: GroupSeat, now: datetime) -> bool:
+    first_time = _changed(
+        session,
+        update(GroupSeat)
+        .where(GroupSeat.id == seat.id, GroupSeat.met_at.is_(None))
+        .values(met_at=now, cant_make_it_at=None),
+    )
+    _changed(
+        session,
+        update(PairGroup)
+        .where(PairGroup.id == group.id, PairGroup.met_at.is_(None))
+        .values(met_at=now),
+    )
     return first_time
+
+
+def record_met(session: Session, *, group_id: int, user_id: str, now: datetime) -> bool:
+    """Record that the group met; return False if this person had said so already.
+
+    Conditional updates (`... WHERE met_at IS NULL`): of two presses at once, exactly one
+    is the first, whatever each read before.
+    """
+    group, seat = _seat(session, group_id, user_id)
+    return _mark_met(session, group, seat, now)
 
 
 def record_not_meeting(
     session: Session, *, group_id: int, user_id: str, now: datetime, tell_partners: bool
-) -> None:
+) -> bool:
     """Record that this person can't make it (or didn't meet); the pair does not count as met.
+    Return False if this person had said so already.
 
-    With `tell_partners`, the group DM is told once (an outbox notice keyed per person and
-    group, so a double press tells nobody twice).
+    Conditional updates decide which of two presses at once is the first; with
+    `tell_partners`, the group DM is told once (an outbox notice keyed per person and group).
     """
     group, seat = _seat(session, group_id, user_id)
-    seat.cant_make_it_at = seat.cant_make_it_at or now
-    seat.met_at = None
-    if not any(s.met_at for s in group.seats):
-        group.met_at = None
+    first_time = _changed(
+        session,
+        update(GroupSeat)
+        .where(GroupSeat.id == seat.id, GroupSeat.cant_make_it_at.is_(None))
+        .values(cant_make_it_at=now, met_at=None),
+    )
+    if not first_time:
+        _changed(session, update(GroupSeat).where(GroupSeat.id == seat.id).values(met_at=None))
+    someone_met = exists().where(GroupSeat.group_id == group.id, GroupSeat.met_at.is_not(None))
+    _changed(
+        session,
+        update(PairGroup).where(PairGroup.id == group.id, ~someone_met).values(met_at=None),
+    )
     if tell_partners and group.channel_id:
         enqueue(
             session,
@@ -68,6 +101,7 @@ def record_not_meeting(
             group_id=group.id,
             channel_id=group.channel_id,
         )
+    return first_time
 
 
 def seat_context(session: Session, *, group_id: int, user_id: str) -> SeatContext:
@@ -118,29 +152,35 @@ def save_reflection(
     notice keyed by group, author and a digest of the text).
     """
     group, seat = _seat(session, group_id, user_id)
-    mine = session.scalar(
-        select(Reflection).where(
+    before = session.execute(
+        select(Reflection.share_takeaway, Reflection.takeaway).where(
             Reflection.group_id == group_id, Reflection.member_id == seat.member_id
         )
-    )
+    ).first()
     newly_shared = entry.share_takeaway and bool(entry.takeaway)
-    if mine is None:
-        mine = Reflection(
-            workspace_id=group.workspace_id,
-            group_id=group_id,
-            member_id=seat.member_id,
-            created_at=now,
+    if before is not None:
+        newly_shared = newly_shared and (
+            not before.share_takeaway or before.takeaway != entry.takeaway
         )
-        session.add(mine)
-    else:
-        newly_shared = newly_shared and (not mine.share_takeaway or mine.takeaway != entry.takeaway)
-    mine.usefulness, mine.takeaway, mine.commitment = (
-        entry.usefulness,
-        entry.takeaway,
-        entry.commitment,
+    # One statement keyed on (group, member): a double submission updates, never fails.
+    upsert(
+        session,
+        Reflection.__table__,  # type: ignore[arg-type]
+        {
+            "workspace_id": group.workspace_id,
+            "group_id": group_id,
+            "member_id": seat.member_id,
+            "usefulness": entry.usefulness,
+            "takeaway": entry.takeaway,
+            "commitment": entry.commitment,
+            "share_takeaway": entry.share_takeaway,
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict_columns=("group_id", "member_id"),
+        update_columns=("usefulness", "takeaway", "commitment", "share_takeaway", "updated_at"),
     )
-    mine.share_takeaway, mine.updated_at = entry.share_takeaway, now
-    record_met(session, group_id=group_id, user_id=user_id, now=now)
+    _mark_met(session, group, seat, now)
     if newly_shared and entry.takeaway and group.channel_id:
         digest = hashlib.sha256(entry.takeaway.encode()).hexdigest()[:16]
         enqueue(
