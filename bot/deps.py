@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,27 +87,38 @@ def _log_failure(future: Future[Any]) -> None:
         logger.error("background work failed", exc_info=error)
 
 
-class AdminCache:
-    """Remembers for `ttl` seconds whether Slack said someone is a workspace admin or owner,
-    so an App Home open need not call users.info; a lost role is noticed within `ttl`."""
+class TtlCache:
+    """Remembers values for `ttl` seconds (thread-safe, in this process only)."""
 
-    def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.clock = clock
-        self._entries: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._entries: dict[Hashable, tuple[Any, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, team_id: str, user_id: str) -> bool | None:
-        """The remembered answer, or None when unknown or expired."""
+    def get(self, *key: Hashable) -> Any:
+        """The remembered value, or None when unknown or expired."""
         with self._lock:
-            entry = self._entries.get((team_id, user_id))
+            entry = self._entries.get(key)
         if entry is None or entry[1] <= self.clock():
             return None
         return entry[0]
 
-    def put(self, team_id: str, user_id: str, is_admin: bool) -> None:
+    def put(self, *key_and_value: Any) -> None:
+        """put(*key, value): remember `value` under `key` for `ttl` seconds."""
+        *key, value = key_and_value
         with self._lock:
-            self._entries[(team_id, user_id)] = (is_admin, self.clock() + self.ttl)
+            if len(self._entries) > 100_000:  # bound memory: forget everything at once
+                self._entries.clear()
+            self._entries[tuple(key)] = (value, self.clock() + self.ttl)
+
+
+# Whether Slack says someone is a workspace admin or owner, (team, user) -> bool, so an App
+# Home open need not call users.info; a lost role is noticed within this many seconds.
+ADMIN_CACHE_TTL_S = 300.0
+# The digest of the App Home last published for (team, user): an identical view is not
+# published again within this many seconds (Slack keeps showing the one it has).
+HOME_CACHE_TTL_S = 60.0
 
 
 def _background_executor() -> BoundedExecutor:
@@ -131,8 +142,8 @@ class Deps:
     sleep: Callable[[float], None] = field(default=time.sleep)
     background: BoundedExecutor = field(default_factory=_background_executor)
     request_db_budget: float = REQUEST_DB_BUDGET_S
-    # Who is a Slack admin, as users.info last said: (team, user) -> (is_admin, expires at).
-    admin_cache: AdminCache = field(default_factory=lambda: AdminCache())
+    admin_cache: TtlCache = field(default_factory=lambda: TtlCache(ADMIN_CACHE_TTL_S))
+    home_cache: TtlCache = field(default_factory=lambda: TtlCache(HOME_CACHE_TTL_S))
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

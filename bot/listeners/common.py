@@ -13,10 +13,13 @@ What runs where (so that an ack never waits behind Slack or a long database wait
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -32,6 +35,7 @@ from bot.services import admin, membership, outbox
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
 from bot.views import membership as views
+from db.models import Member
 
 logger = logging.getLogger(__name__)
 
@@ -266,46 +270,65 @@ def require_admin(deps: Deps, client: WebClient, *, team_id: str, user_id: str) 
 def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
     """Render the person's App Home and publish it (background work: never in a listener).
 
-    Admins also see the programme section (aggregates). One users.info at most, and only
-    when the admin answer is not remembered or a member's time zone is still unknown; a
-    refused publish is dropped (the next open renders again).
+    Admins also see the programme section (aggregates). Usually one session and two
+    queries; users.info only when the admin answer is not remembered or a member's time
+    zone is still unknown. A refused publish is dropped (the next open renders again).
     """
     now = deps.clock()
     slack_admin = deps.admin_cache.get(team_id, user_id)
-    user: SlackUser | None = None
     with deps.unit_of_work() as session:
         member = membership.find_member(session, team_id=team_id, user_id=user_id)
         needs_tz = member is not None and member.status != "left" and member.tz_name is None
+        if slack_admin is not None and not needs_tz:
+            view = _home(deps, session, member, team_id, user_id, slack_admin, now)
     if slack_admin is None or needs_tz:
         user = slack_user(client, user_id)
         if user is not None:
             deps.admin_cache.put(team_id, user_id, user.is_admin)
             slack_admin = user.is_admin
-    with deps.unit_of_work() as session:
-        if needs_tz and user is not None:
-            membership.set_time_zone(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                tz_name=user.tz_name,
-                tz_offset_minutes=user.tz_offset_minutes,
-            )
-        status = membership.member_status(session, team_id=team_id, user_id=user_id, now=now)
-        view = views.home_view(status)
-        workspace = membership.workspace_for(session, team_id, now=now)
-        if admin.is_admin_known(
-            session, workspace, user_id=user_id, is_slack_admin=slack_admin, now=now
-        ):
-            section = admin_views.admin_home_section(
-                membership_figures(session, workspace.id),
-                cycle_figures(session, workspace.id, last=8),
-                membership.round_times_after(membership.schedule_of(workspace), now),
-            )
-            view["blocks"] = view["blocks"] + section
+        with deps.unit_of_work() as session:
+            if needs_tz and user is not None:
+                membership.set_time_zone(
+                    session,
+                    team_id=team_id,
+                    user_id=user_id,
+                    tz_name=user.tz_name,
+                    tz_offset_minutes=user.tz_offset_minutes,
+                )
+            member = membership.find_member(session, team_id=team_id, user_id=user_id)
+            view = _home(deps, session, member, team_id, user_id, slack_admin, now)
+    digest = hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()
+    if deps.home_cache.get(team_id, user_id) == digest:
+        return  # Slack shows this very view already
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
         logger.warning("views.publish dropped: %s", error.response.get("error"))
+        return
+    deps.home_cache.put(team_id, user_id, digest)
+
+
+def _home(
+    deps: Deps,
+    session: Session,
+    member: Member | None,
+    team_id: str,
+    user_id: str,
+    slack_admin: bool | None,
+    now: datetime,
+) -> dict[str, Any]:
+    view = views.home_view(membership.status_of(session, member, now=now))
+    workspace = member.workspace if member else membership.workspace_for(session, team_id, now=now)
+    if admin.is_admin_known(
+        session, workspace, user_id=user_id, is_slack_admin=slack_admin, now=now
+    ):
+        section = admin_views.admin_home_section(
+            membership_figures(session, workspace.id),
+            cycle_figures(session, workspace.id, last=8),
+            membership.round_times_after(membership.schedule_of(workspace), now),
+        )
+        view["blocks"] = view["blocks"] + section
+    return view
 
 
 def refresh_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:

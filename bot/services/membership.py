@@ -294,7 +294,12 @@ def member_status(
     session: Session, *, team_id: str, user_id: str, now: datetime
 ) -> MemberStatusView:
     """Describe a person's own membership, resuming them first if their pause has ended."""
-    member = find_member(session, team_id=team_id, user_id=user_id)
+    return status_of(session, find_member(session, team_id=team_id, user_id=user_id), now=now)
+
+
+def status_of(session: Session, member: Member | None, *, now: datetime) -> MemberStatusView:
+    """Describe a loaded member (from find_member, which brings the workspace and the
+    never-pair list along: no further query unless a pause has ended)."""
     if member is None or member.status == MemberStatus.LEFT:
         return MemberStatusView(status="none")
     if member.status == MemberStatus.PAUSED and member.paused_until and member.paused_until <= now:
