@@ -57,12 +57,18 @@ class BoundedExecutor(Executor):
         """Start `fn(*args, **kwargs)` in the background, or return None if there is no room."""
         if not self._slots.acquire(blocking=False):
             return None
+
+        def run() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:  # before the Future completes: whoever sees it done finds the slot free
+                self._slots.release()
+
         try:
-            future = self.inner.submit(fn, *args, **kwargs)
+            future = self.inner.submit(run)
         except BaseException:
             self._slots.release()
             raise
-        future.add_done_callback(lambda _: self._slots.release())
         future.add_done_callback(_log_failure)
         return future
 
