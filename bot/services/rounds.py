@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.enums import OutboxKind, OutboxStatus, RoundKind
@@ -21,13 +22,13 @@ from bot.domain.messages import (
     notice_to_payload,
 )
 from bot.errors import UsageError
-from bot.matching import MatchMember, MatchResult, PastGroup, match_members
-from bot.prompts import Prompt, choose_prompts, load_deck
+from bot.matching import MatchMember, MatchResult, MatchRules, PastGroup, match_members
+from bot.prompts import Prompt, PromptChooser, load_deck, prompt_texts
 from bot.schedule import Schedule, latest_round_time
 from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
 from bot.services.membership import resume_due_members, schedule_of
-from bot.services.outbox import add_to_outbox, enqueue
+from bot.services.outbox import Outgoing, add_all_to_outbox, enqueue
 from db.models import (
     Exclusion,
     GroupSeat,
@@ -41,6 +42,8 @@ from db.models import (
     Workspace,
 )
 
+# Ids per IN (...) list: well under SQLite's limit on bound parameters.
+_IN_CHUNK = 5000
 HISTORY_ROUNDS = 104  # two years of weekly rounds is plenty to keep pairs fresh
 MISSED_ROUNDS_BEFORE_PAUSE = 3
 # A scheduled round missed while the process was down still runs if it comes back within this.
@@ -122,32 +125,55 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
     ]
 
 
-def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: int) -> RoundPlan:
-    """Pair the eligible members without writing anything (also the dry run)."""
+@dataclass(frozen=True)
+class MatchInputs:
+    """What the matcher is given for a round: eligible members (by Slack id) and their
+    profiles, the recent history, the never-pair wishes and the workspace's rules."""
+
+    members: dict[str, Member]
+    candidates: list[MatchMember]
+    history: list[PastGroup]
+    exclusions: list[tuple[str, str]]
+    rules: MatchRules
+
+
+def match_inputs(session: Session, workspace: Workspace, *, now: datetime) -> MatchInputs:
+    """Read everything the matcher needs for a round at `now` (a few queries, no writes)."""
     members = {m.slack_user_id: m for m in eligible_members(session, workspace.id, now)}
     exclusions = session.execute(
         select(Member.slack_user_id, Exclusion.excluded_user_id)
         .join(Exclusion, Exclusion.member_id == Member.id)
         .where(Exclusion.workspace_id == workspace.id)
     ).all()
-    candidates = [
-        MatchMember(
-            id=user_id,
-            level=m.level,
-            team=m.team,
-            goals=frozenset(m.goals or ()),
-            tz_offset_minutes=m.tz_offset_minutes,
-        )
-        for user_id, m in members.items()
-    ]
-    result = match_members(
-        candidates,
+    return MatchInputs(
+        members=members,
+        candidates=[
+            MatchMember(
+                id=user_id,
+                level=m.level,
+                team=m.team,
+                goals=frozenset(m.goals or ()),
+                tz_offset_minutes=m.tz_offset_minutes,
+            )
+            for user_id, m in members.items()
+        ],
         history=past_groups(session, workspace.id),
         exclusions=[(a, b) for a, b in exclusions],
         rules=match_rules_of(workspace),
+    )
+
+
+def plan_round(session: Session, workspace: Workspace, *, now: datetime, seed: int) -> RoundPlan:
+    """Pair the eligible members without writing anything (also the dry run)."""
+    inputs = match_inputs(session, workspace, now=now)
+    result = match_members(
+        inputs.candidates,
+        history=inputs.history,
+        exclusions=inputs.exclusions,
+        rules=inputs.rules,
         seed=seed,
     )
-    return RoundPlan(members=members, result=result)
+    return RoundPlan(members=inputs.members, result=result)
 
 
 def start_round(
@@ -204,112 +230,187 @@ def _record_groups(
 ) -> None:
     """Record every group with its seats and prompts, then queue the round's messages.
 
-    Reads and writes are batched: a round of thousands of people is a handful of queries.
+    A round of thousands of people is a handful of statements: history is read once, and
+    groups, seats, prompts shown and outbox rows go in as multi-row inserts (Core, not one ORM
+    object each), in the order one-by-one recording would give them ids.
     """
-    member_ids = [m.id for m in plan.members.values()]
-    seen = _prompts_seen(session, member_ids)
+    by_member_id = {m.id: m for m in plan.members.values()}
+    seen = _prompts_seen(session, workspace.id)
     open_commitments = {
         member_id: reflection
-        for member_id, reflection in _latest_reflections(session, member_ids).items()
-        if reflection.commitment and not reflection.commitment_outcome
+        for member_id, reflection in _latest_reflections(session, workspace.id).items()
+        if member_id in by_member_id and reflection.commitment and not reflection.commitment_outcome
     }
-    recorded: list[tuple[PairGroup, list[Member], list[Prompt]]] = []
+    chooser = PromptChooser(deck, seed=new_round.seed)
+    chosen: list[tuple[list[Member], list[Prompt]]] = []
     for matched in plan.result.groups:
         members = [plan.members[u] for u in matched.members]
         shared = sorted(set.intersection(*(set(m.goals or ()) for m in members)))
-        prompts = choose_prompts(
-            deck,
+        prompts = chooser.choose(
             shared_goals=shared,
             member_goals=[m.goals or [] for m in members],
-            seen_by_member=[seen.get(m.id, []) for m in members],
+            seen_by_member=[seen.get(m.id, ()) for m in members],
             count=2,
-            seed=new_round.seed,
         )
-        group = PairGroup(
-            workspace_id=workspace.id,
-            round=new_round,
-            first_user_id=matched.members[0],
-            reasons=list(matched.reasons),
-            prompt_ids=[p.id for p in prompts],
-            seats=[
-                GroupSeat(
-                    workspace_id=workspace.id,
-                    member_id=m.id,
-                    slack_user_id=m.slack_user_id,
-                    position=position,
-                )
+        chosen.append((members, prompts))
+    group_ids: list[int] = []
+    if chosen:
+        group_ids = list(
+            session.scalars(
+                insert(PairGroup).returning(PairGroup.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "workspace_id": workspace.id,
+                        "round_id": new_round.id,
+                        "first_user_id": matched.members[0],
+                        "reasons": list(matched.reasons),
+                        "prompt_ids": [p.id for p in prompts],
+                    }
+                    for matched, (_, prompts) in zip(plan.result.groups, chosen, strict=True)
+                ],
+            )
+        )
+        session.execute(
+            insert(GroupSeat.__table__),  # type: ignore[arg-type]
+            [
+                {
+                    "workspace_id": workspace.id,
+                    "group_id": group_id,
+                    "member_id": m.id,
+                    "slack_user_id": m.slack_user_id,
+                    "position": position,
+                }
+                for group_id, (members, _) in zip(group_ids, chosen, strict=True)
                 for position, m in enumerate(members)
             ],
         )
-        session.add(group)
-        recorded.append((group, members, prompts))
-    session.flush()  # one flush gives every group its id
-    session.add_all(
-        PromptShown(
-            workspace_id=workspace.id, member_id=m.id, prompt_id=p.id, round_id=new_round.id
+        session.execute(
+            insert(PromptShown.__table__),  # type: ignore[arg-type]
+            [
+                {
+                    "workspace_id": workspace.id,
+                    "member_id": m.id,
+                    "prompt_id": p.id,
+                    "round_id": new_round.id,
+                }
+                for members, prompts in chosen
+                for m in members
+                for p in prompts
+            ],
         )
-        for _, members, prompts in recorded
-        for m in members
-        for p in prompts
-    )
-    already_asked = set(
-        session.scalars(
-            select(OutboxMessage.dedupe_key).where(
-                OutboxMessage.workspace_id == workspace.id,
-                OutboxMessage.kind == OutboxKind.COMMITMENT,
-            )
-        )
-    )
+    # The groups went in past the ORM: a caller reading the round's groups loads them.
+    session.expire(new_round, ["groups"])
+    keys = {f"commitment:reflection:{r.id}": member_id for member_id, r in open_commitments.items()}
+    already_asked = _recorded_keys(session, workspace.id, OutboxKind.COMMITMENT, list(keys))
     asked_now: set[int] = set()
+    messages: list[Outgoing] = []
     for member_id, reflection in open_commitments.items():
         key = f"commitment:reflection:{reflection.id}"
         if key in already_asked:
             continue  # asked once already; we don't nag
         asked_now.add(member_id)
-        member = session.get(Member, member_id)
-        assert member is not None and reflection.commitment is not None
-        add_to_outbox(
-            session,
-            workspace_id=workspace.id,
-            dedupe_key=key,
-            recipients=[member.slack_user_id],
-            now=now,
-            notice=CommitmentNotice(reflection_id=reflection.id, commitment=reflection.commitment),
+        assert reflection.commitment is not None
+        messages.append(
+            Outgoing(
+                dedupe_key=key,
+                recipients=[by_member_id[member_id].slack_user_id],
+                notice=CommitmentNotice(
+                    reflection_id=reflection.id, commitment=reflection.commitment
+                ),
+            )
         )
-    for group, members, _ in recorded:
-        add_to_outbox(
-            session,
-            workspace_id=workspace.id,
-            dedupe_key=f"intro:group:{group.id}",
-            recipients=[m.slack_user_id for m in members],
-            now=now,
-            group_id=group.id,
-            notice=intro_notice(session, group, asked_now),
+    texts = prompt_texts()
+    for group_id, matched, (members, prompts) in zip(
+        group_ids, plan.result.groups, chosen, strict=True
+    ):
+        messages.append(
+            Outgoing(
+                dedupe_key=f"intro:group:{group_id}",
+                recipients=[m.slack_user_id for m in members],
+                group_id=group_id,
+                notice=_intro(
+                    group_id,
+                    seated=[(m.id, m.slack_user_id) for m in members],
+                    first_user_id=matched.members[0],
+                    reasons=matched.reasons,
+                    prompt_ids=[p.id for p in prompts],
+                    asked=asked_now,
+                    texts=texts,
+                ),
+            )
         )
+    add_all_to_outbox(session, workspace_id=workspace.id, messages=messages, now=now)
 
 
-def _prompts_seen(session: Session, member_ids: list[int]) -> dict[int, list[str]]:
-    """Each member's prompt history, oldest first."""
+def _recorded_keys(
+    session: Session, workspace_id: int, kind: OutboxKind, keys: list[str]
+) -> set[str]:
+    """Which of these outbox keys are recorded already (looked up by the unique key)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), _IN_CHUNK):
+        found.update(
+            session.scalars(
+                select(OutboxMessage.dedupe_key).where(
+                    OutboxMessage.workspace_id == workspace_id,
+                    OutboxMessage.kind == kind,
+                    OutboxMessage.dedupe_key.in_(keys[start : start + _IN_CHUNK]),
+                )
+            )
+        )
+    return found
+
+
+def _prompts_seen(session: Session, workspace_id: int) -> dict[int, list[str]]:
+    """Each member's prompt history in the workspace, oldest first (one query, plain rows)."""
     seen: dict[int, list[str]] = {}
     for member_id, prompt_id in session.execute(
         select(PromptShown.member_id, PromptShown.prompt_id)
-        .where(PromptShown.member_id.in_(member_ids or [-1]))
-        .order_by(PromptShown.id)
+        .where(PromptShown.workspace_id == workspace_id)
+        .order_by(PromptShown.member_id, PromptShown.id)
     ):
-        seen.setdefault(member_id, []).append(prompt_id)
+        seen.setdefault(member_id, []).append(sys.intern(prompt_id))
     return seen
 
 
-def _latest_reflections(session: Session, member_ids: list[int]) -> dict[int, Reflection]:
-    """Each member's most recent reflection, if any."""
-    newest = (
-        select(func.max(Reflection.id))
-        .where(Reflection.member_id.in_(member_ids or [-1]))
-        .group_by(Reflection.member_id)
-    )
+def _latest_reflections(
+    session: Session, workspace_id: int, member_ids: list[int] | None = None
+) -> dict[int, Reflection]:
+    """Each member's most recent reflection, if any (all the workspace's, or these members')."""
+    newest = select(func.max(Reflection.id)).where(Reflection.workspace_id == workspace_id)
+    if member_ids is not None:
+        newest = newest.where(Reflection.member_id.in_(member_ids or [-1]))
     return {
-        r.member_id: r for r in session.scalars(select(Reflection).where(Reflection.id.in_(newest)))
+        r.member_id: r
+        for r in session.scalars(
+            select(Reflection)
+            .where(Reflection.id.in_(newest.group_by(Reflection.member_id)))
+            .order_by(Reflection.id)
+        )
     }
+
+
+def _intro(
+    group_id: int,
+    *,
+    seated: list[tuple[int, str]],
+    first_user_id: str,
+    reasons: Sequence[str],
+    prompt_ids: Sequence[str],
+    asked: set[int],
+    texts: dict[str, str],
+) -> IntroNotice:
+    """An intro from plain facts: `seated` is (member id, Slack id) in seat order."""
+    users = [user_id for _, user_id in seated]
+    if first_user_id in users:
+        users.remove(first_user_id)
+        users.insert(0, first_user_id)
+    return IntroNotice(
+        group_id=group_id,
+        user_ids=tuple(users),
+        reasons=tuple(reasons),
+        prompts=tuple(texts[p] for p in prompt_ids if p in texts),
+        asked_about_commitments=any(member_id in asked for member_id, _ in seated),
+    )
 
 
 def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = None) -> IntroNotice:
@@ -318,24 +419,23 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
     `asked` holds the members asked privately this round about their last commitment; when
     re-rendering later it is worked out again from who still has one open.
     """
-    seated = [s.slack_user_id for s in group.seats if s.removed_at is None]
-    if group.first_user_id in seated:
-        seated.remove(group.first_user_id)
-        seated.insert(0, group.first_user_id)
-    by_id = {p.id: p.text for p in load_deck()}
-    seated_ids = [s.member_id for s in group.seats if s.removed_at is None]
+    seated = [(s.member_id, s.slack_user_id) for s in group.seats if s.removed_at is None]
     if asked is None:
         asked = {
             member_id
-            for member_id, r in _latest_reflections(session, seated_ids).items()
+            for member_id, r in _latest_reflections(
+                session, group.workspace_id, [member_id for member_id, _ in seated]
+            ).items()
             if r.commitment and not r.commitment_outcome
         }
-    return IntroNotice(
-        group_id=group.id,
-        user_ids=tuple(seated),
-        reasons=tuple(group.reasons),
-        prompts=tuple(by_id[p] for p in group.prompt_ids if p in by_id),
-        asked_about_commitments=any(member_id in asked for member_id in seated_ids),
+    return _intro(
+        group.id,
+        seated=seated,
+        first_user_id=group.first_user_id,
+        reasons=group.reasons,
+        prompt_ids=group.prompt_ids,
+        asked=asked,
+        texts=prompt_texts(),
     )
 
 
@@ -344,47 +444,57 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
     open_rounds = session.scalars(
         select(Round)
         .where(Round.workspace_id == workspace.id, Round.closed_at.is_(None))
-        .options(selectinload(Round.groups).selectinload(PairGroup.seats))
+        .order_by(Round.id)
     ).all()
+    if not open_rounds:
+        return
+    # Every member once, in one query, rather than one look-up per seat.
+    members = {
+        m.id: m for m in session.scalars(select(Member).where(Member.workspace_id == workspace.id))
+    }
     for old in open_rounds:
         old.closed_at = now
         queue_digests(session, workspace, old.id, now=now)
+        groups_of_round = select(PairGroup.id).where(PairGroup.round_id == old.id)
         # Unsent follow-ups of a closed round are stale: drop them rather than send late.
-        for stale in session.scalars(
-            select(OutboxMessage).where(
+        session.execute(
+            update(OutboxMessage)
+            .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN]),
-                OutboxMessage.group_id.in_([g.id for g in old.groups] or [-1]),
+                OutboxMessage.group_id.in_(groups_of_round),
             )
-        ):
-            stale.status = OutboxStatus.DROPPED
+            .values(status=OutboxStatus.DROPPED)
+        )
         reflected = set(
             session.scalars(
-                select(Reflection.member_id).where(
-                    Reflection.group_id.in_([g.id for g in old.groups] or [-1])
-                )
+                select(Reflection.member_id).where(Reflection.group_id.in_(groups_of_round))
             )
         )
-        for group in old.groups:
-            if group.cancelled_at is not None:
-                continue
-            for seat in group.seats:
-                if seat.removed_at is not None:
-                    continue
-                # A group that met counts for everyone in it: one press speaks for the chat.
-                responded = group.met_at or seat.cant_make_it_at or seat.member_id in reflected
-                _count_response(session, workspace, seat.member_id, bool(responded), old, now)
+        seats = session.execute(
+            select(GroupSeat.member_id, PairGroup.met_at, GroupSeat.cant_make_it_at)
+            .join(PairGroup, PairGroup.id == GroupSeat.group_id)
+            .where(
+                PairGroup.round_id == old.id,
+                PairGroup.cancelled_at.is_(None),
+                GroupSeat.removed_at.is_(None),
+            )
+            .order_by(PairGroup.id, GroupSeat.position)
+        ).all()
+        for member_id, met_at, cant_make_it_at in seats:
+            # A group that met counts for everyone in it: one press speaks for the chat.
+            responded = met_at or cant_make_it_at or member_id in reflected
+            _count_response(session, workspace, members.get(member_id), bool(responded), old, now)
 
 
 def _count_response(
     session: Session,
     workspace: Workspace,
-    member_id: int,
+    member: Member | None,
     responded: bool,
     closed: Round,
     now: datetime,
 ) -> None:
-    member = session.get(Member, member_id)
     if member is None or member.status != MemberStatus.ACTIVE:
         return
     member.missed_streak = 0 if responded else member.missed_streak + 1
