@@ -1,17 +1,25 @@
 """How long starting a round takes for a large programme with a long history.
 
-    python bench/rounds.py [--members 5000] [--rounds 30]
+    python bench/rounds.py [--members 5000] [--rounds 30] [--database-url URL] [--profile N]
 
-Seeds members through the membership service, then starts `--rounds` weekly rounds one after
-the other (every group marked as met, so nobody is auto-paused), timing each `start_round`
-(close the previous round, load history, match, record groups, prompts and outbox). The first
-round, with no history, is the reference measured in the same run. Nothing is sent to Slack:
-delivery is measured by bench/delivery.py.
+Seeds members (one multi-row insert of the rows joining writes), then starts `--rounds` weekly
+rounds one after the other (every group marked as met, so nobody is auto-paused), timing each
+`start_round` (close the previous round, load history, match, record groups, seats, prompts
+and outbox rows). The reference, measured in the same process on the same population and
+history, is the matching alone for the last round (`match_members` on the inputs that round
+reads). Wall and CPU seconds are both printed: on a busy machine wall time includes waiting
+for a core (and, on PostgreSQL, for the server). With `--profile N`, the last round start is
+run under cProfile and its N most expensive calls are printed. Nothing is sent to Slack:
+delivery is measured by bench/delivery.py and bench/faults.py.
+
+`--database-url` must name an empty database (tables are created by migrating it).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from population import join_members
 from sqlalchemy import func, select, update
 
+from bot.matching import match_members
 from bot.services import rounds
 from db.migrate import upgrade_to_head
 from db.models import OutboxMessage, PairGroup, Workspace
@@ -28,11 +37,25 @@ FIRST_ROUND = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TEAM = "TBENCH"
 
 
+class Timer:
+    """Wall and CPU seconds of a block."""
+
+    def __enter__(self) -> Timer:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--database-url", help="an empty database (default: SQLite in a temp dir)")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="profile the last round start"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/rounds.db"
@@ -46,18 +69,40 @@ def main() -> None:
                 count=args.members,
                 now=FIRST_ROUND - timedelta(days=1),
                 goal_stride=5,
+                bulk=True,
             )
-        timings = []
+        timings: list[Timer] = []
+        profile = cProfile.Profile()
         for week in range(args.rounds):
             now = FIRST_ROUND + timedelta(weeks=week)
+            last = week == args.rounds - 1
+            if last:  # the reference: matching alone, on what this round will read
+                with unit_of_work(sessions) as session:
+                    workspace = session.scalar(select(Workspace))
+                    assert workspace is not None
+                    rounds.close_open_rounds(session, workspace, now=now)
+                    inputs = rounds.match_inputs(session, workspace, now=now)
+                    with Timer() as matching:
+                        match_members(
+                            inputs.candidates,
+                            history=inputs.history,
+                            exclusions=inputs.exclusions,
+                            rules=inputs.rules,
+                            seed=rounds.seed_for(TEAM, now.isoformat()),
+                        )
+                    session.rollback()
             with unit_of_work(sessions) as session:
                 workspace = session.scalar(select(Workspace))
-                started = time.perf_counter()
-                rounds.start_round(
-                    session, workspace, now=now, period_key=now.isoformat(), kind="scheduled"
-                )
-                session.flush()
-                timings.append(time.perf_counter() - started)
+                assert workspace is not None
+                if last and args.profile:
+                    profile.enable()
+                with Timer() as timer:
+                    rounds.start_round(
+                        session, workspace, now=now, period_key=now.isoformat(), kind="scheduled"
+                    )
+                    session.flush()
+                profile.disable()
+                timings.append(timer)
             with unit_of_work(sessions) as session:
                 session.execute(update(PairGroup).values(met_at=now))
         with unit_of_work(sessions) as session:
@@ -66,16 +111,28 @@ def main() -> None:
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "intro")
             )
         engine.dispose()
-    print(f"command: python bench/rounds.py --members {args.members} --rounds {args.rounds}")
+    command = f"python bench/rounds.py --members {args.members} --rounds {args.rounds}"
+    print(f"command: {command}" + (" --database-url URL" if args.database_url else ""))
     print(
-        f"database: {'given URL' if args.database_url else 'SQLite (temp file)'}; "
+        f"database: {engine.dialect.name}{'' if args.database_url else ' (temp file)'}; "
         f"{groups} groups and {intros} intros recorded in all"
     )
-    print(f"{'round':<34}{'seconds':>9}")
-    print(f"{'first (reference: no history)':<34}{timings[0]:>9.2f}")
-    for week in sorted({len(timings) // 2, len(timings) - 1} - {0}):
-        print(f"{f'round {week + 1} ({week} rounds of history)':<34}{timings[week]:>9.2f}")
-    print(f"last round took {timings[-1] / timings[0]:.2f}x the reference")
+    print(f"{'':<44}{'wall s':>9}{'cpu s':>9}")
+    history = args.rounds - 1
+    print(
+        f"{f'reference: matching alone, {history} rounds of history':<44}"
+        f"{matching.wall:>9.2f}{matching.cpu:>9.2f}"
+    )
+    for week in sorted({0, len(timings) // 2, len(timings) - 1}):
+        label = f"round {week + 1} start ({week} rounds of history)"
+        print(f"{label:<44}{timings[week].wall:>9.2f}{timings[week].cpu:>9.2f}")
+    print(
+        f"last round start took {timings[-1].wall / matching.wall:.1f}x the matching alone "
+        f"(wall), {timings[-1].cpu / matching.cpu:.1f}x (cpu)"
+    )
+    if args.profile:
+        print(f"\nprofile of the last round start (top {args.profile} by cumulative time):")
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
 
 
 if __name__ == "__main__":
