@@ -3,14 +3,18 @@
 Used by the test suite and by `peercoach demo`. It listens on 127.0.0.1 only. Every call is
 checked against Slack's method reference (unknown method, unknown argument, missing required
 argument) and Block Kit limits; what real Slack would refuse is recorded in `violations` and
-answered with Slack's error. Errors and HTTP 429 can be scripted per method, and with
-`enforce_rate_limits` the per-method tiers are applied on the emulator's clock.
+answered with Slack's error. Errors and HTTP 429 can be scripted per method (the next calls,
+or a random share of calls with `fail_randomly`), and with `enforce_rate_limits` the
+per-method tiers are applied on the emulator's clock (a benchmark that runs real processes can
+pass a clock that runs faster than real time, e.g. `lambda: time.time() * 100`: the tiers then
+allow 100 times as many calls per real minute, and Retry-After is in the emulator's seconds).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import random
 import threading
 import time
 from collections import defaultdict, deque
@@ -79,6 +83,8 @@ class SlackEmulator:
         self.responses: list[dict[str, Any]] = []
         self.uploads: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, deque[ScriptedFailure]] = defaultdict(deque)
+        self._random_failures: dict[str, tuple[float, list[ScriptedFailure]]] = {}
+        self._random = random.Random(0)
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._conversations: dict[tuple[str, ...], str] = {}
@@ -182,6 +188,25 @@ class SlackEmulator:
         for _ in range(times):
             self._failures[method].append(ScriptedFailure(error, status, retry_after))
 
+    def fail_randomly(
+        self,
+        methods: list[str],
+        share: float,
+        failures: list[ScriptedFailure],
+        *,
+        seed: int = 0,
+    ) -> None:
+        """Make a random `share` (0-1) of calls to `methods` fail, each with one of `failures`
+        picked at random (seeded: the same calls fail for the same seed and call order).
+        A share of 0 stops it."""
+        with self._changed:
+            self._random = random.Random(seed)
+            for method in methods:
+                if share > 0:
+                    self._random_failures[method] = (share, list(failures))
+                else:
+                    self._random_failures.pop(method, None)
+
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """Make the next calls to `method` answer HTTP 429 with Retry-After."""
         self.fail_next(method, "ratelimited", status=429, retry_after=retry_after, times=times)
@@ -272,6 +297,9 @@ class SlackEmulator:
             return 200, {"ok": False, "error": "invalid_arguments", "problems": problems}, {}
         with self._changed:
             scripted = self._failures[method].popleft() if self._failures[method] else None
+            share, failures = self._random_failures.get(method, (0.0, []))
+            if scripted is None and share and self._random.random() < share:
+                scripted = self._random.choice(failures)
         if scripted is not None:
             headers = {"Retry-After": str(scripted.retry_after)} if scripted.retry_after else {}
             return scripted.status, {"ok": False, "error": scripted.error}, headers
