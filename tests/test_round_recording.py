@@ -148,7 +148,10 @@ def _record(session: Session) -> dict[str, Any]:
     for table, kind in ((Round, "round"), (PairGroup, "group"), (Reflection, "reflection")):
         for row_id in session.scalars(select(table.id).order_by(table.id)):
             names(kind, row_id)
-    users = dict(session.execute(select(Member.id, Member.slack_user_id)).tuples().all())
+    users = {
+        member_id: user
+        for member_id, user in session.execute(select(Member.id, Member.slack_user_id))
+    }
     return {
         "rounds": [
             [r.period_key, r.seed, r.unmatched, _iso(r.closed_at)]

@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.sandbox.reference import check_view
-from bot.sandbox.slack_emulator import SlackEmulator
+from bot.sandbox.slack_emulator import ScriptedFailure, SlackEmulator
 
 
 @pytest.fixture
@@ -46,6 +46,28 @@ def test_scripted_errors_and_rate_limits(slack: SlackEmulator, client: WebClient
     assert second.value.response.status_code == 429
     assert second.value.response.headers["Retry-After"] == "7"
     assert client.users_info(user="U001")["user"]["id"] == "U001"
+
+
+def test_a_random_share_of_calls_fails_as_scripted_until_stopped(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    slack.fail_randomly(
+        ["users.info"],
+        0.5,
+        [ScriptedFailure("service_unavailable", 503), ScriptedFailure("ratelimited", 429, 3)],
+        seed=1,
+    )
+    answers = []
+    for _ in range(40):
+        try:
+            client.users_info(user="U001")
+            answers.append(200)
+        except SlackApiError as error:
+            answers.append(error.response.status_code)
+    assert 10 <= answers.count(200) <= 30 and {503, 429} <= set(answers)
+    assert all(client.conversations_open(users="U002")["ok"] for _ in range(5))  # not listed
+    slack.fail_randomly(["users.info"], 0, [])
+    assert client.users_info(user="U001")["ok"]
 
 
 def test_tier_limits_are_enforced_on_the_emulators_clock() -> None:
