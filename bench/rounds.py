@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -103,6 +104,9 @@ def main() -> None:
                     session.flush()
                 profile.disable()
                 timings.append(timer)
+            print(
+                f"round {week + 1}: {timer.wall:.2f}s wall, {timer.cpu:.2f}s cpu", file=sys.stderr
+            )
             with unit_of_work(sessions) as session:
                 session.execute(update(PairGroup).values(met_at=now))
         with unit_of_work(sessions) as session:

@@ -156,26 +156,32 @@ class PromptChooser:
         # with a repeat of last week's prompt.
         recent_window = max(1, size // 2)
 
-        def key(prompt: Prompt) -> tuple[int, int, int, int, int, float, int]:
-            """Sort key: fresh for most members, staleness, variety, goal tier, recency,
-            tie-break."""
-            pid = prompt.id
-            fresh = sum(pid not in pass_ids for pass_ids in in_pass)
-            everyone = fresh == group_size
-            # Staleness ranks repeats first; for prompts fresh to all it is a late tie-break.
-            return (
-                -fresh,
-                0 if everyone else -ago[pid],
-                theme_uses.get(prompt.theme, 0),
-                tier[pid],
-                -min(ago[pid], recent_window + 1) if everyone else 0,
-                tie[pid],
-                order[pid],
-            )
-
+        cap = recent_window + 1
         remaining = candidates
         for _ in range(min(count, size)):
-            best = min(remaining, key=key)
+            # How many members each prompt is fresh for (not in their current pass).
+            fresh = dict.fromkeys(order, group_size)
+            for pass_ids in in_pass:
+                for pid in pass_ids:
+                    if pid in fresh:
+                        fresh[pid] -= 1
+            # The sort key, built inline (this runs for every prompt of every group of a
+            # round): fresh for most members; then staleness, which ranks repeats (for prompts
+            # fresh to all it is only a late tie-break); variety; goal tier; recency;
+            # tie-break. `order` is unique, so the prompt itself is never compared.
+            best = min(
+                (
+                    -fresh[p.id],
+                    0 if fresh[p.id] == group_size else -ago[p.id],
+                    theme_uses.get(p.theme, 0),
+                    tier[p.id],
+                    -min(ago[p.id], cap) if fresh[p.id] == group_size else 0,
+                    tie[p.id],
+                    order[p.id],
+                    p,
+                )
+                for p in remaining
+            )[-1]
             chosen.append(best)
             theme_uses[best.theme] = theme_uses.get(best.theme, 0) + 1
             for member, pass_ids in enumerate(in_pass):
@@ -184,7 +190,7 @@ class PromptChooser:
                 if pass_length[member] == size:
                     pass_ids.clear()
                     pass_length[member] = 0
-            remaining = [p for p in remaining if p.id != best.id]
+            remaining = [p for p in remaining if p is not best]
         return chosen
 
 

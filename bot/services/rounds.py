@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from bot.domain.enums import OutboxKind, OutboxStatus, RoundKind
 from bot.domain.messages import (
@@ -50,11 +50,23 @@ MISSED_ROUNDS_BEFORE_PAUSE = 3
 ROUND_GRACE = timedelta(hours=24)
 
 
+@dataclass(frozen=True, slots=True)
+class Eligible:
+    """A member as a round sees them: ids and the profile the matcher weighs."""
+
+    id: int
+    slack_user_id: str
+    level: int | None
+    team: str | None
+    goals: list[str]
+    tz_offset_minutes: int | None
+
+
 @dataclass(frozen=True)
 class RoundPlan:
     """What a round would do: the members considered and the matcher's answer."""
 
-    members: dict[str, Member]
+    members: dict[str, Eligible]
     result: MatchResult
 
 
@@ -69,20 +81,39 @@ def follow_up_times(schedule: Schedule, started_at: datetime) -> tuple[datetime,
     return started_at + timedelta(days=cycle_days - 4), started_at + timedelta(days=cycle_days - 3)
 
 
-def eligible_members(session: Session, workspace_id: int, now: datetime) -> list[Member]:
-    """Active members, plus paused ones whose pause has ended by `now`."""
-    members = session.scalars(
-        select(Member)
+def eligible_members(session: Session, workspace_id: int, now: datetime) -> list[Eligible]:
+    """Active members, plus paused ones whose pause has ended by `now`, in join order.
+
+    Plain rows, not ORM objects: a round reads every member of the programme.
+    """
+    rows = session.execute(
+        select(
+            Member.id,
+            Member.slack_user_id,
+            Member.status,
+            Member.paused_until,
+            Member.level,
+            Member.team,
+            Member.goals,
+            Member.tz_offset_minutes,
+        )
         .where(
             Member.workspace_id == workspace_id,
             Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
         )
         .order_by(Member.id)
-    ).all()
+    )
     return [
-        m
-        for m in members
-        if m.status == MemberStatus.ACTIVE or (m.paused_until is not None and m.paused_until <= now)
+        Eligible(
+            id=member_id,
+            slack_user_id=user_id,
+            level=level,
+            team=team,
+            goals=goals or [],
+            tz_offset_minutes=offset,
+        )
+        for member_id, user_id, status, paused_until, level, team, goals, offset in rows
+        if status == MemberStatus.ACTIVE or (paused_until is not None and paused_until <= now)
     ]
 
 
@@ -130,7 +161,7 @@ class MatchInputs:
     """What the matcher is given for a round: eligible members (by Slack id) and their
     profiles, the recent history, the never-pair wishes and the workspace's rules."""
 
-    members: dict[str, Member]
+    members: dict[str, Eligible]
     candidates: list[MatchMember]
     history: list[PastGroup]
     exclusions: list[tuple[str, str]]
@@ -152,7 +183,7 @@ def match_inputs(session: Session, workspace: Workspace, *, now: datetime) -> Ma
                 id=user_id,
                 level=m.level,
                 team=m.team,
-                goals=frozenset(m.goals or ()),
+                goals=frozenset(m.goals),
                 tz_offset_minutes=m.tz_offset_minutes,
             )
             for user_id, m in members.items()
@@ -242,22 +273,23 @@ def _record_groups(
         if member_id in by_member_id and reflection.commitment and not reflection.commitment_outcome
     }
     chooser = PromptChooser(deck, seed=new_round.seed)
-    chosen: list[tuple[list[Member], list[Prompt]]] = []
+    chosen: list[tuple[list[Eligible], list[Prompt]]] = []
     for matched in plan.result.groups:
         members = [plan.members[u] for u in matched.members]
-        shared = sorted(set.intersection(*(set(m.goals or ()) for m in members)))
+        shared = sorted(set.intersection(*(set(m.goals) for m in members)))
         prompts = chooser.choose(
             shared_goals=shared,
-            member_goals=[m.goals or [] for m in members],
+            member_goals=[m.goals for m in members],
             seen_by_member=[seen.get(m.id, ()) for m in members],
             count=2,
         )
         chosen.append((members, prompts))
     group_ids: list[int] = []
+    groups_table = PairGroup.__table__
     if chosen:
         group_ids = list(
             session.scalars(
-                insert(PairGroup).returning(PairGroup.id, sort_by_parameter_order=True),
+                insert(groups_table).returning(groups_table.c.id, sort_by_parameter_order=True),
                 [
                     {
                         "workspace_id": workspace.id,
@@ -450,7 +482,20 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
         return
     # Every member once, in one query, rather than one look-up per seat.
     members = {
-        m.id: m for m in session.scalars(select(Member).where(Member.workspace_id == workspace.id))
+        m.id: m
+        for m in session.scalars(
+            select(Member)
+            .where(Member.workspace_id == workspace.id)
+            .options(
+                load_only(
+                    Member.slack_user_id,
+                    Member.status,
+                    Member.missed_streak,
+                    Member.paused_until,
+                    Member.updated_at,
+                )
+            )
+        )
     }
     for old in open_rounds:
         old.closed_at = now
