@@ -9,8 +9,9 @@ and outbox rows). The reference, measured in the same process on the same popula
 history, is the matching alone for the last round (`match_members` on the inputs that round
 reads). Wall and CPU seconds are both printed: on a busy machine wall time includes waiting
 for a core (and, on PostgreSQL, for the server). With `--profile N`, the last round start is
-run under cProfile and its N most expensive calls are printed. Nothing is sent to Slack:
-delivery is measured by bench/delivery.py and bench/faults.py.
+run under cProfile and its N most expensive calls are printed. On PostgreSQL on this machine,
+the server's CPU seconds for the round start (its backend, from /proc) are printed too.
+Nothing is sent to Slack: delivery is measured by bench/delivery.py and bench/faults.py.
 
 `--database-url` must name an empty database (tables are created by migrating it).
 """
@@ -19,14 +20,17 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from population import join_members
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
 
 from bot.matching import match_members
 from bot.services import rounds
@@ -38,15 +42,34 @@ FIRST_ROUND = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TEAM = "TBENCH"
 
 
+def server_cpu(session: Session) -> float:
+    """CPU seconds used so far by this session's PostgreSQL backend, when the server runs on
+    this machine (read from /proc); 0 for SQLite, which runs inside this process."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0.0
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Timer:
-    """Wall and CPU seconds of a block."""
+    """Wall and CPU seconds of a block: this process's, plus the database server's."""
+
+    def __init__(self, session: Session | None = None) -> None:
+        self.session = session
 
     def __enter__(self) -> Timer:
+        self.server = server_cpu(self.session) if self.session is not None else 0.0
         self.wall, self.cpu = time.perf_counter(), time.process_time()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+        if self.session is not None:
+            self.server = server_cpu(self.session) - self.server
 
 
 def main() -> None:
@@ -97,7 +120,7 @@ def main() -> None:
                 assert workspace is not None
                 if last and args.profile:
                     profile.enable()
-                with Timer() as timer:
+                with Timer(session) as timer:
                     rounds.start_round(
                         session, workspace, now=now, period_key=now.isoformat(), kind="scheduled"
                     )
@@ -121,7 +144,7 @@ def main() -> None:
         f"database: {engine.dialect.name}{'' if args.database_url else ' (temp file)'}; "
         f"{groups} groups and {intros} intros recorded in all"
     )
-    print(f"{'':<44}{'wall s':>9}{'cpu s':>9}")
+    print(f"{'':<44}{'wall s':>9}{'cpu s':>9}{'db cpu s':>10}")
     history = args.rounds - 1
     print(
         f"{f'reference: matching alone, {history} rounds of history':<44}"
@@ -129,7 +152,8 @@ def main() -> None:
     )
     for week in sorted({0, len(timings) // 2, len(timings) - 1}):
         label = f"round {week + 1} start ({week} rounds of history)"
-        print(f"{label:<44}{timings[week].wall:>9.2f}{timings[week].cpu:>9.2f}")
+        timing = timings[week]
+        print(f"{label:<44}{timing.wall:>9.2f}{timing.cpu:>9.2f}{timing.server:>10.2f}")
     print(
         f"last round start took {timings[-1].wall / matching.wall:.1f}x the matching alone "
         f"(wall), {timings[-1].cpu / matching.cpu:.1f}x (cpu)"
