@@ -128,7 +128,9 @@ def main() -> None:
                 profile.disable()
                 timings.append(timer)
             print(
-                f"round {week + 1}: {timer.wall:.2f}s wall, {timer.cpu:.2f}s cpu", file=sys.stderr
+                f"round {week + 1}: {timer.wall:.2f}s wall, {timer.cpu:.2f}s cpu, "
+                f"{timer.server:.2f}s db server cpu",
+                file=sys.stderr,
             )
             with unit_of_work(sessions) as session:
                 session.execute(update(PairGroup).values(met_at=now))
