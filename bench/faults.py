@@ -103,8 +103,23 @@ def deliver(database_url: str, api_url: str, token: str, epoch_real: float, scal
             break
         # Nothing claimable now: sleep until a backoff ends or a dead sender's claim lapses.
         time.sleep(max(0.0, (min(due) - deps.clock()).total_seconds()) / scale + 0.001)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak_rss_kb {peak_kb}", flush=True)
+    print(f"peak_kb {own_peak_kb()}", flush=True)
+
+
+def own_peak_kb() -> int:
+    """This process's peak resident memory in KiB.
+
+    getrusage's ru_maxrss survives fork and exec on Linux, so a child started by a large
+    parent reports the parent's size; /proc's VmHWM belongs to the running program alone and
+    is preferred where it exists.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 # -- the campaign -------------------------------------------------------------------------------
@@ -120,6 +135,7 @@ class Trial:
     calls_failed: int
     throttled: int
     wall: float
+    peak_kb: int = 0  # the delivering processes' peak memory (largest), KiB
 
 
 def prepare_template(folder: Path, members: int) -> tuple[Path, list[str]]:
@@ -228,8 +244,15 @@ def run_trial(
         if killed_at is not None:  # the replacement delivers the rest
             second = spawn(url, slack, f"xoxb-trial{number}-second", epoch, scale)
             second.wait()
+        self_peaks = [
+            int(line.split()[1])
+            for process in (first, *([second] if killed_at is not None else []))
+            for line in (process.stdout.read() if process.stdout else "").splitlines()
+            if line.startswith("peak_kb ")
+        ]
         wall = time.perf_counter() - started
         trial = count_intros(url, slack, groups, killed_at, wall)
+        trial.peak_kb = max(self_peaks, default=0)
     db_file.unlink()
     return trial, first_time
 
@@ -338,12 +361,16 @@ def large_round(folder: Path, members: int, scale: float) -> None:
     print(f"delivery (process ready to exit): {delivery_time:.1f}s, {delivery_time / floor:.2f}x")
     print(f"wall time incl. round start, process start-up: {time.perf_counter() - start:.1f}s")
     print(f"lost {trial.lost}, repeated {trial.repeated}, HTTP 429 answered: {trial.throttled}")
-    bench_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(
-        f"peak memory: delivering process {child_peak / 1024:.0f} MB; "
-        f"bench process (round start + emulator) {bench_peak / 1024:.0f} MB"
+        f"peak memory: delivering process {trial.peak_kb / 1024:.0f} MB (its VmHWM); "
+        f"bench process (round start + emulator) {own_peak_kb() / 1024:.0f} MB; "
+        f"getrusage(RUSAGE_CHILDREN).ru_maxrss {child_peak_kb() / 1024:.0f} MB "
+        "(includes the parent's pages at fork)"
     )
+
+
+def child_peak_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def main() -> None:
