@@ -6,11 +6,12 @@
 Each trial records a fresh `--members` round (SQLite in a temp folder), then runs delivery in a
 separate process (`bot.jobs.rounds.make_delivery`, as the worker does) against the local Slack
 emulator with Slack's rate-limit tiers enforced, kills it with SIGKILL at a random moment
-(uniform over the reference trial's delivery time) and starts a new process that delivers the
-rest. It reports per trial the intros lost (a group with no intro) and repeated (a group with
-more than one), and whether each repeat is the documented crash window: Slack accepted the
-post from the process that was killed, which died before storing its `ts`. Then the same with
-a random 20% of conversations.open and chat.postMessage answering HTTP 503 or 429.
+(after a random number of chat.postMessage calls, plus a random part of one message's time in
+the reference trial) and starts a new process that delivers the rest. It reports per trial the
+intros lost (a group with no intro) and repeated (a group with more than one), and whether
+each repeat is the documented crash window: Slack accepted the post from the process that was
+killed, which died before storing its `ts`. Then the same with a random 20% of
+conversations.open and chat.postMessage answering HTTP 503 or 429.
 
 Real processes can't share a manual clock, so the emulator and the delivering process run on
 real time sped up `--time-scale` times: the emulator's tier windows (50 conversations.open per
@@ -29,6 +30,7 @@ on tmpfs keeps fsync out of the figures on a machine with a slow disk.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import resource
@@ -203,7 +205,7 @@ def run_trial(
     *,
     number: int,
     scale: float,
-    kill_after: float | None,
+    kill_after: tuple[int, float] | None,
     flaky: bool,
 ) -> tuple[Trial, float]:
     """One trial; returns it and the first process's delivery time (ready to exit or kill)."""
@@ -232,14 +234,16 @@ def run_trial(
         ready = time.perf_counter()
         killed_at = None
         if kill_after is not None:
-            try:
-                first.wait(timeout=kill_after)
-            except subprocess.TimeoutExpired:
+            # A random moment of the delivery: once Slack has seen `posts` chat.postMessage
+            # calls, plus a random part of one message's time (open, post and writes).
+            posts, within = kill_after
+            with contextlib.suppress(AssertionError):  # it ended before that many posts
+                slack.wait_for("chat.postMessage", posts, timeout=600)
+            time.sleep(within)
+            if first.poll() is None:
                 first.send_signal(signal.SIGKILL)
                 killed_at = time.perf_counter() - ready
-            first.wait()
-        else:
-            first.wait()
+        first.wait()
         first_time = time.perf_counter() - ready
         if killed_at is not None:  # the replacement delivers the rest
             second = spawn(url, slack, f"xoxb-trial{number}-second", epoch, scale)
@@ -315,7 +319,10 @@ def campaign(folder: Path, members: int, trials: int, scale: float, seed: int) -
         )
         totals = Counter()
         for number in range(1, trials + 1):
-            kill_after = chooser.uniform(0, reference_time)
+            kill_after = (
+                chooser.randint(1, reference.groups),
+                chooser.uniform(0, reference_time / reference.groups),
+            )
             trial, _ = run_trial(
                 folder,
                 template,
