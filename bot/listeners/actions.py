@@ -18,17 +18,24 @@ from bot.views import privacy as privacy_views
 def register(app: App, deps: Deps) -> None:
     """Attach the button listeners."""
 
-    def open_profile(
-        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        ack()
-        open_join_modal(
-            deps,
-            client,
-            trigger_id=body["trigger_id"],
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-        )
+    def opening(opener: Any) -> Any:
+        """A button listener that acks, then opens one of the person's modals."""
+
+        def listener(
+            ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+        ) -> None:
+            ack()
+            opener(
+                deps,
+                client,
+                trigger_id=body["trigger_id"],
+                team_id=context.team_id or "",
+                user_id=context.user_id or "",
+            )
+
+        return listener
+
+    open_profile = opening(open_join_modal)
 
     def pause_one_cycle(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
@@ -69,15 +76,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         respond(replace_original=True, text=views.LEAVE_CANCELLED_TEXT)
 
-    def open_goal(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        open_goal_modal(
-            deps,
-            client,
-            trigger_id=body["trigger_id"],
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-        )
+    open_goal = opening(open_goal_modal)
 
     def review_agreement(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.enums import AdminSource, OutboxKind, OutboxStatus
 from bot.domain.figures import DeliveryHealth
-from bot.domain.messages import DeliveryBlockedNotice, DeliveryResumedNotice
+from bot.domain.messages import DeliveryBlockedNotice, DeliveryResumedNotice, Notice
 from bot.domain.programme import ProgramSettings
 from bot.matching import MatchRules
 from bot.services.membership import ask_to_accept, workspace_for
@@ -235,16 +235,29 @@ def block_delivery(session: Session, workspace_id: int, error: str, *, now: date
     )
     if stopped != 1:
         return False
+    _tell_admins(
+        session,
+        workspace_id,
+        f"delivery_blocked:{now.isoformat()}",
+        DeliveryBlockedNotice(error=error, since=now),
+        now,
+    )
+    return True
+
+
+def _tell_admins(
+    session: Session, workspace_id: int, key: str, notice: Notice, now: datetime
+) -> None:
+    """Queue one notice to every programme admin, once per admin and `key`."""
     for admin in admin_ids(session, workspace_id):
         enqueue(
             session,
             workspace_id=workspace_id,
-            dedupe_key=f"delivery_blocked:{now.isoformat()}:{admin}",
+            dedupe_key=f"{key}:{admin}",
             recipients=[admin],
-            notice=DeliveryBlockedNotice(error=error, since=now),
+            notice=notice,
             now=now,
         )
-    return True
 
 
 def resume_delivery(session: Session, workspace_id: int, *, now: datetime) -> bool:
@@ -267,15 +280,13 @@ def resume_delivery(session: Session, workspace_id: int, *, now: datetime) -> bo
         )
     ):
         unsent.status = OutboxStatus.DROPPED
-    for admin in admin_ids(session, workspace_id):
-        enqueue(
-            session,
-            workspace_id=workspace_id,
-            dedupe_key=f"delivery_resumed:{since.isoformat()}:{admin}",
-            recipients=[admin],
-            notice=DeliveryResumedNotice(error=error, since=since),
-            now=now,
-        )
+    _tell_admins(
+        session,
+        workspace_id,
+        f"delivery_resumed:{since.isoformat()}",
+        DeliveryResumedNotice(error=error, since=since),
+        now,
+    )
     return True
 
 
