@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     # "json": one object per line (time, level, logger, message, request_id) for log shippers.
     log_format: Literal["text", "json"] = "text"
     # When set, GET /metrics asks for `Authorization: Bearer <token>`; either way keep /metrics
-    # on the internal network (docs/metrics-and-alerts.md).
+    # on the internal network (docs/operations.md).
     metrics_token: SecretStr | None = None
     # worker and socket have no HTTP server: with METRICS_PORT set they serve GET /metrics there.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
