@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from population import join_members
 from sqlalchemy import func, select, update
 
+from bot import crypto
 from bot.services import rounds
 from db.migrate import upgrade_to_head
 from db.models import OutboxMessage, PairGroup, Workspace
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--database-url", help="an empty database (default: SQLite in a temp dir)")
     args = parser.parse_args()
+    crypto.configure([crypto.generate_key()])  # messages are stored encrypted, as in production
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/rounds.db"
         upgrade_to_head(url)
