@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -31,7 +32,9 @@ COUNTS = re.compile(r"^  counts: .* reflections (\d+) ")
 def run_demo(database_url: str, *extra: str) -> tuple[int, str]:
     out = io.StringIO()
     argv = ["--people", "12", "--cycles", "3", "--seed", "1", "--fast"]
-    code = demo.main([*argv, "--database-url", database_url, *extra], out=out)
+    with tempfile.TemporaryDirectory() as folder:  # the chart goes here unless a test says
+        chart = [] if "--chart" in extra else ["--chart", f"{folder}/chart.png"]
+        code = demo.main([*argv, "--database-url", database_url, *chart, *extra], out=out)
     return code, out.getvalue()
 
 

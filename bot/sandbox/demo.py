@@ -109,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--chart",
-        default=str(Path(tempfile.gettempdir()) / "peercoach-demo-chart.png"),
-        help="where to write the admin's participation chart (PNG)",
+        default="peercoach-demo-chart.png",
+        help="where to write the admin's participation chart (PNG; default: "
+        "peercoach-demo-chart.png in the current folder)",
     )
     return parser
 
