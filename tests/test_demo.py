@@ -97,13 +97,14 @@ def test_demo_prints_the_reflection_counts_the_database_holds(
 
 
 def test_the_same_seed_gives_the_same_output_and_another_seed_another(
-    db: Engine, database_url: str
+    db: Engine, database_url: str, tmp_path
 ) -> None:
-    first = run_demo(database_url)
+    chart = ("--chart", str(tmp_path / "chart.png"))
+    first = run_demo(database_url, *chart)
     empty(db)
-    second = run_demo(database_url)
+    second = run_demo(database_url, *chart)
     empty(db)
-    other = run_demo(database_url, "--seed", "2")
+    other = run_demo(database_url, "--seed", "2", *chart)
 
     assert first == second
     assert first[0] == other[0] == 0
