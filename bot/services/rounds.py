@@ -381,7 +381,13 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
         prompts=tuple(p.text for p in prompts),
         asked_about_commitments=any(member_id in asked for member_id in seated_ids),
         cadence_weeks=workspace.cadence_weeks if workspace else DEFAULTS.cadence_weeks,
-        coach_questions=coach_questions(load_toolkit(), prompts, seed=group.id),
+        # Seeded by the round and the group's first speaker, not the row id: the same round
+        # gives the same questions on any database.
+        coach_questions=coach_questions(
+            load_toolkit(),
+            prompts,
+            seed=zlib.crc32(f"{group.round.seed}:{group.first_user_id}".encode()),
+        ),
     )
 
 
