@@ -14,6 +14,7 @@ from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import ids, observability
 from bot.config import origin_of
@@ -43,6 +44,7 @@ class _TokenFromEnvironment(logging.Filter):
 
 _TOKEN_FROM_ENVIRONMENT = _TokenFromEnvironment()
 
+SLACK_BUSY = "Slack is busy right now and asked PeerCoach to wait: please try again in a minute."
 SORRY = "Sorry, something went wrong on our side (reference `{ref}`). Please try again."
 # Set by our own middleware, which Bolt runs only after the request's signature checked out.
 VERIFIED = "peercoach_verified"
@@ -137,6 +139,10 @@ def create_app(
             return None
         if isinstance(error, PeerCoachError):
             answer = _answer(deps, error.message, error.block_id, body, response, client, respond)
+        elif isinstance(error, SlackApiError) and error.response.status_code == 429:
+            # Slack asked us to slow down: nothing is wrong, the person tries again shortly.
+            logger.warning("Slack rate-limited a listener's call (429)")
+            answer = _answer(deps, SLACK_BUSY, None, body, response, client, respond)
         else:
             ref = uuid.uuid4().hex[:8]
             observability.listener_failed()

@@ -41,11 +41,14 @@ class RateLimitCounter(RetryHandler):
         return False
 
 
-def make_web_client(settings: Settings, *, retry_rate_limits: bool = True) -> WebClient:
-    """A WebClient on the configured base URL that retries connection errors (and HTTP 429).
+def make_web_client(settings: Settings, *, retry_rate_limits: bool = False) -> WebClient:
+    """A WebClient on the configured base URL that retries connection errors.
 
-    Listeners let slack-sdk wait out a 429 (they have seconds to answer anyway); the
-    delivery loop passes retry_rate_limits=False and honours Retry-After itself, on its clock.
+    HTTP 429 raises SlackApiError at once by default: a listener thread that slept out
+    Retry-After would be a thread acks cannot use (and a modal's trigger_id is dead after 3 s
+    anyway); the error handler tells the person to try again. The outbox's delivery honours
+    Retry-After on its own clock. `retry_rate_limits=True` (slack-sdk's handler, which sleeps
+    the calling thread) is for one-off tools only.
     """
     handlers: list[RetryHandler] = [
         RateLimitCounter(),

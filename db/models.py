@@ -106,7 +106,7 @@ class Member(Base):
     agreement_version: Mapped[int | None] = mapped_column(Integer)
     agreement_accepted_at: Mapped[datetime | None]
     # Their private development goal: only they ever see it.
-    goal: Mapped[str | None] = mapped_column(String(300))
+    goal: Mapped[str | None] = mapped_column(EncryptedText())
     # Rounds in a row this member let pass without any response; reset by any response.
     missed_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

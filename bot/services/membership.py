@@ -160,11 +160,25 @@ def save_profile(
         )
         if reason is not None:
             raise UsageError(NOT_OPEN_TO[reason])
+    # The unique (workspace, person) key decides who creates the row: of two submissions at
+    # once, one joins and the other updates the same row, neither fails.
+    created = insert_or_ignore(
+        session,
+        Member.__table__,  # type: ignore[arg-type]
+        {
+            "workspace_id": workspace.id,
+            "slack_user_id": user_id,
+            "status": MemberStatus.ACTIVE.value,
+            "joined_at": now,
+            "updated_at": now,
+            "goals": [],
+        },
+        conflict_columns=("workspace_id", "slack_user_id"),
+    )
     member = find_member(session, team_id=team_id, user_id=user_id)
-    if member is None:
+    assert member is not None
+    if created is not None:
         outcome = JoinOutcome.JOINED
-        member = Member(workspace_id=workspace.id, slack_user_id=user_id, joined_at=now, goals=[])
-        session.add(member)
     elif member.status in (MemberStatus.LEFT, MemberStatus.INACTIVE):
         outcome = JoinOutcome.REJOINED
         member.joined_at, member.left_at = now, None

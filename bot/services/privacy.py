@@ -206,7 +206,7 @@ def _forget_member(session: Session, member: Member, now: datetime) -> dict[str,
     if member.status != MemberStatus.LEFT:
         member.status, member.left_at = MemberStatus.LEFT.value, now
     member.paused_until = None
-    member.level, member.team, member.goals = None, None, []
+    member.level, member.team, member.goals, member.goal = None, None, [], None
     member.tz_name = member.tz_offset_minutes = None
     member.updated_at = now
     member.exclusions.clear()
@@ -332,7 +332,12 @@ def _member_export(session: Session, member: Member) -> dict[str, Any]:
             "rounds_missed_in_a_row": member.missed_streak,
         },
         "profile": (
-            {"level": member.level, "team": member.team, "goals": list(member.goals or [])}
+            {
+                "level": member.level,
+                "team": member.team,
+                "goals": list(member.goals or []),
+                "development_goal": member.goal,
+            }
             if member.level is not None
             else None
         ),

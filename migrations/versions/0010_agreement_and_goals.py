@@ -1,5 +1,5 @@
 """agreement and goals: the confidentiality agreement and its accepted version, private
-development goals, and goal progress on reflections
+development goals (encrypted at rest like reflection text), and goal progress on reflections
 
 Members who joined before this migration are recorded as having accepted version 1 (the
 text every intro now restates), so running programmes carry on; a later change of the text
@@ -33,7 +33,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("agreement_accepted_at", db.types.UtcDateTime(timezone=True), nullable=True)
         )
-        batch_op.add_column(sa.Column("goal", sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column("goal", sa.Text(), nullable=True))
 
     with op.batch_alter_table("reflections", schema=None) as batch_op:
         batch_op.add_column(sa.Column("goal_progress", sa.Integer(), nullable=True))
