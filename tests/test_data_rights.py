@@ -243,7 +243,12 @@ def test_my_data_sends_one_json_file_with_ones_own_data_and_no_one_elses(
     content = upload["content"].decode()
     data = json.loads(content)
     assert data["slack_user_id"] == PERSON
-    assert data["profile"] == {"level": 3, "team": TEAM_NAME, "goals": ["delegation"]}
+    assert data["profile"] == {
+        "level": 3,
+        "team": TEAM_NAME,
+        "goals": ["delegation"],
+        "development_goal": None,
+    }
     assert data["never_pair"] == ["U002"]
     assert data["membership"]["status"] == "active"
     assert [r["takeaway"] for r in data["reflections"]] == [TAKEAWAY_1, TAKEAWAY_2]
