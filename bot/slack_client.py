@@ -22,7 +22,7 @@ class RateLimitCounter(RetryHandler):
     """Counts Slack's HTTP 429 answers for /metrics; never asks for a retry itself.
 
     slack-sdk shows every answer to each retry handler in turn, so placed first this one sees
-    the 429s of listeners (retried by the next handler) and of delivery (waited out by it).
+    the 429s of listeners and of delivery, whether or not a later handler retries them.
     """
 
     def __init__(self) -> None:
@@ -41,11 +41,13 @@ class RateLimitCounter(RetryHandler):
         return False
 
 
-def make_web_client(settings: Settings, *, retry_rate_limits: bool = True) -> WebClient:
-    """A WebClient on the configured base URL that retries connection errors (and HTTP 429).
+def make_web_client(settings: Settings, *, retry_rate_limits: bool = False) -> WebClient:
+    """A WebClient on the configured base URL that retries connection errors.
 
-    Listeners let slack-sdk wait out a 429 (they have seconds to answer anyway); the
-    delivery loop passes retry_rate_limits=False and honours Retry-After itself, on its clock.
+    HTTP 429 raises SlackApiError("ratelimited") at once by default: a thread that slept out
+    Retry-After would be a thread acks cannot use. The outbox's delivery honours Retry-After
+    on its own clock; `retry_rate_limits=True` (slack-sdk's handler, which sleeps the calling
+    thread) is for one-off tools only.
     """
     handlers: list[RetryHandler] = [
         RateLimitCounter(),
