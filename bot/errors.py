@@ -42,3 +42,15 @@ class NotAdmin(PeerCoachError):
 
     def __init__(self) -> None:
         super().__init__("Sorry, that's for PeerCoach programme admins only.")
+
+
+class Busy(PeerCoachError):
+    """The work could not be done in the time Slack allows (the database or Slack is busy);
+    nothing was changed, and the person is told to try again."""
+
+    def __init__(self, message: str = "", *, block_id: str | None = None) -> None:
+        super().__init__(
+            message
+            or "PeerCoach is busy right now and nothing was changed. Please try again in a minute.",
+            block_id=block_id,
+        )

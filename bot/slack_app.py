@@ -17,11 +17,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import ids, observability
-from bot.config import origin_of
 from bot.deps import Deps
 from bot.errors import PeerCoachError, StaleAction
 from bot.installations import oauth_settings
 from bot.listeners import actions, admin, commands, events, pairing, privacy, views
+from bot.listeners.common import answerable
 from bot.logs import BOLT_APP_NAME, describe_failure, redact_library_logs
 from bot.services import lifecycle
 from bot.slack_client import make_web_client
@@ -210,27 +210,13 @@ def _answer(
     if response is not None and "command" in body:
         return _json_response({"response_type": "ephemeral", "text": text})
     user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-    if _answerable(body.get("response_url"), deps.settings.slack_response_url_origins):
+    if answerable(body.get("response_url"), deps.settings.slack_response_url_origins):
         deps.background.submit(
             respond, response_type="ephemeral", replace_original=False, text=text
         )
     elif user_id:
         deps.background.submit(client.chat_postMessage, channel=user_id, text=text)
     return _json_response({}) if response is not None else None
-
-
-def _answerable(response_url: object, origins: tuple[str, ...]) -> bool:
-    """Whether a response_url is one of Slack's (SLACK_RESPONSE_URL_ORIGINS) to answer on."""
-    if not isinstance(response_url, str) or not response_url:
-        return False
-    try:
-        origin = origin_of(response_url)
-    except ValueError:
-        return False
-    if origin not in origins:
-        logger.warning("ignored a response_url outside SLACK_RESPONSE_URL_ORIGINS")
-        return False
-    return True
 
 
 def _first_input_block(view: dict[str, Any]) -> str | None:

@@ -22,7 +22,7 @@ class RateLimitCounter(RetryHandler):
     """Counts Slack's HTTP 429 answers for /metrics; never asks for a retry itself.
 
     slack-sdk shows every answer to each retry handler in turn, so placed first this one sees
-    the 429s of listeners (retried by the next handler) and of delivery (waited out by it).
+    the 429s of listeners and of delivery, whether or not a later handler retries them.
     """
 
     def __init__(self) -> None:

@@ -1,4 +1,4 @@
-"""Engine, session factory and the one helper that scopes a unit of work."""
+"""Engine, session factory and the helpers that scope a unit of work."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+# How long background work (the scheduler, delivery) may wait for a SQLite lock.
+BACKGROUND_BUSY_TIMEOUT_S = 30.0
+# PostgreSQL SQLSTATEs meaning "a lock or statement ran out of its time": lock_not_available
+# (lock_timeout) and query_canceled (statement_timeout).
+_PG_TIMEOUT_STATES = frozenset({"55P03", "57014"})
+
+
+class DatabaseBusy(Exception):
+    """The database could not do the work within the time allowed (a lock held elsewhere)."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -17,7 +28,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     people's reflections, commitments and profiles.
     """
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        kwargs.setdefault(
+            "connect_args", {"check_same_thread": False, "timeout": BACKGROUND_BUSY_TIMEOUT_S}
+        )
     kwargs.setdefault("hide_parameters", True)
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"), **kwargs)
     if engine.dialect.name == "sqlite":
@@ -42,6 +55,47 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit if the block succeeds, roll back if it raises, always close."""
     with factory.begin() as session:
         yield session
+
+
+def _is_timeout(error: DBAPIError) -> bool:
+    state = getattr(error.orig, "sqlstate", None)
+    if state in _PG_TIMEOUT_STATES:
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+@contextmanager
+def bounded_unit_of_work(factory: sessionmaker[Session], seconds: float) -> Iterator[Session]:
+    """A unit of work whose waits for locks (and, on PostgreSQL, its statements) end after
+    `seconds`, for work a request must finish before its acknowledgement.
+
+    SQLite: the connection's busy timeout is set to `seconds` for this unit of work and
+    restored afterwards. PostgreSQL: `SET LOCAL lock_timeout` and `statement_timeout`, which
+    end with the transaction. Raises DatabaseBusy when a wait ran out; the work is then
+    rolled back, so nothing of it is stored.
+    """
+    millis = max(1, int(seconds * 1000))
+    try:
+        with factory.begin() as session:
+            connection = session.connection()
+            sqlite = connection.dialect.name == "sqlite"
+            raw = connection.connection.driver_connection
+            assert raw is not None  # a checked-out connection always has its driver's
+            if sqlite:
+                raw.execute(f"PRAGMA busy_timeout = {millis}")
+            else:
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {millis}")
+                connection.exec_driver_sql(f"SET LOCAL statement_timeout = {millis}")
+            try:
+                yield session
+            finally:
+                if sqlite:
+                    # On the driver's connection: it works even when the transaction failed.
+                    raw.execute(f"PRAGMA busy_timeout = {int(BACKGROUND_BUSY_TIMEOUT_S * 1000)}")
+    except DBAPIError as error:
+        if _is_timeout(error):
+            raise DatabaseBusy(str(type(error.orig).__name__)) from None
+        raise
 
 
 def database_is_reachable(engine: Engine) -> bool:

@@ -15,6 +15,36 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
+def _insert(session: Session, table: Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upserts do not support {dialect}")
+
+
+def upsert(
+    session: Session,
+    table: Table,
+    values: Mapping[str, Any],
+    *,
+    conflict_columns: Sequence[str],
+    update_columns: Sequence[str],
+) -> int:
+    """Insert one row, or update `update_columns` of the row with the same unique key (one
+    statement: INSERT ... ON CONFLICT DO UPDATE); return the row's id.
+
+    Raises NotImplementedError on a dialect other than SQLite or PostgreSQL.
+    """
+    statement = _insert(session, table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict_columns),
+        set_={name: statement.excluded[name] for name in update_columns},
+    ).returning(table.c.id)
+    return int(session.execute(statement).scalar_one())
+
+
 def insert_or_ignore(
     session: Session,
     table: Table,
@@ -27,15 +57,9 @@ def insert_or_ignore(
     `conflict_columns` names the unique key that decides (it must match a unique constraint).
     Raises NotImplementedError on a dialect other than SQLite or PostgreSQL.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement: Any = postgresql.insert(table)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table)
-    else:
-        raise NotImplementedError(f"insert_or_ignore does not support {dialect}")
     statement = (
-        statement.values(**values)
+        _insert(session, table)
+        .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(table.c.id)
     )

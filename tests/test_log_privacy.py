@@ -50,7 +50,11 @@ def test_no_written_text_reaches_any_log_at_debug(sandbox: Sandbox, attacker: At
         sandbox.settle()
 
         # Failure paths, each carrying the texts.
-        # A listener failing after the person submitted (Slack refuses the confirmation DM).
+        # Work failing after the ack (Slack refuses the data export's DM), then a
+        # confirmation DM refused once (the outbox retries it).
+        sandbox.emulator.fail_next("conversations.open", "internal_error")
+        sandbox.people.command("U001", "my-data")
+        sandbox.settle()
         sandbox.emulator.fail_next("chat.postMessage", "internal_error")
         sandbox.people.submit("U001", view, values)
         sandbox.settle()
@@ -82,7 +86,7 @@ def test_no_written_text_reaches_any_log_at_debug(sandbox: Sandbox, attacker: At
     names = {r.name.split(".")[0] for r in logs.records if r.levelno == logging.DEBUG}
     assert {"slack_bolt", "slack_sdk", "sqlalchemy"} <= names
     assert any("hide_parameters" in line for line in logs.lines)
-    assert logs.at_least(logging.ERROR), "the failing listener was logged"
+    assert logs.at_least(logging.ERROR), "the failing work after the ack was logged"
     for secret in SECRETS:
         assert secret not in logs.text, f"{secret} reached the logs"
     # And the flow really carried them to Slack.

@@ -41,7 +41,8 @@ def test_every_line_a_request_causes_carries_its_request_id(
     second = json_lines(stream)[len(first) :]
 
     loggers = {line["logger"] for line in first}
-    assert {"bot.observability", "bot.slack_app"} <= loggers  # request thread and listener
+    # The request thread, and the background work after the ack (views.open, refused).
+    assert {"bot.observability", "bot.listeners.common"} <= loggers
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in first)
     assert len({line.get("request_id") for line in first}) == 1
     assert first[0].get("request_id")

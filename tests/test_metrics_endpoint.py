@@ -78,7 +78,8 @@ def test_metrics_show_requests_by_kind_a_round_start_and_its_deliveries(
     assert grew("peercoach_slack_request_seconds_count", kind="view") == 2
     assert grew("peercoach_slack_request_seconds_count", kind="event") == 1
     assert grew("peercoach_round_start_seconds_count", kind="scheduled") == 1
-    assert grew("peercoach_deliveries_total", outcome="sent") == 1  # one intro for the pair
+    # Two welcome DMs (joins go through the outbox) and one intro for the pair.
+    assert grew("peercoach_deliveries_total", outcome="sent") == 3
     assert value(after, "peercoach_metrics_database_up") == 1
 
 
@@ -110,8 +111,9 @@ def test_slack_429s_and_listener_errors_are_counted(sandbox: Sandbox) -> None:
     sandbox.emulator.rate_limit_next("chat.postMessage", retry_after=2)
     go_to(sandbox, MONDAY_9)
     sandbox.tick()  # delivery waits the 429 out on the manual clock
-    sandbox.emulator.fail_next("views.open", "internal_error")
-    sandbox.people.command("U003", "join")
+    # The data export fails in the work after the command's ack (Slack refuses the upload).
+    sandbox.emulator.fail_next("conversations.open", "internal_error")
+    sandbox.people.command("U001", "my-data")
     sandbox.settle()
     after = samples(scrape(sandbox))
 

@@ -64,7 +64,13 @@ def test_a_revoked_token_holds_the_round_then_it_goes_out_when_slack_accepts_it(
         sandbox.tick()
     assert intros(sandbox) == []
     with sandbox.deps.unit_of_work() as session:
-        statuses = set(session.scalars(select(OutboxMessage.status)))
+        statuses = set(
+            session.scalars(
+                select(OutboxMessage.status).where(
+                    ~OutboxMessage.dedupe_key.startswith("joined:")  # welcomes went before
+                )
+            )
+        )
     assert statuses == {"pending"}  # nothing failed for good, nothing lost
 
     sandbox.emulator.fix_token()

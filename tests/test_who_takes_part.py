@@ -91,11 +91,14 @@ def test_a_guest_who_tries_to_join_while_guests_are_off_gets_a_polite_answer(
     sandbox.people.command("UGUEST1", "join")
     sandbox.settle()
     view = sandbox.emulator.calls_to("views.open")[-1].response["view"]
-    sandbox.people.submit("UGUEST1", view, join_values(3, "Sales", ["delegation"], None))
+    response = sandbox.people.submit("UGUEST1", view, join_values(3, "Sales", ["delegation"], None))
     sandbox.settle()
 
-    answer = dms_to(sandbox, "UGUEST1")[-1].text
+    # Answered in the modal itself, before its ack (the join is checked before it is stored).
+    assert response.json()["response_action"] == "errors"
+    answer = str(response.json()["errors"])
     assert "guest accounts aren't included" in answer and "Sorry" not in answer
+    assert dms_to(sandbox, "UGUEST1") == []
     with sandbox.deps.unit_of_work() as session:
         assert session.scalars(select(Member)).all() == []
 

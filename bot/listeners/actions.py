@@ -9,7 +9,13 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.listeners.common import open_goal_modal, open_join_modal, publish_home
+from bot.listeners.common import (
+    open_goal_modal,
+    open_join_modal,
+    open_view_later,
+    refresh_home,
+    respond_later,
+)
 from bot.services import membership
 from bot.views import membership as views
 from bot.views import privacy as privacy_views
@@ -19,19 +25,25 @@ def register(app: App, deps: Deps) -> None:
     """Attach the button listeners."""
 
     def opening(opener: Any) -> Any:
-        """A button listener that acks, then opens one of the person's modals."""
+        """A button listener that opens one of the person's modals right after its ack
+        (the database read before it, views.open in the background)."""
 
         def listener(
-            ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+            ack: Ack,
+            body: dict[str, Any],
+            client: WebClient,
+            respond: Respond,
+            context: BoltContext,
         ) -> None:
-            ack()
             opener(
                 deps,
                 client,
+                respond,
                 trigger_id=body["trigger_id"],
                 team_id=context.team_id or "",
                 user_id=context.user_id or "",
             )
+            ack()
 
         return listener
 
@@ -40,24 +52,24 @@ def register(app: App, deps: Deps) -> None:
     def pause_one_cycle(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
-        with deps.unit_of_work() as session:  # the same rule as `/peercoach pause`
+        with deps.request_unit_of_work() as session:  # the same rule as `/peercoach pause`
             membership.pause_for_rounds(
                 session, team_id=team_id, user_id=user_id, args=[], now=deps.clock()
             )
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def resume(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
-        with deps.unit_of_work() as session:
+        with deps.request_unit_of_work() as session:
             membership.resume_member(session, team_id=team_id, user_id=user_id, now=deps.clock())
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def leave_from_home(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         _leave(deps, team_id, user_id)
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def leave_confirmed(
         ack: Ack, respond: Respond, client: WebClient, context: BoltContext
@@ -65,27 +77,38 @@ def register(app: App, deps: Deps) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         _leave(deps, team_id, user_id)
-        respond(
+        respond_later(
+            deps,
+            respond,
             replace_original=True,
             text=views.LEFT_TEXT,
             blocks=privacy_views.left_blocks(views.LEFT_TEXT),
         )
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def leave_cancelled(ack: Ack, respond: Respond) -> None:
         ack()
-        respond(replace_original=True, text=views.LEAVE_CANCELLED_TEXT)
+        respond_later(deps, respond, replace_original=True, text=views.LEAVE_CANCELLED_TEXT)
 
     open_goal = opening(open_goal_modal)
 
     def review_agreement(
-        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
-        ack()
-        with deps.unit_of_work() as session:
-            workspace = membership.workspace_for(session, context.team_id or "", now=deps.clock())
+        team_id, user_id = context.team_id or "", context.user_id or ""
+        with deps.request_unit_of_work() as session:
+            workspace = membership.workspace_for(session, team_id, now=deps.clock())
             text, version = membership.agreement_of(workspace), workspace.agreement_version
-        client.views_open(trigger_id=body["trigger_id"], view=views.agreement_modal(text, version))
+        open_view_later(
+            deps,
+            client,
+            respond,
+            trigger_id=body["trigger_id"],
+            view=views.agreement_modal(text, version),
+            team_id=team_id,
+            user_id=user_id,
+        )
+        ack()
 
     app.action(ids.HOME_GOAL)(open_goal)
     app.action(ids.AGREEMENT_REVIEW)(review_agreement)
@@ -99,6 +122,6 @@ def register(app: App, deps: Deps) -> None:
 
 
 def _leave(deps: Deps, team_id: str, user_id: str) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         # Already gone is fine: pressing the button twice is not an error.
         membership.leave_member(session, team_id=team_id, user_id=user_id, now=deps.clock())

@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.errors import NotAdmin, StaleAction
+from bot.errors import Busy, NotAdmin, StaleAction
 from bot.jobs.invites import invite_channel
-from bot.jobs.rounds import deliver_workspace
 from bot.listeners.commands import Invocation, subcommand
-from bot.listeners.common import publish_home, require_admin
+from bot.listeners.common import (
+    dm_through_outbox,
+    open_view_later,
+    refresh_home,
+    require_admin,
+    send_outbox_soon,
+)
 from bot.matching.model import Reason, reason_code
 from bot.services import admin as admin_service
 from bot.services import invites, membership, rounds
@@ -24,17 +29,42 @@ from bot.views import admin as views
 from bot.views import membership as membership_views
 
 
-def open_settings(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str) -> None:
-    with deps.unit_of_work() as session:
+def open_settings(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    team_id: str,
+    user_id: str,
+) -> None:
+    """Open the settings modal (right after the ack)."""
+    with deps.request_unit_of_work() as session:
         workspace = membership.workspace_for(session, team_id, now=deps.clock())
         current = admin_service.settings_of(session, workspace)
-    client.views_open(trigger_id=trigger_id, view=views.settings_modal(current))
+    open_view_later(
+        deps,
+        client,
+        respond,
+        trigger_id=trigger_id,
+        view=views.settings_modal(current),
+        team_id=team_id,
+        user_id=user_id,
+    )
 
 
-def open_preview(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str) -> None:
+def open_preview(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    team_id: str,
+    user_id: str,
+) -> None:
     """Show the admin the groups a round would make now; nothing is written or sent."""
     now = deps.clock()
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         workspace = membership.workspace_for(session, team_id, now=now)
         plan = rounds.plan_round(
             session, workspace, now=now, seed=rounds.seed_for(team_id, f"preview:{now.isoformat()}")
@@ -54,39 +84,46 @@ def open_preview(deps: Deps, client: WebClient, *, trigger_id: str, team_id: str
         "Share a goal": share(Reason.SHARED_GOAL),
         "Could not be paired": str(len(result.unmatched)),
     }
-    client.views_open(trigger_id=trigger_id, view=views.preview_modal(result, quality))
+    open_view_later(
+        deps,
+        client,
+        respond,
+        trigger_id=trigger_id,
+        view=views.preview_modal(result, quality),
+        team_id=team_id,
+        user_id=user_id,
+    )
 
 
-def run_now(
-    deps: Deps,
-    client: WebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    replacing: datetime | None = None,
-) -> None:
-    """Start a round now and send its intros in the background; if one started moments ago,
-    say so and offer to start another anyway (`replacing`: the start the admin was shown)."""
-    with deps.unit_of_work() as session:
-        outcome = rounds.start_manual_round(
-            session, team_id=team_id, now=deps.clock(), replacing=replacing
-        )
+def run_now(deps: Deps, *, team_id: str, user_id: str, replacing: datetime | None = None) -> None:
+    """Start a round now; its intros and the admin's note go out through the outbox. If one
+    started moments ago, say so and offer to start another anyway (`replacing`: the start
+    the admin was shown)."""
+    now = deps.clock()
+    with deps.request_unit_of_work() as session:
+        outcome = rounds.start_manual_round(session, team_id=team_id, now=now, replacing=replacing)
         started = outcome.started
-        groups = len(started.groups) if started else 0
-        workspace_id = started.workspace_id if started else None
-    if started is None:
-        assert outcome.last_started_at is not None
-        client.chat_postMessage(
-            channel=user_id, **views.round_started_moments_ago(outcome.last_started_at)
+        if started is None:
+            assert outcome.last_started_at is not None
+            message = views.round_started_moments_ago(outcome.last_started_at)
+            key = f"run_now:moments_ago:{outcome.last_started_at.isoformat()}:{now.isoformat()}"
+        else:
+            message = {"text": views.round_started_text(len(started.groups))}
+            key = f"run_now:{started.id}"
+        workspace_id = dm_through_outbox(
+            deps,
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            text=message["text"],
+            blocks=message.get("blocks", ()),
+            key=key,
         )
-        return
-    assert workspace_id is not None
-    deps.background.submit(deliver_workspace, deps, workspace_id)
-    client.chat_postMessage(channel=user_id, text=views.round_started_text(groups))
+    send_outbox_soon(deps, workspace_id)
 
 
 def export_csv(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    """Upload the programme report (aggregates only) to the admin's DM."""
+    """Upload the programme report (aggregates only) to the admin's DM (background work)."""
     with deps.unit_of_work() as session:
         workspace = membership.workspace_for(session, team_id, now=deps.clock())
         content = report_csv(session, workspace.id)
@@ -101,54 +138,72 @@ def export_csv(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> 
     )
 
 
+def _export_later(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    if (
+        deps.background.try_submit(export_csv, deps, client, team_id=team_id, user_id=user_id)
+        is None
+    ):
+        raise Busy()
+
+
 def register(app: App, deps: Deps) -> None:
     """Attach the admin buttons and the settings modal."""
 
     def guarded(handler: Any) -> Any:
         def listener(
-            ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+            ack: Ack,
+            body: dict[str, Any],
+            client: WebClient,
+            respond: Respond,
+            context: BoltContext,
         ) -> None:
-            ack()
             team_id, user_id = context.team_id or "", context.user_id or ""
             if not require_admin(deps, client, team_id=team_id, user_id=user_id):
                 raise NotAdmin()
-            handler(body, client, team_id, user_id)
+            handler(body, client, respond, team_id, user_id)
+            ack()
 
         return listener
 
     app.action(ids.ADMIN_SETTINGS)(
         guarded(
-            lambda body, client, team, user: open_settings(
-                deps, client, trigger_id=body["trigger_id"], team_id=team
+            lambda body, client, respond, team, user: open_settings(
+                deps, client, respond, trigger_id=body["trigger_id"], team_id=team, user_id=user
             )
         )
     )
     app.action(ids.ADMIN_PREVIEW)(
         guarded(
-            lambda body, client, team, user: open_preview(
-                deps, client, trigger_id=body["trigger_id"], team_id=team
+            lambda body, client, respond, team, user: open_preview(
+                deps, client, respond, trigger_id=body["trigger_id"], team_id=team, user_id=user
             )
         )
     )
 
-    def run_and_refresh(body: dict[str, Any], client: WebClient, team: str, user: str) -> None:
-        run_now(deps, client, team_id=team, user_id=user)
-        publish_home(deps, client, team_id=team, user_id=user)
+    def run_and_refresh(
+        body: dict[str, Any], client: WebClient, respond: Respond, team: str, user: str
+    ) -> None:
+        run_now(deps, team_id=team, user_id=user)
+        refresh_home(deps, client, team_id=team, user_id=user)
 
     app.action(ids.ADMIN_RUN_NOW)(guarded(run_and_refresh))
 
-    def run_anyway(body: dict[str, Any], client: WebClient, team: str, user: str) -> None:
+    def run_anyway(
+        body: dict[str, Any], client: WebClient, respond: Respond, team: str, user: str
+    ) -> None:
         try:
             replacing = datetime.fromisoformat(body["actions"][0]["value"])
         except (KeyError, IndexError, ValueError):
             raise StaleAction() from None
-        run_now(deps, client, team_id=team, user_id=user, replacing=replacing)
-        publish_home(deps, client, team_id=team, user_id=user)
+        run_now(deps, team_id=team, user_id=user, replacing=replacing)
+        refresh_home(deps, client, team_id=team, user_id=user)
 
     app.action(ids.ADMIN_RUN_ANYWAY)(guarded(run_anyway))
     app.action(ids.ADMIN_EXPORT)(
         guarded(
-            lambda body, client, team, user: export_csv(deps, client, team_id=team, user_id=user)
+            lambda body, client, respond, team, user: _export_later(
+                deps, client, team_id=team, user_id=user
+            )
         )
     )
 
@@ -162,15 +217,24 @@ def register(app: App, deps: Deps) -> None:
             return
         if not require_admin(deps, client, team_id=team_id, user_id=user_id):
             raise NotAdmin()
-        ack()
-        with deps.unit_of_work() as session:
-            workspace = membership.workspace_for(session, team_id, now=deps.clock())
+        now = deps.clock()
+        with deps.request_unit_of_work() as session:
+            workspace = membership.workspace_for(session, team_id, now=now)
             changes = admin_service.apply_settings(
-                session, workspace, new, changed_by=user_id, now=deps.clock()
+                session, workspace, new, changed_by=user_id, now=now
             )
             changed = [c.field for c in changes]
-        client.chat_postMessage(channel=user_id, text=views.settings_saved_text(changed))
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+            dm_through_outbox(
+                deps,
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                text=views.settings_saved_text(changed),
+                key=f"settings_saved:{view.get('id')}:{view.get('hash')}",
+            )
+        ack()
+        send_outbox_soon(deps, workspace.id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     app.view(ids.SETTINGS_MODAL)(settings_submitted)
 
@@ -183,25 +247,43 @@ def _admin(deps: Deps, call: Invocation) -> None:
     action = call.args[0].lower() if call.args else "settings"
     if action == "invite":
         channel = invites.parse_channel(" ".join(call.args[1:]))
+        if (
+            deps.background.try_submit(
+                invite_channel,
+                deps,
+                call.client,
+                team_id=call.team_id,
+                user_id=call.user_id,
+                channel=channel,
+                progress_text=membership_views.invite_progress_text,
+            )
+            is None
+        ):
+            raise Busy()
         call.ack(**membership_views.ephemeral("Sending invitations: I'll DM you the progress."))
-        deps.background.submit(
-            invite_channel,
+    elif action == "export":
+        _export_later(deps, call.client, team_id=call.team_id, user_id=call.user_id)
+        call.ack(**membership_views.ephemeral("Preparing your report: it will arrive in your DMs."))
+    elif action == "preview":
+        open_preview(
             deps,
             call.client,
+            call.respond,
+            trigger_id=call.trigger_id,
             team_id=call.team_id,
             user_id=call.user_id,
-            channel=channel,
-            progress_text=membership_views.invite_progress_text,
         )
-    elif action == "export":
-        call.ack(**membership_views.ephemeral("Preparing your report: it will arrive in your DMs."))
-        export_csv(deps, call.client, team_id=call.team_id, user_id=call.user_id)
-    elif action == "preview":
         call.ack()
-        open_preview(deps, call.client, trigger_id=call.trigger_id, team_id=call.team_id)
     elif action == "settings":
+        open_settings(
+            deps,
+            call.client,
+            call.respond,
+            trigger_id=call.trigger_id,
+            team_id=call.team_id,
+            user_id=call.user_id,
+        )
         call.ack()
-        open_settings(deps, call.client, trigger_id=call.trigger_id, team_id=call.team_id)
     else:
         call.ack(
             **membership_views.ephemeral(

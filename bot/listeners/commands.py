@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
-from bot.listeners.common import open_join_modal, own_goal
+from bot.listeners.common import Answer, answer_in_time, later, open_goal_modal, open_join_modal
 from bot.listeners.pairing import open_reflection
 from bot.listeners.privacy import send_my_data
 from bot.services import membership, pairing
@@ -28,6 +29,7 @@ class Invocation:
 
     ack: Ack
     client: WebClient
+    respond: Respond
     trigger_id: str
     team_id: str
     user_id: str
@@ -54,7 +56,11 @@ def register(app: App, deps: Deps) -> None:
     """Attach the slash command listener."""
 
     def peercoach_command(
-        ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext
+        ack: Ack,
+        command: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
     ) -> None:
         words = (command.get("text") or "").split()
         name, args = (words[0].lower(), words[1:]) if words else ("help", [])
@@ -65,6 +71,7 @@ def register(app: App, deps: Deps) -> None:
         call = Invocation(
             ack=ack,
             client=client,
+            respond=respond,
             trigger_id=command["trigger_id"],
             team_id=context.team_id or command["team_id"],
             user_id=command["user_id"],
@@ -78,10 +85,15 @@ def register(app: App, deps: Deps) -> None:
 
 @subcommand("join", "profile", "edit")
 def _join(deps: Deps, call: Invocation) -> None:
-    call.ack()
     open_join_modal(
-        deps, call.client, trigger_id=call.trigger_id, team_id=call.team_id, user_id=call.user_id
+        deps,
+        call.client,
+        call.respond,
+        trigger_id=call.trigger_id,
+        team_id=call.team_id,
+        user_id=call.user_id,
     )
+    call.ack()
 
 
 def _pause_for_rounds(
@@ -89,11 +101,15 @@ def _pause_for_rounds(
 ) -> None:
     """Pause the caller (`args` None: skip the next round); answer with `reply(back)`, the
     start of the first round they are back for."""
-    with deps.unit_of_work() as session:
+    now = deps.clock()
+
+    def work(session: Session) -> Answer:
         back = membership.pause_for_rounds(
-            session, team_id=call.team_id, user_id=call.user_id, args=args, now=deps.clock()
+            session, team_id=call.team_id, user_id=call.user_id, args=args, now=now
         )
-    call.ack(**views.ephemeral(reply(back)))
+        return views.ephemeral(reply(back))
+
+    answer_in_time(deps, call.ack, call.respond, work)
 
 
 @subcommand("pause")
@@ -108,16 +124,18 @@ def _skip(deps: Deps, call: Invocation) -> None:
 
 @subcommand("resume")
 def _resume(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
-        membership.resume_member(
-            session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
-        )
-    call.ack(**views.ephemeral(views.RESUMED_TEXT))
+    now = deps.clock()
+
+    def work(session: Session) -> Answer:
+        membership.resume_member(session, team_id=call.team_id, user_id=call.user_id, now=now)
+        return views.ephemeral(views.RESUMED_TEXT)
+
+    answer_in_time(deps, call.ack, call.respond, work)
 
 
 @subcommand("status")
 def _status(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         status = membership.member_status(
             session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
         )
@@ -126,7 +144,7 @@ def _status(deps: Deps, call: Invocation) -> None:
 
 @subcommand("leave")
 def _leave(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         member = membership.find_member(session, team_id=call.team_id, user_id=call.user_id)
         is_member = member is not None and member.status != MemberStatus.LEFT
     if not is_member:
@@ -137,17 +155,23 @@ def _leave(deps: Deps, call: Invocation) -> None:
 
 @subcommand("reflect")
 def _reflect(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         group_id = pairing.latest_group_of(session, team_id=call.team_id, user_id=call.user_id)
-    call.ack()
     open_reflection(
-        deps, call.client, trigger_id=call.trigger_id, group_id=group_id, user_id=call.user_id
+        deps,
+        call.client,
+        call.respond,
+        trigger_id=call.trigger_id,
+        group_id=group_id,
+        team_id=call.team_id,
+        user_id=call.user_id,
     )
+    call.ack()
 
 
 @subcommand("history")
 def _history(deps: Deps, call: Invocation) -> None:
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         entries = pairing.history_of(session, team_id=call.team_id, user_id=call.user_id)
     call.ack(**reflection_views.history_message(entries))
 
@@ -155,7 +179,7 @@ def _history(deps: Deps, call: Invocation) -> None:
 @subcommand("my-data")
 def _my_data(deps: Deps, call: Invocation) -> None:
     call.ack(**views.ephemeral(privacy_views.EXPORT_COMING_TEXT))
-    send_my_data(deps, call.client, team_id=call.team_id, user_id=call.user_id)
+    later(deps, send_my_data, deps, call.client, team_id=call.team_id, user_id=call.user_id)
 
 
 @subcommand("delete-my-data")
@@ -166,9 +190,15 @@ def _delete_my_data(deps: Deps, call: Invocation) -> None:
 @subcommand("goal")
 def _goal(deps: Deps, call: Invocation) -> None:
     """`/peercoach goal`: set or change one's private development goal."""
-    goal = own_goal(deps, team_id=call.team_id, user_id=call.user_id)
+    open_goal_modal(
+        deps,
+        call.client,
+        call.respond,
+        trigger_id=call.trigger_id,
+        team_id=call.team_id,
+        user_id=call.user_id,
+    )
     call.ack()
-    call.client.views_open(trigger_id=call.trigger_id, view=views.goal_modal(goal))
 
 
 @subcommand("help")

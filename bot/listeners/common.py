@@ -1,99 +1,422 @@
-"""Steps several listeners share: the join modal, the App Home, the admin check."""
+"""Steps several listeners share: the ack budget, Slack work after the ack, the join modal,
+the App Home and the admin check.
+
+What runs where (so that an ack never waits behind Slack or a long database wait):
+- In the listener, before the ack: parsing and database work in `deps.request_unit_of_work()`,
+  whose lock waits end within the request's budget (errors.Busy when they run out).
+- After the ack, in `deps.background` (a bounded executor apart from Bolt's listener pool):
+  every Slack call a request makes (views.open, views.publish, users.info, respond). Slack
+  clients never sleep out a 429; work that finds the background full is shed: a refresh is
+  dropped with a log line, a message the person needs goes through the outbox instead.
+- Messages the app sends on its own (welcome DM, partner notices) go through the outbox.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
+from bot.config import origin_of
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
-from bot.errors import UsageError
-from bot.services import admin, home, membership
+from bot.domain.messages import TextNotice
+from bot.errors import Busy, PeerCoachError, UsageError
+from bot.jobs.rounds import deliver_workspace
+from bot.services import admin, home, membership, outbox
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
 from bot.views import membership as views
+from db.models import Member
 
 logger = logging.getLogger(__name__)
 
+# users.info in the request path (an admin check nothing remembers) gets this long, so the
+# ack still fits in Slack's 3 s after the database's budget.
+QUICK_SLACK_TIMEOUT_S = 0.8
+TRY_AGAIN_TEXT = "Slack is busy right now, so I couldn't open that. Please try again in a minute."
+IN_HAND_TEXT = "Working on it: I'll confirm here in a moment."
+SORRY_TEXT = "Sorry, something went wrong on our side (reference `{ref}`). Please try again."
 
-def open_join_modal(
-    deps: Deps, client: WebClient, *, trigger_id: str, team_id: str, user_id: str
+Answer = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """What users.info tells us about a person."""
+
+    is_admin: bool
+    tz_name: str | None
+    tz_offset_minutes: int | None
+    # The whole users.info record, for membership.why_not_pairable (guest, bot, outsider).
+    record: dict[str, Any]
+
+
+def slack_user(client: WebClient, user_id: str) -> SlackUser | None:
+    """Ask Slack about a person; None when Slack would not say (rate limit, error)."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+        return None
+    except OSError as error:  # a timeout or refused connection
+        logger.warning("users.info failed for %s: %s", user_id, type(error).__name__)
+        return None
+    offset = user.get("tz_offset")
+    return SlackUser(
+        is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        tz_name=user.get("tz"),
+        tz_offset_minutes=int(offset) // 60 if offset is not None else None,
+        record=dict(user),
+    )
+
+
+# -- after the ack ---------------------------------------------------------------------------
+
+
+def later(deps: Deps, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> bool:
+    """Run non-essential Slack work after the ack; False (logged) if the background is full."""
+    if deps.background.try_submit(work, *args, **kwargs) is None:
+        logger.warning("background full: skipped %s", getattr(work, "__name__", "work"))
+        return False
+    return True
+
+
+def send_outbox_soon(deps: Deps, workspace_id: int) -> None:
+    """Send a workspace's queued messages now if there is room; the minute tick sends them
+    otherwise, and outbox claims keep the two from sending anything twice."""
+    later(deps, deliver_workspace, deps, workspace_id)
+
+
+def dm_through_outbox(
+    deps: Deps,
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    text: str,
+    key: str,
+    blocks: Sequence[dict[str, Any]] = (),
+) -> int:
+    """Record a DM to the person (`text`, and `blocks` if any) in the outbox, once per `key`;
+    return the workspace id."""
+    now = deps.clock()
+    workspace = membership.workspace_for(session, team_id, now=now)
+    outbox.enqueue(
+        session,
+        workspace_id=workspace.id,
+        dedupe_key=key,
+        recipients=[user_id],
+        notice=TextNotice(text=text, blocks=tuple(blocks)),
+        now=now,
+    )
+    return workspace.id
+
+
+def answerable(response_url: object, origins: tuple[str, ...]) -> bool:
+    """Whether a response_url is one of Slack's (SLACK_RESPONSE_URL_ORIGINS) to answer on."""
+    if not isinstance(response_url, str) or not response_url:
+        return False
+    try:
+        origin = origin_of(response_url)
+    except ValueError:
+        return False
+    if origin not in origins:
+        logger.warning("ignored a response_url outside SLACK_RESPONSE_URL_ORIGINS")
+        return False
+    return True
+
+
+def tell(
+    deps: Deps, respond: Respond | None, *, team_id: str, user_id: str, text: str, key: str
 ) -> None:
-    """Open the join modal, prefilled when the person already has a profile."""
+    """Tell the person `text` once, after the ack: through the request's response_url when it
+    has one (one call, never retried), else by a DM recorded in the outbox under `key`."""
+    if respond is not None and answerable(
+        respond.response_url, deps.settings.slack_response_url_origins
+    ):
+        try:
+            respond(response_type="ephemeral", replace_original=False, text=text)
+            return
+        except Exception as error:  # the response_url is gone: fall back to a DM
+            logger.warning("response_url failed (%s); telling by DM", type(error).__name__)
     with deps.unit_of_work() as session:
+        workspace_id = dm_through_outbox(
+            deps, session, team_id=team_id, user_id=user_id, text=text, key=key
+        )
+    send_outbox_soon(deps, workspace_id)
+
+
+def respond_later(deps: Deps, respond: Respond, **message: Any) -> None:
+    """Answer through the response_url after the ack (skipped, logged, if the background
+    is full: what the button did is stored and shown the next time the person looks)."""
+    later(deps, respond, **message)
+
+
+def open_view_later(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    view: dict[str, Any],
+    team_id: str,
+    user_id: str,
+) -> None:
+    """Open a modal right after the ack (trigger_id lives 3 s). If Slack refuses (a 429, an
+    expired trigger) or the background is full, the person is told to try again, once."""
+
+    def open_now() -> None:
+        try:
+            client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as error:
+            # The class only: Slack's answer is not ours to log (and may echo the request).
+            logger.warning("views.open refused (%s)", type(error).__name__)
+            tell(
+                deps,
+                respond,
+                team_id=team_id,
+                user_id=user_id,
+                text=TRY_AGAIN_TEXT,
+                key=f"try_again:{trigger_id}",
+            )
+
+    if deps.background.try_submit(open_now) is None:
+        raise Busy(TRY_AGAIN_TEXT)
+
+
+def answer_in_time(
+    deps: Deps, ack: Ack, respond: Respond, work: Callable[[Session], Answer]
+) -> None:
+    """Do `work` and acknowledge with the answer it returns, within Slack's 3 s.
+
+    When the database is busy past the request's budget, the ack says the work is in hand,
+    the work is finished in the background (waiting as long as it must), and its answer
+    (or the error it met) reaches the person through the response_url, exactly once. If
+    even the background is full, the ack says nothing changed (errors.Busy).
+    """
+    try:
+        with deps.request_unit_of_work() as session:
+            answer = work(session)
+    except Busy:
+        if deps.background.try_submit(_finish_later, deps, respond, work) is None:
+            raise
+        ack(**views.ephemeral(IN_HAND_TEXT))
+        return
+    ack(**answer)
+
+
+def _finish_later(deps: Deps, respond: Respond, work: Callable[[Session], Answer]) -> None:
+    try:
+        with deps.unit_of_work() as session:
+            answer = work(session)
+    except PeerCoachError as error:
+        answer = views.ephemeral(error.message)
+    except Exception as error:
+        ref = uuid.uuid4().hex[:8]
+        logger.error("work after the ack failed (ref %s)", ref, exc_info=error)
+        answer = views.ephemeral(SORRY_TEXT.format(ref=ref))
+    respond(replace_original=False, **answer)
+
+
+# -- the join modal, the admin check, the App Home -------------------------------------------
+
+
+def join_modal_view(deps: Deps, *, team_id: str, user_id: str) -> dict[str, Any]:
+    """The join modal, prefilled when the person already has a profile; it asks for the
+    agreement unless the person accepted its current version."""
+    with deps.request_unit_of_work() as session:
         workspace = membership.workspace_for(session, team_id, now=deps.clock())
         member = membership.find_member(session, team_id=team_id, user_id=user_id)
         current = (
             membership.profile_of(member) if member and member.status != MemberStatus.LEFT else None
         )
-        # Joining means accepting the agreement; a member who accepted this version isn't asked.
         agreement = (
             membership.agreement_of(workspace)
             if membership.needs_agreement(member, workspace)
             else None
         )
         version = workspace.agreement_version
-    client.views_open(
-        trigger_id=trigger_id,
-        view=views.join_modal(current, agreement=agreement, agreement_version=version),
+    return views.join_modal(current, agreement=agreement, agreement_version=version)
+
+
+def open_join_modal(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    team_id: str,
+    user_id: str,
+) -> None:
+    """Open the join modal after the ack (call this before or right after acking)."""
+    view = join_modal_view(deps, team_id=team_id, user_id=user_id)
+    open_view_later(
+        deps, client, respond, trigger_id=trigger_id, view=view, team_id=team_id, user_id=user_id
     )
 
 
 def open_goal_modal(
-    deps: Deps, client: WebClient, *, trigger_id: str, team_id: str, user_id: str
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    team_id: str,
+    user_id: str,
 ) -> None:
-    """Open the person's private goal modal, prefilled with their goal.
+    """Open the person's private goal modal, prefilled with their goal, after the ack.
 
     Raises UsageError for someone who has not joined.
     """
-    client.views_open(
-        trigger_id=trigger_id,
-        view=views.goal_modal(own_goal(deps, team_id=team_id, user_id=user_id)),
+    view = views.goal_modal(own_goal(deps, team_id=team_id, user_id=user_id))
+    open_view_later(
+        deps, client, respond, trigger_id=trigger_id, view=view, team_id=team_id, user_id=user_id
     )
 
 
 def own_goal(deps: Deps, *, team_id: str, user_id: str) -> str | None:
     """The person's goal, to prefill the goal modal. Raises UsageError for a non-member."""
-    with deps.unit_of_work() as session:
+    with deps.request_unit_of_work() as session:
         member = membership.find_member(session, team_id=team_id, user_id=user_id)
         if member is None or member.status == MemberStatus.LEFT:
             raise UsageError("Join first (`/peercoach join`), then set your goal.")
         return member.goal
 
 
+def quick(client: WebClient) -> WebClient:
+    """A copy of `client` for a call made before an ack: a short timeout, no retries."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=QUICK_SLACK_TIMEOUT_S,  # type: ignore[arg-type]
+        retry_handlers=[],
+    )
+
+
+def _slack_admin(deps: Deps, client: WebClient, team_id: str, user_id: str) -> bool | None:
+    """Whether Slack says the person is an admin or owner, cached; None if Slack won't say
+    within QUICK_SLACK_TIMEOUT_S."""
+    cached = deps.admin_cache.get(team_id, user_id)
+    if cached is not None:
+        return bool(cached)
+    user = slack_user(quick(client), user_id)
+    if user is None:
+        return None
+    deps.admin_cache.put(team_id, user_id, user.is_admin)
+    return user.is_admin
+
+
 def require_admin(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> bool:
-    """Answer whether the person may run the programme (asking Slack about admin roles)."""
-    with deps.unit_of_work() as session:
+    """Answer whether the person may run the programme (added admins from the database,
+    Slack's admins and owners from users.info, remembered for a few minutes).
+
+    Raises errors.Busy when Slack cannot be asked right now and we do not remember.
+    """
+    with deps.request_unit_of_work() as session:
         if admin.is_added_admin(session, team_id=team_id, user_id=user_id):
             return True
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except SlackApiError as error:
-        logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-        return False
-    slack_admin = bool(user.get("is_admin") or user.get("is_owner"))
-    with deps.unit_of_work() as session:
+    slack_admin = _slack_admin(deps, client, team_id, user_id)
+    if slack_admin is None:
+        raise Busy("I couldn't check your admin role with Slack just now. Please try again.")
+    with deps.request_unit_of_work() as session:
         return admin.is_admin(
             session, team_id=team_id, user_id=user_id, is_slack_admin=slack_admin, now=deps.clock()
         )
 
 
 def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    """Render the person's App Home; admins also see the programme section (aggregates)."""
+    """Render the person's App Home and publish it (background work: never in a listener).
+
+    Admins also see the programme section (aggregates). Usually one session and two
+    queries; users.info only when the admin answer is not remembered or a member's time
+    zone is still unknown. A refused publish is dropped (the next open renders again).
+    """
     now = deps.clock()
+    slack_admin = deps.admin_cache.get(team_id, user_id)
     with deps.unit_of_work() as session:
-        status = home.member_home(session, team_id=team_id, user_id=user_id, now=now)
-    view = views.home_view(status)
-    if require_admin(deps, client, team_id=team_id, user_id=user_id):
+        member = membership.find_member(session, team_id=team_id, user_id=user_id)
+        needs_tz = member is not None and member.status != "left" and member.tz_name is None
+        if slack_admin is not None and not needs_tz:
+            view = _home(deps, session, member, team_id, user_id, slack_admin, now)
+    if slack_admin is None or needs_tz:
+        user = slack_user(client, user_id)
+        if user is not None:
+            deps.admin_cache.put(team_id, user_id, user.is_admin)
+            slack_admin = user.is_admin
         with deps.unit_of_work() as session:
-            workspace = membership.workspace_for(session, team_id, now=now)
-            section = admin_views.admin_home_section(
-                membership_figures(session, workspace.id),
-                cycle_figures(session, workspace.id, last=8),
-                membership.next_round_at(session, workspace, now),
-                admin.delivery_health(session, workspace.id),
-            )
+            if needs_tz and user is not None:
+                membership.set_time_zone(
+                    session,
+                    team_id=team_id,
+                    user_id=user_id,
+                    tz_name=user.tz_name,
+                    tz_offset_minutes=user.tz_offset_minutes,
+                )
+            member = membership.find_member(session, team_id=team_id, user_id=user_id)
+            view = _home(deps, session, member, team_id, user_id, slack_admin, now)
+    digest = hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()
+    if deps.home_cache.get(team_id, user_id) == digest:
+        return  # Slack shows this very view already
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as error:
+        logger.warning("views.publish dropped: %s", error.response.get("error"))
+        return
+    deps.home_cache.put(team_id, user_id, digest)
+
+
+def _home(
+    deps: Deps,
+    session: Session,
+    member: Member | None,
+    team_id: str,
+    user_id: str,
+    slack_admin: bool | None,
+    now: datetime,
+) -> dict[str, Any]:
+    view = views.home_view(home.member_home(session, team_id=team_id, user_id=user_id, now=now))
+    workspace = member.workspace if member else membership.workspace_for(session, team_id, now=now)
+    if admin.is_admin_known(
+        session, workspace, user_id=user_id, is_slack_admin=slack_admin, now=now
+    ):
+        section = admin_views.admin_home_section(
+            membership_figures(session, workspace.id),
+            cycle_figures(session, workspace.id, last=8),
+            membership.next_round_at(session, workspace, now),
+            admin.delivery_health(session, workspace.id),
+        )
         view["blocks"] = view["blocks"] + section
-    client.views_publish(user_id=user_id, view=view)
+    return view
+
+
+def refresh_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    """Re-render the App Home after the ack if there is room (a refresh nobody waits for)."""
+    later(deps, publish_home, deps, client, team_id=team_id, user_id=user_id)
+
+
+def fill_time_zone(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    """Store the person's Slack time zone (background work after a join). If Slack will not
+    say now, the next App Home render asks again; pairing works without it meanwhile."""
+    user = slack_user(client, user_id)
+    if user is None:
+        return
+    deps.admin_cache.put(team_id, user_id, user.is_admin)
+    with deps.unit_of_work() as session:
+        membership.set_time_zone(
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            tz_name=user.tz_name,
+            tz_offset_minutes=user.tz_offset_minutes,
+        )

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.deps import Deps
-from bot.listeners.common import publish_home
+from bot.listeners.common import refresh_home
 from bot.services import lifecycle
 
 
@@ -18,9 +18,11 @@ def register(app: App, deps: Deps) -> None:
     """Attach the event listeners."""
 
     def home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        # Bolt acks events before the listener runs; the render and views.publish run in the
+        # background (dropped, with a log line, if it is full: the next open renders again).
         if event.get("tab", "home") != "home":
             return
-        publish_home(deps, client, team_id=context.team_id or "", user_id=event["user"])
+        refresh_home(deps, client, team_id=context.team_id or "", user_id=event["user"])
 
     def app_uninstalled(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         """Stop all work for the workspace now; its data goes after the grace period."""

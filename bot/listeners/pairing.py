@@ -9,7 +9,12 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.jobs.rounds import deliver_workspace
+from bot.listeners.common import (
+    dm_through_outbox,
+    open_view_later,
+    respond_later,
+    send_outbox_soon,
+)
 from bot.prompts import load_toolkit
 from bot.services import membership, pairing
 from bot.views import coaching
@@ -18,17 +23,26 @@ from bot.views import pairing as messages
 from bot.views import reflection as views
 from bot.views.blocks import record_id
 
+SAVED_TEXT = "Reflection saved. Only you can see it (`/peercoach history`)."
+
 
 def open_reflection(
-    deps: Deps, client: WebClient, *, trigger_id: str, group_id: int, user_id: str
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    group_id: int,
+    team_id: str,
+    user_id: str,
 ) -> None:
-    """Open the reflection modal for one of the person's pairings."""
-    with deps.unit_of_work() as session:
+    """Open the reflection modal for one of the person's pairings (right after the ack)."""
+    with deps.request_unit_of_work() as session:
         seat = pairing.seat_context(session, group_id=group_id, user_id=user_id)
         current = pairing.own_reflection(session, group_id=group_id, user_id=user_id)
-    client.views_open(
-        trigger_id=trigger_id,
-        view=views.reflection_modal(group_id, seat.partners, current, goal=seat.own_goal),
+    view = views.reflection_modal(group_id, seat.partners, current, goal=seat.own_goal)
+    open_view_later(
+        deps, client, respond, trigger_id=trigger_id, view=view, team_id=team_id, user_id=user_id
     )
 
 
@@ -40,16 +54,10 @@ def group_of(body: dict[str, Any]) -> int:
 def register(app: App, deps: Deps) -> None:
     """Attach the pairing listeners."""
 
-    def send_notices(team_id: str) -> None:
-        """Send what the action queued (a note to partners) now, after the ack."""
-        with deps.unit_of_work() as session:
-            workspace_id = membership.workspace_for(session, team_id, now=deps.clock()).id
-        deps.background.submit(deliver_workspace, deps, workspace_id)
-
     def we_met(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         group_id = group_of(body)  # before the ack: a forged value is answered in the ack
         ack()
-        with deps.unit_of_work() as session:
+        with deps.request_unit_of_work() as session:
             first = pairing.record_met(
                 session, group_id=group_id, user_id=context.user_id or "", now=deps.clock()
             )
@@ -58,43 +66,58 @@ def register(app: App, deps: Deps) -> None:
             if first
             else "Already noted that you met. Thanks!"
         )
-        respond(response_type="ephemeral", replace_original=False, text=text)
+        respond_later(deps, respond, response_type="ephemeral", replace_original=False, text=text)
 
     def not_meeting(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         group_id = group_of(body)
         ack()
-        with deps.unit_of_work() as session:
+        now = deps.clock()
+        with deps.request_unit_of_work() as session:
             pairing.record_not_meeting(
                 session,
                 group_id=group_id,
                 user_id=context.user_id or "",
-                now=deps.clock(),
+                now=now,
                 tell_partners=body["actions"][0]["action_id"] == ids.CANT_MAKE_IT,
             )
-        send_notices(context.team_id or "")
-        respond(
+            workspace_id = membership.workspace_for(session, context.team_id or "", now=now).id
+        send_outbox_soon(deps, workspace_id)
+        respond_later(
+            deps,
+            respond,
             response_type="ephemeral",
             replace_original=False,
             text="Noted. This round won't count as a meeting, so you can be paired again.",
         )
 
-    def reflect(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        group_id = group_of(body)
-        ack()
+    def reflect(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        group_id = group_of(body)  # before anything else: a forged value is out of date
         open_reflection(
             deps,
             client,
+            respond,
             trigger_id=body["trigger_id"],
             group_id=group_id,
+            team_id=context.team_id or "",
             user_id=context.user_id or "",
         )
-
-    def how_to_coach(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(
+
+    def how_to_coach(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        open_view_later(
+            deps,
+            client,
+            respond,
             trigger_id=body["trigger_id"],
             view=coaching.coaching_guide_modal(load_toolkit().guide),
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
         )
+        ack()
 
     def commitment_answered(
         ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
@@ -102,8 +125,7 @@ def register(app: App, deps: Deps) -> None:
         action = body["actions"][0]
         outcome, label = messages.COMMITMENT_OUTCOMES[action["action_id"]]
         reflection_id = record_id(action.get("value"))
-        ack()
-        with deps.unit_of_work() as session:
+        with deps.request_unit_of_work() as session:
             commitment = pairing.record_commitment_outcome(
                 session,
                 reflection_id=reflection_id,
@@ -111,40 +133,47 @@ def register(app: App, deps: Deps) -> None:
                 outcome=outcome,
                 now=deps.clock(),
             )
-        respond(replace_original=True, text=messages.commitment_answer_text(label, commitment))
+        ack()
+        respond_later(
+            deps,
+            respond,
+            replace_original=True,
+            text=messages.commitment_answer_text(label, commitment),
+        )
 
     def resume_from_dm(ack: Ack, respond: Respond, context: BoltContext) -> None:
         ack()
-        with deps.unit_of_work() as session:
+        with deps.request_unit_of_work() as session:
             membership.resume_member(
                 session,
                 team_id=context.team_id or "",
                 user_id=context.user_id or "",
                 now=deps.clock(),
             )
-        respond(replace_original=True, text=membership_views.RESUMED_TEXT)
+        respond_later(deps, respond, replace_original=True, text=membership_views.RESUMED_TEXT)
 
-    def reflection_submitted(
-        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
+    def reflection_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         entry, errors = views.parse_reflection(view["state"]["values"])
         if entry is None:
             ack(response_action="errors", errors=errors)
             return
-        user_id = context.user_id or ""
-        with deps.unit_of_work() as session:
+        team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
+        # Stored before the ack, within the request's database budget (errors.Busy, shown
+        # inline in the modal, if the database is too busy: then nothing was stored).
+        with deps.request_unit_of_work() as session:
             pairing.save_reflection(
+                session, group_id=views.group_id_of(view), user_id=user_id, entry=entry, now=now
+            )
+            workspace_id = dm_through_outbox(
+                deps,
                 session,
-                group_id=views.group_id_of(view),
+                team_id=team_id,
                 user_id=user_id,
-                entry=entry,
-                now=deps.clock(),
+                text=SAVED_TEXT,
+                key=f"reflection_saved:{view.get('id')}:{view.get('hash')}",
             )
         ack()
-        send_notices(context.team_id or "")
-        client.chat_postMessage(
-            channel=user_id, text="Reflection saved. Only you can see it (`/peercoach history`)."
-        )
+        send_outbox_soon(deps, workspace_id)
 
     app.action(ids.WE_MET)(we_met)
     app.action(ids.CANT_MAKE_IT)(not_meeting)

@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.listeners.common import publish_home
+from bot.listeners.common import later, refresh_home, respond_later
 from bot.services import privacy
 from bot.slack_client import upload_to_dm
 from bot.views import privacy as views
@@ -31,14 +31,21 @@ def register(app: App, deps: Deps) -> None:
 
     def download_from_home(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
-        send_my_data(deps, client, team_id=context.team_id or "", user_id=context.user_id or "")
+        later(
+            deps,
+            send_my_data,
+            deps,
+            client,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+        )
 
     def delete_from_home(ack: Ack, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         report = delete_my_data(deps, team_id=team_id, user_id=user_id)
-        client.chat_postMessage(channel=user_id, text=views.deleted_text(report))
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        later(deps, client.chat_postMessage, channel=user_id, text=views.deleted_text(report))
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def delete_confirmed(
         ack: Ack, respond: Respond, client: WebClient, context: BoltContext
@@ -46,12 +53,12 @@ def register(app: App, deps: Deps) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         report = delete_my_data(deps, team_id=team_id, user_id=user_id)
-        respond(**views.deleted_message(report))
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        respond_later(deps, respond, **views.deleted_message(report))
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def delete_cancelled(ack: Ack, respond: Respond) -> None:
         ack()
-        respond(replace_original=True, text=views.DELETE_CANCELLED_TEXT)
+        respond_later(deps, respond, replace_original=True, text=views.DELETE_CANCELLED_TEXT)
 
     app.action(ids.HOME_EXPORT_DATA)(download_from_home)
     app.action(ids.HOME_DELETE_DATA)(delete_from_home)

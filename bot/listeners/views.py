@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.deps import Deps
-from bot.listeners.common import publish_home
+from bot.listeners.common import (
+    dm_through_outbox,
+    fill_time_zone,
+    later,
+    publish_home,
+    quick,
+    refresh_home,
+    send_outbox_soon,
+    slack_user,
+)
 from bot.services import membership
 from bot.views import membership as views
 
-logger = logging.getLogger(__name__)
+AGREED_TEXT = "Thanks: you're back in the rounds from the next one."
 
 
 def register(app: App, deps: Deps) -> None:
@@ -31,24 +38,44 @@ def register(app: App, deps: Deps) -> None:
         if profile is None:
             ack(response_action="errors", errors=errors)
             return
-        ack()
-        user = _slack_user(client, user_id)
-        offset = user.get("tz_offset") if user else None
-        with deps.unit_of_work() as session:
+        # Who may take part (guests, outsiders): users.info with a short timeout and no
+        # retries, so the ack still fits Slack's 3 s. If Slack won't say now, the join goes
+        # ahead and the round-time check (rounds' why_not_pairable) decides instead.
+        user = slack_user(quick(client), user_id)
+        if user is not None:
+            deps.admin_cache.put(team_id, user_id, user.is_admin)
+        # The join (and its welcome DM, in the outbox) is stored before the ack, so a join the
+        # modal closed on is never lost; if the database is too busy, errors.Busy keeps the
+        # modal open with a "try again" and nothing is stored.
+        with deps.request_unit_of_work() as session:
             outcome = membership.save_profile(
                 session,
                 team_id=team_id,
                 user_id=user_id,
                 profile=profile,
-                tz_name=user.get("tz") if user else None,
-                tz_offset_minutes=int(offset) // 60 if offset is not None else None,
+                tz_name=user.tz_name if user else None,
+                tz_offset_minutes=user.tz_offset_minutes if user else None,
                 now=deps.clock(),
-                slack_user=user,
+                slack_user=user.record if user else None,
             )
             member = membership.find_member(session, team_id=team_id, user_id=user_id)
             paused_until = member.paused_until if member else None
-        client.chat_postMessage(channel=user_id, text=views.joined_text(outcome, paused_until))
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+            workspace_id = dm_through_outbox(
+                deps,
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                text=views.joined_text(outcome, paused_until),
+                key=f"joined:{view.get('id')}:{view.get('hash')}",
+            )
+        ack()
+        # After the ack, all optional: the welcome DM's delivery, the time zone if Slack did
+        # not say it in time (asked again at the next App Home render), the App Home refresh.
+        send_outbox_soon(deps, workspace_id)
+        if user is None or user.tz_name is None:
+            later(deps, _after_join, deps, client, team_id=team_id, user_id=user_id)
+        else:
+            refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def goal_submitted(
         ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
@@ -58,12 +85,12 @@ def register(app: App, deps: Deps) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        with deps.unit_of_work() as session:
+        with deps.request_unit_of_work() as session:
             membership.set_goal(
                 session, team_id=team_id, user_id=user_id, goal=goal, now=deps.clock()
             )
         ack()
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     def agreement_submitted(
         ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
@@ -75,25 +102,27 @@ def register(app: App, deps: Deps) -> None:
         if version is None:
             ack(response_action="errors", errors=errors)
             return
-        with deps.unit_of_work() as session:
+        with deps.request_unit_of_work() as session:
             membership.accept_agreement(
                 session, team_id=team_id, user_id=user_id, version=version, now=deps.clock()
             )
+            workspace_id = dm_through_outbox(
+                deps,
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                text=AGREED_TEXT,
+                key=f"agreed:{view.get('id')}:{view.get('hash')}",
+            )
         ack()
-        client.chat_postMessage(
-            channel=user_id, text="Thanks: you're back in the rounds from the next one."
-        )
-        publish_home(deps, client, team_id=team_id, user_id=user_id)
+        send_outbox_soon(deps, workspace_id)
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
     app.view(ids.JOIN_MODAL)(join_submitted)
     app.view(ids.GOAL_MODAL)(goal_submitted)
     app.view(ids.AGREEMENT_MODAL)(agreement_submitted)
 
 
-def _slack_user(client: WebClient, user_id: str) -> dict[str, Any] | None:
-    """Ask Slack about the person (time zone; guest or not); joining still works without it."""
-    try:
-        return dict(client.users_info(user=user_id)["user"])
-    except SlackApiError as error:
-        logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-        return None
+def _after_join(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    fill_time_zone(deps, client, team_id=team_id, user_id=user_id)
+    publish_home(deps, client, team_id=team_id, user_id=user_id)

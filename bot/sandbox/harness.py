@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from bot import crypto
 from bot.config import Settings
-from bot.deps import Deps
+from bot.deps import BACKGROUND_QUEUE, BoundedExecutor, Deps
 from bot.installations import INSTALL_PATH, REDIRECT_PATH, installation_store
 from bot.jobs.delivery import Delivery
 from bot.jobs.rounds import TickReport, make_delivery, tick
@@ -48,6 +48,7 @@ class Sandbox:
     app: App = field(init=False)
     executor: TrackingExecutor = field(init=False)
     background: TrackingExecutor = field(init=False)
+    background_capacity: int = BACKGROUND_QUEUE
     people: SlackRequests = field(init=False)
     socket_handler: ObservedSocketModeHandler | None = field(init=False, default=None)
 
@@ -81,7 +82,7 @@ class Sandbox:
             render=render,
             clock=self.clock,
             sleep=self.clock.sleep,
-            background=self.background,
+            background=BoundedExecutor(self.background, capacity=self.background_capacity),
         )
         if self.oauth:
             self.deps.installation_store = installation_store(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import random
 import selectors
 import socket
 import threading
@@ -94,6 +95,8 @@ class SlackEmulator:
         self._codes: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, deque[ScriptedFailure]] = defaultdict(deque)
         self.token_error: str | None = None
+        self._flaky: dict[str, tuple[float, ScriptedFailure]] = {}
+        self._dice = random.Random(0)
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._conversations: dict[tuple[str, ...], str] = {}
@@ -235,6 +238,22 @@ class SlackEmulator:
         """Forget the failures still scripted for `method`."""
         with self._changed:
             self._failures[method].clear()
+
+    def fail_fraction(
+        self,
+        method: str,
+        fraction: float,
+        error: str = "internal_error",
+        *,
+        status: int = 200,
+        retry_after: int | None = None,
+    ) -> None:
+        """From now on, fail about `fraction` of the calls to `method` (a seeded draw, so a
+        run is repeatable); `fraction=0` stops it."""
+        if fraction <= 0:
+            self._flaky.pop(method, None)
+        else:
+            self._flaky[method] = (fraction, ScriptedFailure(error, status, retry_after))
 
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """Make the next calls to `method` answer HTTP 429 with Retry-After."""
@@ -378,6 +397,9 @@ class SlackEmulator:
             return 200, {"ok": False, "error": self.token_error}, {}
         with self._changed:
             scripted = self._failures[method].popleft() if self._failures[method] else None
+            if scripted is None and method in self._flaky:
+                fraction, failure = self._flaky[method]
+                scripted = failure if self._dice.random() < fraction else None
         if scripted is not None:
             headers = {"Retry-After": str(scripted.retry_after)} if scripted.retry_after else {}
             return scripted.status, {"ok": False, "error": scripted.error}, headers

@@ -25,7 +25,7 @@ from db.models import (
     SettingsChange,
     Workspace,
 )
-from db.upsert import affected_rows
+from db.upsert import affected_rows, insert_or_ignore
 
 # Changing any of these moves the round slots: slots before the change never run.
 SCHEDULE_FIELDS = frozenset({"cadence_weeks", "day_of_week", "hour", "timezone"})
@@ -40,19 +40,39 @@ def is_admin(
     A Slack admin who loses that role stops being one here the next time we check.
     """
     workspace = workspace_for(session, team_id, now=now)
+    return is_admin_known(
+        session, workspace, user_id=user_id, is_slack_admin=is_slack_admin, now=now
+    )
+
+
+def is_admin_known(
+    session: Session,
+    workspace: Workspace,
+    *,
+    user_id: str,
+    is_slack_admin: bool | None,
+    now: datetime | None = None,
+) -> bool:
+    """Like is_admin on a loaded workspace; `is_slack_admin=None` (Slack did not say) answers
+    from the database alone: an added admin, or a Slack admin we saw before."""
     row = session.scalar(
         select(ProgramAdmin).where(
             ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.slack_user_id == user_id
         )
     )
+    if is_slack_admin is None:
+        return row is not None
     if is_slack_admin and row is None:
-        session.add(
-            ProgramAdmin(
-                workspace_id=workspace.id,
-                slack_user_id=user_id,
-                source=AdminSource.SLACK_ADMIN,
-                added_at=now,
-            )
+        insert_or_ignore(
+            session,
+            ProgramAdmin.__table__,  # type: ignore[arg-type]
+            {
+                "workspace_id": workspace.id,
+                "slack_user_id": user_id,
+                "source": AdminSource.SLACK_ADMIN,
+                "added_at": now or workspace.created_at,
+            },
+            conflict_columns=("workspace_id", "slack_user_id"),
         )
         return True
     if not is_slack_admin and row is not None and row.source == AdminSource.SLACK_ADMIN:

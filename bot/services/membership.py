@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from bot.domain.enums import JoinOutcome, RoundKind, Unpairable
 from bot.domain.messages import AgreementNotice, NotPairableNotice
@@ -89,12 +89,49 @@ def schedule_of(workspace: Workspace) -> Schedule:
 
 
 def find_member(session: Session, *, team_id: str, user_id: str) -> Member | None:
-    """Return the member row for a person in a workspace, if they ever joined."""
-    return session.scalar(
-        select(Member)
-        .join(Workspace)
-        .where(Workspace.team_id == team_id, Member.slack_user_id == user_id)
+    """Return the member row for a person in a workspace, if they ever joined.
+
+    One query: the workspace and the never-pair list come with it (no lazy loads later).
+    """
+    return (
+        session.scalars(
+            select(Member)
+            .join(Workspace)
+            .where(Workspace.team_id == team_id, Member.slack_user_id == user_id)
+            .options(contains_eager(Member.workspace), joinedload(Member.exclusions))
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one_or_none()
     )
+
+
+def lock_member(session: Session, *, workspace_id: int, user_id: str) -> Member | None:
+    """Load a member for changing it, holding it against concurrent changes until commit.
+
+    PostgreSQL: SELECT ... FOR UPDATE on the row. SQLite has no row locks: a (no-op) UPDATE
+    of the row first takes the database's write lock, so the read that follows sees the
+    latest committed state and no one else writes until this unit of work ends.
+    """
+    where = (Member.workspace_id == workspace_id, Member.slack_user_id == user_id)
+    query = select(Member).where(*where).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(Member)
+            .where(*where)
+            .values(slack_user_id=Member.slack_user_id)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        query = query.with_for_update(of=Member)
+    return session.scalar(query)
+
+
+def _locked(session: Session, team_id: str, user_id: str) -> Member | None:
+    workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == team_id))
+    if workspace_id is None:
+        return None
+    return lock_member(session, workspace_id=workspace_id, user_id=user_id)
 
 
 def profile_of(member: Member) -> Profile | None:
@@ -160,8 +197,8 @@ def save_profile(
         )
         if reason is not None:
             raise UsageError(NOT_OPEN_TO[reason])
-    # The unique (workspace, person) key decides who creates the row: of two submissions at
-    # once, one joins and the other updates the same row, neither fails.
+    # The unique (workspace, person) key decides who creates the row; then the row is held
+    # so that a concurrent leave, pause or second submission waits its turn.
     created = insert_or_ignore(
         session,
         Member.__table__,  # type: ignore[arg-type]
@@ -175,7 +212,7 @@ def save_profile(
         },
         conflict_columns=("workspace_id", "slack_user_id"),
     )
-    member = find_member(session, team_id=team_id, user_id=user_id)
+    member = lock_member(session, workspace_id=workspace.id, user_id=user_id)
     assert member is not None
     if created is not None:
         outcome = JoinOutcome.JOINED
@@ -353,8 +390,34 @@ def pause_for_rounds(
     return back
 
 
+def set_time_zone(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    tz_name: str | None,
+    tz_offset_minutes: int | None,
+) -> bool:
+    """Store a current member's Slack time zone (one conditional UPDATE: someone who left
+    meanwhile keeps none); return whether a row changed."""
+    if tz_name is None:
+        return False
+    workspace_id = select(Workspace.id).where(Workspace.team_id == team_id).scalar_subquery()
+    result = session.execute(
+        update(Member)
+        .where(
+            Member.workspace_id == workspace_id,
+            Member.slack_user_id == user_id,
+            Member.status != MemberStatus.LEFT.value,
+        )
+        .values(tz_name=tz_name, tz_offset_minutes=tz_offset_minutes)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def _require_member(session: Session, team_id: str, user_id: str) -> Member:
-    member = find_member(session, team_id=team_id, user_id=user_id)
+    member = _locked(session, team_id, user_id)
     if member is None or member.status == MemberStatus.LEFT:
         raise UsageError("You're not in PeerCoach yet: `/peercoach join` to opt in.")
     return member
@@ -381,9 +444,11 @@ def resume_member(session: Session, *, team_id: str, user_id: str, now: datetime
 def leave_member(session: Session, *, team_id: str, user_id: str, now: datetime) -> Member | None:
     """Stop for good: forget the profile and never-pair list; keep only that they took part.
 
-    Returns None, changing nothing, for someone who is not (or no longer) a member.
+    Returns None, changing nothing, for someone who is not (or no longer) a member. The row
+    is held while it changes, so a profile edit at the same moment happens wholly before
+    (and is then forgotten) or wholly after (a rejoin), never half.
     """
-    member = find_member(session, team_id=team_id, user_id=user_id)
+    member = _locked(session, team_id, user_id)
     if member is None or member.status == MemberStatus.LEFT:
         return None
     member.status, member.left_at, member.updated_at = MemberStatus.LEFT.value, now, now
@@ -439,7 +504,12 @@ def member_status(
     session: Session, *, team_id: str, user_id: str, now: datetime
 ) -> MemberStatusView:
     """Describe a person's own membership, resuming them first if their pause has ended."""
-    member = find_member(session, team_id=team_id, user_id=user_id)
+    return status_of(session, find_member(session, team_id=team_id, user_id=user_id), now=now)
+
+
+def status_of(session: Session, member: Member | None, *, now: datetime) -> MemberStatusView:
+    """Describe a loaded member (from find_member, which brings the workspace and the
+    never-pair list along: no further query unless a pause has ended)."""
     if member is None or member.status == MemberStatus.LEFT:
         return MemberStatusView(status="none")
     if member.status == MemberStatus.PAUSED and member.paused_until and member.paused_until <= now:

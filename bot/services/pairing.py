@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import CommitmentOutcome
@@ -19,7 +19,7 @@ from bot.errors import StaleAction, UsageError
 from bot.services.membership import find_member
 from bot.services.outbox import enqueue
 from db.models import GroupSeat, Member, PairGroup, Reflection, Round, Workspace
-from db.upsert import affected_rows
+from db.upsert import affected_rows, upsert
 
 HISTORY_LIMIT = 12
 
@@ -39,10 +39,14 @@ def _context(group: PairGroup, user_id: str) -> SeatContext:
     return SeatContext(group.id, group.channel_id, partners)
 
 
-def record_met(session: Session, *, group_id: int, user_id: str, now: datetime) -> bool:
-    """Record that the group met; return False if this person had said so already."""
-    group, seat = _seat(session, group_id, user_id)
-    # Conditional updates, not read-then-write: of two presses at once, one is the first.
+def _mark_met(
+    session: Session, group: PairGroup, seat: GroupSeat, user_id: str, now: datetime
+) -> bool:
+    """Record that `user_id` (in `seat`) met; return whether this seat had not said so yet.
+
+    Conditional updates, not read-then-write: of two presses at once, exactly one is the
+    first, whatever each read before. The group's first "we met" updates the intro for all.
+    """
     first_time = _set_if_unset(session, GroupSeat, seat.id, met_at=now, cant_make_it_at=None)
     group_first = _set_if_unset(session, PairGroup, group.id, met_at=now)
     session.refresh(seat)
@@ -62,6 +66,16 @@ def record_met(session: Session, *, group_id: int, user_id: str, now: datetime) 
     return first_time
 
 
+def record_met(session: Session, *, group_id: int, user_id: str, now: datetime) -> bool:
+    """Record that the group met; return False if this person had said so already.
+
+    Conditional updates (`... WHERE met_at IS NULL`): of two presses at once, exactly one
+    is the first, whatever each read before.
+    """
+    group, seat = _seat(session, group_id, user_id)
+    return _mark_met(session, group, seat, user_id, now)
+
+
 def _set_if_unset(
     session: Session, model: type[GroupSeat] | type[PairGroup], row_id: int, **values: object
 ) -> bool:
@@ -74,17 +88,34 @@ def _set_if_unset(
 
 def record_not_meeting(
     session: Session, *, group_id: int, user_id: str, now: datetime, tell_partners: bool
-) -> None:
+) -> bool:
     """Record that this person can't make it (or didn't meet); the pair does not count as met.
+    Return False if this person had said so already.
 
-    With `tell_partners`, the group DM is told once (an outbox notice keyed per person and
-    group, so a double press tells nobody twice).
+    Conditional updates decide which of two presses at once is the first; with
+    `tell_partners`, the group DM is told once (an outbox notice keyed per person and group).
     """
     group, seat = _seat(session, group_id, user_id)
-    seat.cant_make_it_at = seat.cant_make_it_at or now
-    seat.met_at = None
-    if not any(s.met_at for s in group.seats):
-        group.met_at = None
+    first_time = (
+        affected_rows(
+            session.execute(
+                update(GroupSeat)
+                .where(GroupSeat.id == seat.id, GroupSeat.cant_make_it_at.is_(None))
+                .values(cant_make_it_at=now, met_at=None)
+            )
+        )
+        > 0
+    )
+    if not first_time:
+        session.execute(update(GroupSeat).where(GroupSeat.id == seat.id).values(met_at=None))
+    someone_met = exists().where(GroupSeat.group_id == group.id, GroupSeat.met_at.is_not(None))
+    session.execute(
+        update(PairGroup)
+        .where(PairGroup.id == group.id, ~someone_met)
+        .values(met_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(group)
     if tell_partners and group.channel_id:
         enqueue(
             session,
@@ -96,6 +127,7 @@ def record_not_meeting(
             group_id=group.id,
             channel_id=group.channel_id,
         )
+    return first_time
 
 
 def seat_context(session: Session, *, group_id: int, user_id: str) -> SeatContext:
@@ -156,31 +188,45 @@ def save_reflection(
     notice keyed by group, author and a digest of the text).
     """
     group, seat = _seat(session, group_id, user_id)
-    mine = session.scalar(
-        select(Reflection).where(
+    before = session.execute(
+        select(Reflection.share_takeaway, Reflection.takeaway).where(
             Reflection.group_id == group_id, Reflection.member_id == seat.member_id
         )
-    )
+    ).first()
     newly_shared = entry.share_takeaway and bool(entry.takeaway)
-    if mine is None:
-        mine = Reflection(
-            workspace_id=group.workspace_id,
-            group_id=group_id,
-            member_id=seat.member_id,
-            created_at=now,
+    if before is not None:
+        newly_shared = newly_shared and (
+            not before.share_takeaway or before.takeaway != entry.takeaway
         )
-        session.add(mine)
-    else:
-        newly_shared = newly_shared and (not mine.share_takeaway or mine.takeaway != entry.takeaway)
-    mine.usefulness, mine.takeaway, mine.commitment = (
-        entry.usefulness,
-        entry.takeaway,
-        entry.commitment,
+    # One statement keyed on (group, member): a double submission updates, never fails.
+    upsert(
+        session,
+        Reflection.__table__,  # type: ignore[arg-type]
+        {
+            "workspace_id": group.workspace_id,
+            "group_id": group_id,
+            "member_id": seat.member_id,
+            "usefulness": entry.usefulness,
+            "takeaway": entry.takeaway,
+            "commitment": entry.commitment,
+            "commitment_made": bool(entry.commitment),
+            "share_takeaway": entry.share_takeaway,
+            "goal_progress": entry.goal_progress,
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict_columns=("group_id", "member_id"),
+        update_columns=(
+            "usefulness",
+            "takeaway",
+            "commitment",
+            "commitment_made",
+            "share_takeaway",
+            "goal_progress",
+            "updated_at",
+        ),
     )
-    mine.commitment_made = bool(entry.commitment)
-    mine.share_takeaway, mine.updated_at = entry.share_takeaway, now
-    mine.goal_progress = entry.goal_progress
-    record_met(session, group_id=group_id, user_id=user_id, now=now)
+    _mark_met(session, group, seat, user_id, now)
     if newly_shared and entry.takeaway and group.channel_id:
         digest = hashlib.sha256(entry.takeaway.encode()).hexdigest()[:16]
         enqueue(

@@ -381,14 +381,16 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
         prompts=tuple(p.text for p in prompts),
         asked_about_commitments=any(member_id in asked for member_id in seated_ids),
         cadence_weeks=workspace.cadence_weeks if workspace else DEFAULTS.cadence_weeks,
-        # Seeded by the round and the group's first speaker, not the row id: the same round
-        # gives the same questions on any database.
-        coach_questions=coach_questions(
-            load_toolkit(),
-            prompts,
-            seed=zlib.crc32(f"{group.round.seed}:{group.first_user_id}".encode()),
-        ),
+        coach_questions=coach_questions(load_toolkit(), prompts, seed=_group_seed(group)),
     )
+
+
+def _group_seed(group: PairGroup) -> int:
+    """A seed for a group's coaching questions from what the group is (its round's seed and
+    everyone ever seated), not from a row id: ids come from sequences, which a database
+    does not reuse, so the same round would otherwise read differently on another run."""
+    people = ",".join(sorted(s.slack_user_id for s in group.seats))
+    return group.round.seed ^ zlib.crc32(people.encode())
 
 
 def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) -> None:
