@@ -103,16 +103,6 @@ def due_slot(
     return slot
 
 
-def rounds_from(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
-    """The next `count` scheduled round starts strictly after `after` (aware, UTC)."""
-    starts: list[datetime] = []
-    moment = after
-    for _ in range(count):
-        moment = round_times_after(schedule, moment)
-        starts.append(moment)
-    return starts
-
-
 def next_slot(
     schedule: Schedule,
     now: datetime,
