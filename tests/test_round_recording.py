@@ -208,7 +208,11 @@ def _record(session: Session) -> dict[str, Any]:
                 _iso(o.created_at),
                 _iso(o.not_before),
             ]
-            for o in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            # By kind, in the order each kind was recorded (sending order within a kind; which
+            # kind a round start writes first changes nothing anyone sees).
+            for o in session.scalars(
+                select(OutboxMessage).order_by(OutboxMessage.kind, OutboxMessage.id)
+            )
         ],
         "members": [
             [m.slack_user_id, m.status, m.missed_streak, _iso(m.paused_until), _iso(m.updated_at)]
