@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -252,7 +252,15 @@ def agreement_of(workspace: Workspace) -> str:
     return workspace.agreement_text or DEFAULT_AGREEMENT
 
 
-def needs_agreement(member: Member | None, workspace: Workspace) -> bool:
+class AcceptsAgreement(Protocol):
+    """Anything that says which agreement version a member accepted (a Member row, or a
+    round's plain view of one)."""
+
+    @property
+    def agreement_version(self) -> int | None: ...
+
+
+def needs_agreement(member: AcceptsAgreement | None, workspace: Workspace) -> bool:
     """Whether this person must (re)accept the agreement before they are paired."""
     accepted = member.agreement_version if member is not None else None
     return accepted is None or accepted < workspace.agreement_version

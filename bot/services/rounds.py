@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import zlib
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from bot import observability
 from bot.domain.enums import OutboxKind, OutboxStatus, RoundKind
@@ -25,8 +27,15 @@ from bot.domain.messages import (
 )
 from bot.domain.programme import DEFAULTS
 from bot.errors import UsageError
-from bot.matching import MatchMember, MatchResult, PastGroup, match_members
-from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load_toolkit
+from bot.matching import MatchMember, MatchResult, MatchRules, PastGroup, match_members
+from bot.prompts import (
+    Prompt,
+    PromptChooser,
+    coach_questions,
+    load_deck,
+    load_toolkit,
+    prompts_by_id,
+)
 from bot.schedule import Schedule, due_slot
 from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
@@ -38,7 +47,7 @@ from bot.services.membership import (
     resume_due_members,
     schedule_of,
 )
-from bot.services.outbox import add_to_outbox, commitment_key, enqueue
+from bot.services.outbox import Outgoing, add_all_to_outbox, commitment_key, enqueue
 from db.models import (
     Exclusion,
     GroupSeat,
@@ -53,20 +62,36 @@ from db.models import (
 )
 from db.upsert import affected_rows
 
+# Ids per IN (...) list: well under SQLite's limit on bound parameters.
+_IN_CHUNK = 5000
 HISTORY_ROUNDS = 104  # two years of weekly rounds is plenty to keep pairs fresh
 MISSED_ROUNDS_BEFORE_PAUSE = 3
 # A scheduled round missed while the process was down still runs if it comes back within this.
 ROUND_GRACE = timedelta(hours=24)
 
 
+@dataclass(frozen=True, slots=True)
+class Eligible:
+    """A member as a round sees them: ids, the profile the matcher weighs, and the agreement
+    version they accepted (plain values: a round reads every member of the programme)."""
+
+    id: int
+    slack_user_id: str
+    level: int | None
+    team: str | None
+    goals: list[str]
+    tz_offset_minutes: int | None
+    agreement_version: int | None
+
+
 @dataclass(frozen=True)
 class RoundPlan:
     """What a round would do: the members considered and the matcher's answer."""
 
-    members: dict[str, Member]
+    members: dict[str, Eligible]
     result: MatchResult
     # Eligible but left out until they accept the programme's current agreement.
-    awaiting_agreement: tuple[Member, ...] = ()
+    awaiting_agreement: tuple[Eligible, ...] = ()
 
 
 def seed_for(team_id: str, period_key: str) -> int:
@@ -82,25 +107,41 @@ def follow_up_times(schedule: Schedule, started_at: datetime) -> tuple[datetime,
 
 def eligible_members(
     session: Session, workspace_id: int, now: datetime, left_out: Collection[str] = ()
-) -> list[Member]:
+) -> list[Eligible]:
     """Active members, plus paused ones whose pause has ended by `now`, less `left_out`
-    (Slack user ids found at round time not to be pairable: see bot.jobs.rounds)."""
-    members = session.scalars(
-        select(Member)
+    (Slack user ids found at round time not to be pairable: see bot.jobs.rounds), in join
+    order. One query of plain rows, not ORM objects."""
+    rows = session.execute(
+        select(
+            Member.id,
+            Member.slack_user_id,
+            Member.status,
+            Member.paused_until,
+            Member.level,
+            Member.team,
+            Member.goals,
+            Member.tz_offset_minutes,
+            Member.agreement_version,
+        )
         .where(
             Member.workspace_id == workspace_id,
             Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
         )
         .order_by(Member.id)
-    ).all()
+    )
     return [
-        m
-        for m in members
-        if (
-            m.status == MemberStatus.ACTIVE
-            or (m.paused_until is not None and m.paused_until <= now)
+        Eligible(
+            id=member_id,
+            slack_user_id=user_id,
+            level=level,
+            team=team,
+            goals=goals or [],
+            tz_offset_minutes=offset,
+            agreement_version=accepted,
         )
-        and m.slack_user_id not in left_out
+        for member_id, user_id, status, paused_until, level, team, goals, offset, accepted in rows
+        if (status == MemberStatus.ACTIVE or (paused_until is not None and paused_until <= now))
+        and user_id not in left_out
     ]
 
 
@@ -143,6 +184,52 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
     ]
 
 
+@dataclass(frozen=True)
+class MatchInputs:
+    """What the matcher is given for a round: the members to pair (by Slack id) and their
+    profiles, those waiting to accept the agreement, the recent history, the never-pair
+    wishes and the workspace's rules."""
+
+    members: dict[str, Eligible]
+    awaiting_agreement: tuple[Eligible, ...]
+    candidates: list[MatchMember]
+    history: list[PastGroup]
+    exclusions: list[tuple[str, str]]
+    rules: MatchRules
+
+
+def match_inputs(
+    session: Session, workspace: Workspace, *, now: datetime, left_out: Collection[str] = ()
+) -> MatchInputs:
+    """Read everything the matcher needs for a round at `now` (a few queries, no writes)."""
+    eligible = eligible_members(session, workspace.id, now, left_out)
+    waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
+    waiting_ids = {m.id for m in waiting}
+    members = {m.slack_user_id: m for m in eligible if m.id not in waiting_ids}
+    exclusions = session.execute(
+        select(Member.slack_user_id, Exclusion.excluded_user_id)
+        .join(Exclusion, Exclusion.member_id == Member.id)
+        .where(Exclusion.workspace_id == workspace.id)
+    ).all()
+    return MatchInputs(
+        members=members,
+        awaiting_agreement=waiting,
+        candidates=[
+            MatchMember(
+                id=user_id,
+                level=m.level,
+                team=m.team,
+                goals=frozenset(m.goals),
+                tz_offset_minutes=m.tz_offset_minutes,
+            )
+            for user_id, m in members.items()
+        ],
+        history=past_groups(session, workspace.id),
+        exclusions=[(a, b) for a, b in exclusions],
+        rules=match_rules_of(workspace),
+    )
+
+
 def plan_round(
     session: Session,
     workspace: Workspace,
@@ -152,32 +239,17 @@ def plan_round(
     left_out: Collection[str] = (),
 ) -> RoundPlan:
     """Pair the eligible members without writing anything (also the dry run)."""
-    eligible = eligible_members(session, workspace.id, now, left_out)
-    waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
-    members = {m.slack_user_id: m for m in eligible if m not in waiting}
-    exclusions = session.execute(
-        select(Member.slack_user_id, Exclusion.excluded_user_id)
-        .join(Exclusion, Exclusion.member_id == Member.id)
-        .where(Exclusion.workspace_id == workspace.id)
-    ).all()
-    candidates = [
-        MatchMember(
-            id=user_id,
-            level=m.level,
-            team=m.team,
-            goals=frozenset(m.goals or ()),
-            tz_offset_minutes=m.tz_offset_minutes,
-        )
-        for user_id, m in members.items()
-    ]
+    inputs = match_inputs(session, workspace, now=now, left_out=left_out)
     result = match_members(
-        candidates,
-        history=past_groups(session, workspace.id),
-        exclusions=[(a, b) for a, b in exclusions],
-        rules=match_rules_of(workspace),
+        inputs.candidates,
+        history=inputs.history,
+        exclusions=inputs.exclusions,
+        rules=inputs.rules,
         seed=seed,
     )
-    return RoundPlan(members=members, result=result, awaiting_agreement=waiting)
+    return RoundPlan(
+        members=inputs.members, result=result, awaiting_agreement=inputs.awaiting_agreement
+    )
 
 
 @observability.timed_round_start
@@ -246,112 +318,197 @@ def _record_groups(
 ) -> None:
     """Record every group with its seats and prompts, then queue the round's messages.
 
-    Reads and writes are batched: a round of thousands of people is a handful of queries.
+    A round of thousands of people is a handful of statements: prompt history is read once,
+    and groups, seats, prompts shown and outbox rows go in as multi-row inserts (Core, not
+    one ORM object each), in the order one-by-one recording gave them ids.
     """
-    member_ids = [m.id for m in plan.members.values()]
-    seen = _prompts_seen(session, member_ids)
+    by_member_id = {m.id: m for m in plan.members.values()}
+    seen = _prompts_seen(session, workspace.id)
     open_commitments = {
         member_id: reflection
-        for member_id, reflection in _latest_reflections(session, member_ids).items()
-        if reflection.commitment and not reflection.commitment_outcome
+        for member_id, reflection in _latest_reflections(session, workspace.id).items()
+        if member_id in by_member_id and reflection.commitment and not reflection.commitment_outcome
     }
-    recorded: list[tuple[PairGroup, list[Member], list[Prompt]]] = []
+    chooser = PromptChooser(deck, seed=new_round.seed)
+    chosen: list[tuple[list[Eligible], list[Prompt]]] = []
     for matched in plan.result.groups:
         members = [plan.members[u] for u in matched.members]
-        shared = sorted(set.intersection(*(set(m.goals or ()) for m in members)))
-        prompts = choose_prompts(
-            deck,
+        shared = sorted(set.intersection(*(set(m.goals) for m in members)))
+        prompts = chooser.choose(
             shared_goals=shared,
-            member_goals=[m.goals or [] for m in members],
-            seen_by_member=[seen.get(m.id, []) for m in members],
+            member_goals=[m.goals for m in members],
+            seen_by_member=[seen.get(m.id, ()) for m in members],
             count=2,
-            seed=new_round.seed,
         )
-        group = PairGroup(
-            workspace_id=workspace.id,
-            round=new_round,
-            first_user_id=matched.members[0],
-            reasons=list(matched.reasons),
-            prompt_ids=[p.id for p in prompts],
-            seats=[
-                GroupSeat(
-                    workspace_id=workspace.id,
-                    member_id=m.id,
-                    slack_user_id=m.slack_user_id,
-                    position=position,
-                )
+        chosen.append((members, prompts))
+    group_ids: list[int] = []
+    groups_table = PairGroup.__table__
+    if chosen:
+        group_ids = list(
+            session.scalars(
+                insert(groups_table).returning(  # type: ignore[arg-type]
+                    groups_table.c.id, sort_by_parameter_order=True
+                ),
+                [
+                    {
+                        "workspace_id": workspace.id,
+                        "round_id": new_round.id,
+                        "first_user_id": matched.members[0],
+                        "reasons": list(matched.reasons),
+                        "prompt_ids": [p.id for p in prompts],
+                    }
+                    for matched, (_, prompts) in zip(plan.result.groups, chosen, strict=True)
+                ],
+            )
+        )
+        session.execute(
+            insert(GroupSeat.__table__),  # type: ignore[arg-type]
+            [
+                {
+                    "workspace_id": workspace.id,
+                    "group_id": group_id,
+                    "member_id": m.id,
+                    "slack_user_id": m.slack_user_id,
+                    "position": position,
+                }
+                for group_id, (members, _) in zip(group_ids, chosen, strict=True)
                 for position, m in enumerate(members)
             ],
         )
-        session.add(group)
-        recorded.append((group, members, prompts))
-    session.flush()  # one flush gives every group its id
-    session.add_all(
-        PromptShown(
-            workspace_id=workspace.id, member_id=m.id, prompt_id=p.id, round_id=new_round.id
+        session.execute(
+            insert(PromptShown.__table__),  # type: ignore[arg-type]
+            [
+                {
+                    "workspace_id": workspace.id,
+                    "member_id": m.id,
+                    "prompt_id": p.id,
+                    "round_id": new_round.id,
+                }
+                for members, prompts in chosen
+                for m in members
+                for p in prompts
+            ],
         )
-        for _, members, prompts in recorded
-        for m in members
-        for p in prompts
-    )
-    already_asked = set(
-        session.scalars(
-            select(OutboxMessage.dedupe_key).where(
-                OutboxMessage.workspace_id == workspace.id,
-                OutboxMessage.kind == OutboxKind.COMMITMENT,
-            )
-        )
-    )
+    # The groups went in past the ORM: a caller reading the round's groups loads them.
+    session.expire(new_round, ["groups"])
+    keys = {commitment_key(r.id): member_id for member_id, r in open_commitments.items()}
+    already_asked = _recorded_keys(session, workspace.id, OutboxKind.COMMITMENT, list(keys))
     asked_now: set[int] = set()
+    messages: list[Outgoing] = []
     for member_id, reflection in open_commitments.items():
         key = commitment_key(reflection.id)
         if key in already_asked:
             continue  # asked once already; we don't nag
         asked_now.add(member_id)
-        member = session.get(Member, member_id)
-        assert member is not None and reflection.commitment is not None
-        add_to_outbox(
-            session,
-            workspace_id=workspace.id,
-            dedupe_key=key,
-            recipients=[member.slack_user_id],
-            now=now,
-            notice=CommitmentNotice(reflection_id=reflection.id, commitment=reflection.commitment),
+        assert reflection.commitment is not None
+        messages.append(
+            Outgoing(
+                dedupe_key=key,
+                recipients=[by_member_id[member_id].slack_user_id],
+                notice=CommitmentNotice(
+                    reflection_id=reflection.id, commitment=reflection.commitment
+                ),
+            )
         )
-    for group, members, _ in recorded:
-        add_to_outbox(
-            session,
-            workspace_id=workspace.id,
-            dedupe_key=f"intro:group:{group.id}",
-            recipients=[m.slack_user_id for m in members],
-            now=now,
-            group_id=group.id,
-            notice=intro_notice(session, group, asked_now),
+    for group_id, matched, (members, prompts) in zip(
+        group_ids, plan.result.groups, chosen, strict=True
+    ):
+        seated = [(m.id, m.slack_user_id) for m in members]
+        messages.append(
+            Outgoing(
+                dedupe_key=f"intro:group:{group_id}",
+                recipients=[user_id for _, user_id in seated],
+                group_id=group_id,
+                notice=_intro(
+                    group_id,
+                    seated=seated,
+                    first_user_id=matched.members[0],
+                    reasons=matched.reasons,
+                    prompts=prompts,
+                    asked=asked_now,
+                    cadence_weeks=workspace.cadence_weeks,
+                    seed=_people_seed(new_round.seed, [user_id for _, user_id in seated]),
+                ),
+            )
         )
+    add_all_to_outbox(session, workspace_id=workspace.id, messages=messages, now=now)
 
 
-def _prompts_seen(session: Session, member_ids: list[int]) -> dict[int, list[str]]:
-    """Each member's prompt history, oldest first."""
+def _recorded_keys(
+    session: Session, workspace_id: int, kind: OutboxKind, keys: list[str]
+) -> set[str]:
+    """Which of these outbox keys are recorded already (looked up by the unique key)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), _IN_CHUNK):
+        found.update(
+            session.scalars(
+                select(OutboxMessage.dedupe_key).where(
+                    OutboxMessage.workspace_id == workspace_id,
+                    OutboxMessage.kind == kind,
+                    OutboxMessage.dedupe_key.in_(keys[start : start + _IN_CHUNK]),
+                )
+            )
+        )
+    return found
+
+
+def _prompts_seen(session: Session, workspace_id: int) -> dict[int, list[str]]:
+    """Each member's prompt history in the workspace, oldest first (one query, plain rows,
+    read in one ordered scan of ix_prompts_shown_history)."""
     seen: dict[int, list[str]] = {}
     for member_id, prompt_id in session.execute(
         select(PromptShown.member_id, PromptShown.prompt_id)
-        .where(PromptShown.member_id.in_(member_ids or [-1]))
-        .order_by(PromptShown.id)
+        .where(PromptShown.workspace_id == workspace_id)
+        .order_by(PromptShown.member_id, PromptShown.id)
     ):
-        seen.setdefault(member_id, []).append(prompt_id)
+        seen.setdefault(member_id, []).append(sys.intern(prompt_id))
     return seen
 
 
-def _latest_reflections(session: Session, member_ids: list[int]) -> dict[int, Reflection]:
-    """Each member's most recent reflection, if any."""
-    newest = (
-        select(func.max(Reflection.id))
-        .where(Reflection.member_id.in_(member_ids or [-1]))
-        .group_by(Reflection.member_id)
-    )
+def _latest_reflections(
+    session: Session, workspace_id: int, member_ids: list[int] | None = None
+) -> dict[int, Reflection]:
+    """Each member's most recent reflection, if any (all the workspace's, or these members'),
+    in reflection order."""
+    newest = select(func.max(Reflection.id)).where(Reflection.workspace_id == workspace_id)
+    if member_ids is not None:
+        newest = newest.where(Reflection.member_id.in_(member_ids or [-1]))
     return {
-        r.member_id: r for r in session.scalars(select(Reflection).where(Reflection.id.in_(newest)))
+        r.member_id: r
+        for r in session.scalars(
+            select(Reflection)
+            .where(Reflection.id.in_(newest.group_by(Reflection.member_id)))
+            .order_by(Reflection.id)
+        )
     }
+
+
+def _intro(
+    group_id: int,
+    *,
+    seated: list[tuple[int, str]],
+    first_user_id: str,
+    reasons: Sequence[str],
+    prompts: Sequence[Prompt],
+    asked: set[int],
+    cadence_weeks: int,
+    seed: int,
+) -> IntroNotice:
+    """An intro from plain facts: `seated` is (member id, Slack id) in seat order, `seed`
+    picks the coaching questions."""
+    users = [user_id for _, user_id in seated]
+    if first_user_id in users:
+        users.remove(first_user_id)
+        users.insert(0, first_user_id)
+    return IntroNotice(
+        group_id=group_id,
+        user_ids=tuple(users),
+        reasons=tuple(reasons),
+        prompts=tuple(p.text for p in prompts),
+        asked_about_commitments=any(member_id in asked for member_id, _ in seated),
+        cadence_weeks=cadence_weeks,
+        coach_questions=coach_questions(load_toolkit(), prompts, seed=seed),
+    )
 
 
 def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = None) -> IntroNotice:
@@ -360,49 +517,71 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
     `asked` holds the members asked privately this round about their last commitment; when
     re-rendering later it is worked out again from who still has one open.
     """
-    seated = [s.slack_user_id for s in group.seats if s.removed_at is None]
-    if group.first_user_id in seated:
-        seated.remove(group.first_user_id)
-        seated.insert(0, group.first_user_id)
-    by_id = {p.id: p for p in load_deck()}
-    prompts = [by_id[p] for p in group.prompt_ids if p in by_id]
-    seated_ids = [s.member_id for s in group.seats if s.removed_at is None]
+    seated = [(s.member_id, s.slack_user_id) for s in group.seats if s.removed_at is None]
+    by_id = prompts_by_id()
     workspace = session.get(Workspace, group.workspace_id)
     if asked is None:
         asked = {
             member_id
-            for member_id, r in _latest_reflections(session, seated_ids).items()
+            for member_id, r in _latest_reflections(
+                session, group.workspace_id, [member_id for member_id, _ in seated]
+            ).items()
             if r.commitment and not r.commitment_outcome
         }
-    return IntroNotice(
-        group_id=group.id,
-        user_ids=tuple(seated),
-        reasons=tuple(group.reasons),
-        prompts=tuple(p.text for p in prompts),
-        asked_about_commitments=any(member_id in asked for member_id in seated_ids),
+    return _intro(
+        group.id,
+        seated=seated,
+        first_user_id=group.first_user_id,
+        reasons=group.reasons,
+        prompts=[by_id[p] for p in group.prompt_ids if p in by_id],
+        asked=asked,
         cadence_weeks=workspace.cadence_weeks if workspace else DEFAULTS.cadence_weeks,
-        coach_questions=coach_questions(load_toolkit(), prompts, seed=_group_seed(group)),
+        seed=_people_seed(group.round.seed, [s.slack_user_id for s in group.seats]),
     )
 
 
-def _group_seed(group: PairGroup) -> int:
+def _people_seed(round_seed: int, everyone_seated: Sequence[str]) -> int:
     """A seed for a group's coaching questions from what the group is (its round's seed and
     everyone ever seated), not from a row id: ids come from sequences, which a database
     does not reuse, so the same round would otherwise read differently on another run."""
-    people = ",".join(sorted(s.slack_user_id for s in group.seats))
-    return group.round.seed ^ zlib.crc32(people.encode())
+    people = ",".join(sorted(everyone_seated))
+    return round_seed ^ zlib.crc32(people.encode())
 
 
 def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) -> None:
-    """Close the workspace's open rounds: count who went silent, pause the long-silent."""
+    """Close the workspace's open rounds: count who went silent, pause the long-silent.
+
+    A few statements per round, whatever its size: seats are read as plain rows, every
+    member once, and the closed intros' updates go in as one multi-row insert.
+    """
     open_rounds = session.scalars(
         select(Round)
         .where(Round.workspace_id == workspace.id, Round.closed_at.is_(None))
-        .options(selectinload(Round.groups).selectinload(PairGroup.seats))
+        .order_by(Round.id)
     ).all()
+    if not open_rounds:
+        return
+    # Every member once, in one query, rather than one look-up per seat.
+    members = {
+        m.id: m
+        for m in session.scalars(
+            select(Member)
+            .where(Member.workspace_id == workspace.id)
+            .options(
+                load_only(
+                    Member.slack_user_id,
+                    Member.status,
+                    Member.missed_streak,
+                    Member.paused_until,
+                    Member.updated_at,
+                )
+            )
+        )
+    }
     for old in open_rounds:
         old.closed_at = now
         queue_digests(session, workspace, old.id, now=now)
+        groups_of_round = select(PairGroup.id).where(PairGroup.round_id == old.id)
         # Unsent follow-ups of a closed round are stale: drop them rather than send late. So
         # are intros still held (a token Slack refused for the whole cycle): that group never
         # met, and counts against no one (below).
@@ -411,33 +590,57 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN, OutboxKind.INTRO]),
-                OutboxMessage.group_id.in_(
-                    select(PairGroup.id).where(PairGroup.round_id == old.id)
-                ),
+                OutboxMessage.group_id.in_(groups_of_round),
             )
             .values(status=OutboxStatus.DROPPED)
             .execution_options(synchronize_session=False)
         )
         reflected = set(
             session.scalars(
-                select(Reflection.member_id).where(
-                    Reflection.group_id.in_([g.id for g in old.groups] or [-1])
-                )
+                select(Reflection.member_id).where(Reflection.group_id.in_(groups_of_round))
             )
         )
-        delivered = _introduced_groups(session, [g.id for g in old.groups])
-        for group in old.groups:
-            # A group whose intro never reached Slack (refused, or still waiting behind a
-            # broken token) was never asked anything: it counts against no one.
-            if group.cancelled_at is not None or group.id not in delivered:
-                continue
-            _retire_intro(session, group, now=now)
-            for seat in group.seats:
-                if seat.removed_at is not None:
+        # A group whose intro never reached Slack (refused, or still waiting behind a broken
+        # token) was never asked anything: it counts against no one.
+        delivered = select(OutboxMessage.group_id).where(
+            OutboxMessage.kind == OutboxKind.INTRO,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.group_id.in_(groups_of_round),
+        )
+        seats = session.execute(
+            select(
+                PairGroup.id,
+                PairGroup.channel_id,
+                PairGroup.met_at.label("group_met_at"),
+                GroupSeat.member_id,
+                GroupSeat.slack_user_id,
+                GroupSeat.met_at,
+                GroupSeat.cant_make_it_at,
+                GroupSeat.removed_at,
+            )
+            .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
+            .where(
+                PairGroup.round_id == old.id,
+                PairGroup.cancelled_at.is_(None),
+                PairGroup.id.in_(delivered),
+            )
+            .order_by(PairGroup.id, GroupSeat.position)
+        ).all()
+        retired: list[Outgoing] = []
+        for group_id, group_seats in itertools.groupby(seats, key=lambda row: row[0]):
+            seated = list(group_seats)
+            channel_id, group_met_at = seated[0][1], seated[0][2]
+            if channel_id is not None:  # its intro went out: retire its buttons
+                retired.append(_retired_intro(group_id, channel_id, seated, now=now))
+            for *_, member_id, _user_id, _met_at, cant_make_it_at, removed_at in seated:
+                if removed_at is not None:
                     continue
                 # A group that met counts for everyone in it: one press speaks for the chat.
-                responded = group.met_at or seat.cant_make_it_at or seat.member_id in reflected
-                _count_response(session, workspace, seat.member_id, bool(responded), old, now)
+                responded = group_met_at or cant_make_it_at or member_id in reflected
+                _count_response(
+                    session, workspace, members.get(member_id), bool(responded), old, now
+                )
+        add_all_to_outbox(session, workspace_id=workspace.id, messages=retired, now=now)
 
 
 # Retiring a closed round's intro buttons waits until the new round's intros are out: both
@@ -445,46 +648,30 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
 RETIRE_AFTER = timedelta(hours=1)
 
 
-def _retire_intro(session: Session, group: PairGroup, *, now: datetime) -> None:
-    """Queue the update that marks a closed round's intro closed and retires its buttons."""
-    if group.channel_id is None:
-        return  # its intro never went out
-    met = sorted((s.met_at, s.slack_user_id) for s in group.seats if s.met_at is not None)
-    add_to_outbox(
-        session,
-        workspace_id=group.workspace_id,
-        dedupe_key=f"intro_update:group:{group.id}:closed",
-        recipients=[s.slack_user_id for s in group.seats if s.removed_at is None],
-        notice=IntroUpdateNotice(group_id=group.id, closed=True, met_by=met[0][1] if met else None),
-        now=now,
-        group_id=group.id,
-        channel_id=group.channel_id,
+def _retired_intro(
+    group_id: int, channel_id: str, seats: Sequence[Any], *, now: datetime
+) -> Outgoing:
+    """The update that marks a closed round's intro closed and retires its buttons, from the
+    group's seat rows (... slack user id, met at, can't make it at, removed at)."""
+    met = sorted((s.met_at, s.slack_user_id) for s in seats if s.met_at is not None)
+    return Outgoing(
+        dedupe_key=f"intro_update:group:{group_id}:closed",
+        recipients=[s.slack_user_id for s in seats if s.removed_at is None],
+        notice=IntroUpdateNotice(group_id=group_id, closed=True, met_by=met[0][1] if met else None),
+        group_id=group_id,
+        channel_id=channel_id,
         not_before=now + RETIRE_AFTER,
-    )
-
-
-def _introduced_groups(session: Session, group_ids: list[int]) -> set[int]:
-    """The groups among these whose intro Slack accepted."""
-    return set(
-        session.scalars(
-            select(OutboxMessage.group_id).where(
-                OutboxMessage.kind == OutboxKind.INTRO,
-                OutboxMessage.status == OutboxStatus.SENT,
-                OutboxMessage.group_id.in_(group_ids or [-1]),
-            )
-        )
     )
 
 
 def _count_response(
     session: Session,
     workspace: Workspace,
-    member_id: int,
+    member: Member | None,
     responded: bool,
     closed: Round,
     now: datetime,
 ) -> None:
-    member = session.get(Member, member_id)
     if member is None or member.status != MemberStatus.ACTIVE:
         return
     member.missed_streak = 0 if responded else member.missed_streak + 1
