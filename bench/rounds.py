@@ -82,6 +82,9 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="profile the last round start"
     )
+    parser.add_argument(
+        "--profile-sort", default="cumulative", help="pstats order: cumulative or tottime"
+    )
     args = parser.parse_args()
     crypto.configure([crypto.generate_key()])  # messages are stored encrypted, as in production
     with tempfile.TemporaryDirectory() as folder:
@@ -169,8 +172,8 @@ def main() -> None:
         f"(wall), {timings[-1].cpu / matching.cpu:.1f}x (cpu)"
     )
     if args.profile:
-        print(f"\nprofile of the last round start (top {args.profile} by cumulative time):")
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
+        print(f"\nprofile of the last round start (top {args.profile} by {args.profile_sort}):")
+        pstats.Stats(profile).sort_stats(args.profile_sort).print_stats(args.profile)
 
 
 if __name__ == "__main__":

@@ -165,6 +165,8 @@ class PromptChooser:
                 for pid in pass_ids:
                     if pid in fresh:
                         fresh[pid] -= 1
+            # Only prompts fresh for the most members can win (the key's first part).
+            most = max(fresh[p.id] for p in remaining)
             # The sort key, built inline (this runs for every prompt of every group of a
             # round): fresh for most members; then staleness, which ranks repeats (for prompts
             # fresh to all it is only a late tie-break); variety; goal tier; recency;
@@ -181,6 +183,7 @@ class PromptChooser:
                     p,
                 )
                 for p in remaining
+                if fresh[p.id] == most
             )[-1]
             chosen.append(best)
             theme_uses[best.theme] = theme_uses.get(best.theme, 0) + 1

@@ -8,10 +8,10 @@ import zlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy import Row, Select, func, insert, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from bot import observability
 from bot.domain.enums import OutboxKind, OutboxStatus, RoundKind
@@ -62,6 +62,7 @@ from db.models import (
 )
 from db.upsert import affected_rows
 
+_Ts = TypeVarTuple("_Ts")
 # Ids per IN (...) list: well under SQLite's limit on bound parameters.
 _IN_CHUNK = 5000
 HISTORY_ROUNDS = 104  # two years of weekly rounds is plenty to keep pairs fresh
@@ -94,6 +95,14 @@ class RoundPlan:
     awaiting_agreement: tuple[Eligible, ...] = ()
 
 
+def _rows(session: Session, statement: Select[*_Ts]) -> Sequence[Row[*_Ts]]:
+    """Run a column query on the session's connection after flushing what is pending: plain
+    rows without the ORM's per-row loading, for the reads that see every member or every
+    past seat of a programme."""
+    session.flush()
+    return session.connection().execute(statement).all()  # one fetch, not one per row
+
+
 def seed_for(team_id: str, period_key: str) -> int:
     """A reproducible seed per workspace and period (recorded with the round)."""
     return zlib.crc32(f"{team_id}|{period_key}".encode()) & 0x7FFFFFFF
@@ -111,7 +120,8 @@ def eligible_members(
     """Active members, plus paused ones whose pause has ended by `now`, less `left_out`
     (Slack user ids found at round time not to be pairable: see bot.jobs.rounds), in join
     order. One query of plain rows, not ORM objects."""
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(
             Member.id,
             Member.slack_user_id,
@@ -127,7 +137,7 @@ def eligible_members(
             Member.workspace_id == workspace_id,
             Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
         )
-        .order_by(Member.id)
+        .order_by(Member.id),
     )
     return [
         Eligible(
@@ -160,7 +170,8 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
         .subquery()
     )
     # One flat query (not ORM objects): a 5,000-member programme has 250,000 seats in history.
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(
             recent.c.age,
             PairGroup.id,
@@ -171,7 +182,7 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
         .join(PairGroup, PairGroup.round_id == recent.c.id)
         .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
         .where(GroupSeat.removed_at.is_(None))
-        .order_by(recent.c.age, PairGroup.id, GroupSeat.position)
+        .order_by(recent.c.age, PairGroup.id, GroupSeat.position),
     )
     groups: dict[int, tuple[int, bool, str, list[str]]] = {}
     for age, group_id, met, first, user_id in rows:
@@ -344,10 +355,13 @@ def _record_groups(
     group_ids: list[int] = []
     groups_table = PairGroup.__table__
     if chosen:
-        group_ids = list(
-            session.scalars(
+        # RETURNING in any order (batched on every dialect): a group's first speaker is in no
+        # other group of the round, so it names the group's new id.
+        id_by_first = {
+            first: group_id
+            for group_id, first in session.execute(
                 insert(groups_table).returning(  # type: ignore[arg-type]
-                    groups_table.c.id, sort_by_parameter_order=True
+                    groups_table.c.id, groups_table.c.first_user_id
                 ),
                 [
                     {
@@ -360,7 +374,8 @@ def _record_groups(
                     for matched, (_, prompts) in zip(plan.result.groups, chosen, strict=True)
                 ],
             )
-        )
+        }
+        group_ids = [id_by_first[matched.members[0]] for matched in plan.result.groups]
         session.execute(
             insert(GroupSeat.__table__),  # type: ignore[arg-type]
             [
@@ -456,10 +471,11 @@ def _prompts_seen(session: Session, workspace_id: int) -> dict[int, list[str]]:
     """Each member's prompt history in the workspace, oldest first (one query, plain rows,
     read in one ordered scan of ix_prompts_shown_history)."""
     seen: dict[int, list[str]] = {}
-    for member_id, prompt_id in session.execute(
+    for member_id, prompt_id in _rows(
+        session,
         select(PromptShown.member_id, PromptShown.prompt_id)
         .where(PromptShown.workspace_id == workspace_id)
-        .order_by(PromptShown.member_id, PromptShown.id)
+        .order_by(PromptShown.member_id, PromptShown.id),
     ):
         seen.setdefault(member_id, []).append(sys.intern(prompt_id))
     return seen
@@ -551,8 +567,9 @@ def _people_seed(round_seed: int, everyone_seated: Sequence[str]) -> int:
 def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) -> None:
     """Close the workspace's open rounds: count who went silent, pause the long-silent.
 
-    A few statements per round, whatever its size: seats are read as plain rows, every
-    member once, and the closed intros' updates go in as one multi-row insert.
+    A few statements per round, whatever its size: seats and every member's standing are
+    read once as plain rows, only members whose standing changes are written, and the closed
+    intros' updates go in as one multi-row insert.
     """
     open_rounds = session.scalars(
         select(Round)
@@ -561,23 +578,17 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
     ).all()
     if not open_rounds:
         return
-    # Every member once, in one query, rather than one look-up per seat.
-    members = {
-        m.id: m
-        for m in session.scalars(
-            select(Member)
-            .where(Member.workspace_id == workspace.id)
-            .options(
-                load_only(
-                    Member.slack_user_id,
-                    Member.status,
-                    Member.missed_streak,
-                    Member.paused_until,
-                    Member.updated_at,
-                )
-            )
+    # Every member's standing once, rather than one look-up per seat.
+    standing = {
+        member_id: _Standing(user_id, status, streak)
+        for member_id, user_id, status, streak in _rows(
+            session,
+            select(Member.id, Member.slack_user_id, Member.status, Member.missed_streak).where(
+                Member.workspace_id == workspace.id
+            ),
         )
     }
+    streaks_before = {member_id: s.missed_streak for member_id, s in standing.items()}
     for old in open_rounds:
         old.closed_at = now
         queue_digests(session, workspace, old.id, now=now)
@@ -638,9 +649,24 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
                 # A group that met counts for everyone in it: one press speaks for the chat.
                 responded = group_met_at or cant_make_it_at or member_id in reflected
                 _count_response(
-                    session, workspace, members.get(member_id), bool(responded), old, now
+                    session, workspace, standing.get(member_id), bool(responded), old, now
                 )
         add_all_to_outbox(session, workspace_id=workspace.id, messages=retired, now=now)
+    changed = {
+        member_id: s
+        for member_id, s in standing.items()
+        if s.paused or s.missed_streak != streaks_before[member_id]
+    }
+    ids = list(changed)
+    for start in range(0, len(ids), _IN_CHUNK):
+        for member in session.scalars(
+            select(Member).where(Member.id.in_(ids[start : start + _IN_CHUNK]))
+        ):
+            now_standing = changed[member.id]
+            member.missed_streak = now_standing.missed_streak
+            if now_standing.paused:
+                member.status, member.paused_until = MemberStatus.PAUSED.value, None
+                member.updated_at = now
 
 
 # Retiring a closed round's intro buttons waits until the new round's intros are out: both
@@ -664,10 +690,20 @@ def _retired_intro(
     )
 
 
+@dataclass
+class _Standing:
+    """A member's standing while rounds close: counted in memory, written once at the end."""
+
+    user_id: str
+    status: str
+    missed_streak: int
+    paused: bool = False  # auto-paused by this close
+
+
 def _count_response(
     session: Session,
     workspace: Workspace,
-    member: Member | None,
+    member: _Standing | None,
     responded: bool,
     closed: Round,
     now: datetime,
@@ -676,12 +712,12 @@ def _count_response(
         return
     member.missed_streak = 0 if responded else member.missed_streak + 1
     if member.missed_streak >= MISSED_ROUNDS_BEFORE_PAUSE:
-        member.status, member.paused_until, member.updated_at = MemberStatus.PAUSED.value, None, now
+        member.status, member.paused = MemberStatus.PAUSED.value, True
         enqueue(
             session,
             workspace_id=workspace.id,
-            dedupe_key=f"auto_paused:round:{closed.id}:{member.slack_user_id}",
-            recipients=[member.slack_user_id],
+            dedupe_key=f"auto_paused:round:{closed.id}:{member.user_id}",
+            recipients=[member.user_id],
             notice=AutoPausedNotice(missed=member.missed_streak),
             now=now,
         )
