@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import OutboxStatus
@@ -151,6 +152,8 @@ def add_all_to_outbox(
         for message in messages
     ]
     if rows:
-        # A Core executemany: SQLAlchemy sends it as a few multi-row INSERTs.
-        session.execute(insert(OutboxMessage.__table__), rows)  # type: ignore[arg-type]
+        # With RETURNING, SQLAlchemy sends it as a few multi-row INSERTs (insertmanyvalues);
+        # without it the PostgreSQL driver sends one INSERT per row.
+        table = cast(Table, OutboxMessage.__table__)
+        session.execute(insert(table).returning(table.c.id), rows)
     return len(rows)

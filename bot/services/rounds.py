@@ -8,9 +8,9 @@ import zlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVarTuple
+from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import Row, Select, func, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot import observability
@@ -376,8 +376,12 @@ def _record_groups(
             )
         }
         group_ids = [id_by_first[matched.members[0]] for matched in plan.result.groups]
+        # With RETURNING, SQLAlchemy sends a batch as multi-row INSERTs (insertmanyvalues):
+        # without it the PostgreSQL driver sends one INSERT per row.
+        seats_table = cast(Table, GroupSeat.__table__)
+        shown_table = cast(Table, PromptShown.__table__)
         session.execute(
-            insert(GroupSeat.__table__),  # type: ignore[arg-type]
+            insert(seats_table).returning(seats_table.c.id),
             [
                 {
                     "workspace_id": workspace.id,
@@ -391,7 +395,7 @@ def _record_groups(
             ],
         )
         session.execute(
-            insert(PromptShown.__table__),  # type: ignore[arg-type]
+            insert(shown_table).returning(shown_table.c.id),
             [
                 {
                     "workspace_id": workspace.id,
