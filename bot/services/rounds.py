@@ -617,11 +617,18 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
         )
         # A group whose intro never reached Slack (refused, or still waiting behind a broken
         # token) was never asked anything: it counts against no one.
-        delivered = select(OutboxMessage.group_id).where(
-            OutboxMessage.kind == OutboxKind.INTRO,
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.group_id.in_(groups_of_round),
-        )
+        # Filtered on the round's groups only (by outbox.group_id): with a condition on status
+        # as well, PostgreSQL's estimates for status = 'sent' led it to scan every sent
+        # message of the programme's history, a minute at 30 rounds.
+        delivered = {
+            group_id
+            for group_id, kind, status in session.execute(
+                select(OutboxMessage.group_id, OutboxMessage.kind, OutboxMessage.status).where(
+                    OutboxMessage.group_id.in_(groups_of_round)
+                )
+            )
+            if kind == OutboxKind.INTRO and status == OutboxStatus.SENT
+        }
         seats = session.execute(
             select(
                 PairGroup.id,
@@ -634,15 +641,13 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
                 GroupSeat.removed_at,
             )
             .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
-            .where(
-                PairGroup.round_id == old.id,
-                PairGroup.cancelled_at.is_(None),
-                PairGroup.id.in_(delivered),
-            )
+            .where(PairGroup.round_id == old.id, PairGroup.cancelled_at.is_(None))
             .order_by(PairGroup.id, GroupSeat.position)
         ).all()
         retired: list[Outgoing] = []
         for group_id, group_seats in itertools.groupby(seats, key=lambda row: row[0]):
+            if group_id not in delivered:
+                continue
             seated = list(group_seats)
             channel_id, group_met_at = seated[0][1], seated[0][2]
             if channel_id is not None:  # its intro went out: retire its buttons
