@@ -39,6 +39,7 @@ from bot.services.membership import (
     schedule_of,
 )
 from bot.services.outbox import add_to_outbox, commitment_key, enqueue
+from bot.services.pulse import open_pulse_if_due
 from db.models import (
     Exclusion,
     GroupSeat,
@@ -249,6 +250,7 @@ def start_round(
     themes = set(workspace.prompt_themes or ())
     deck = tuple(p for p in load_deck() if not themes or p.theme in themes)
     _record_groups(session, workspace, new_round, plan, deck, now)
+    open_pulse_if_due(session, workspace, new_round, now=now)
     for waiting in plan.awaiting_agreement:
         ask_to_accept(session, workspace, waiting.slack_user_id, now)
     for unmatched in plan.result.unmatched:
