@@ -17,6 +17,7 @@ from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import Message
 from bot.sandbox.slack_requests import select as select_state
 from bot.sandbox.slack_requests import text_input
+from bot.services.privacy import apply_retention
 from bot.views.pulse import QUESTION
 from db.models import PulseAnswer, PulseResponder
 from tests.concurrency import all_at_once
@@ -289,3 +290,21 @@ def test_deleting_my_data_forgets_that_i_answered_but_keeps_the_anonymous_answer
         assert session.scalar(select(func.count()).select_from(PulseResponder)) == 0
         kept = session.execute(select(PulseAnswer.score, PulseAnswer.suggestion)).all()
     assert kept == [(4, "More prompts about feedback")]
+
+
+def test_a_shared_suggestion_goes_after_the_retention_period_and_the_score_stays(
+    programme: Sandbox,
+) -> None:
+    sandbox = programme
+    set_pulse_every(sandbox, "1")
+    run_round(sandbox, 0)
+    answer(sandbox, "U001", 4, "More prompts about feedback", share=True)
+
+    with sandbox.deps.unit_of_work() as session:
+        early = apply_retention(session, now=MONDAY_9 + timedelta(days=300))
+    with sandbox.deps.unit_of_work() as session:
+        late = apply_retention(session, now=MONDAY_9 + timedelta(days=370))
+        kept = session.execute(select(PulseAnswer.score, PulseAnswer.suggestion)).all()
+
+    assert (early.suggestions, late.suggestions) == (0, 1)
+    assert kept == [(4, None)]
