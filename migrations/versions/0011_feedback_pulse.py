@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("pulse_id", sa.Integer(), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("suggestion", db.types.EncryptedText(), nullable=True),
-        sa.Column("shared", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("shared", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["pulse_id"],
             ["pulses.id"],
