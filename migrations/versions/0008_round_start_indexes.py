@@ -1,7 +1,7 @@
 """indexes for fast round starts: prompt history in one ordered scan, outbox by group
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-30 21:10:00
 
 Upgrade: prompts_shown gets a covering index (workspace_id, member_id, id, prompt_id), so a
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
