@@ -345,7 +345,7 @@ def campaign(folder: Path, members: int, trials: int, scale: float, seed: int) -
                 repeated=trial.repeated,
                 in_window=trial.in_window,
                 groups=trial.groups,
-                killed=trial.killed_at is not None,
+                killed=int(trial.killed_at is not None),
             )
         print(
             f"total: {totals['groups']} intros over {trials} trials ({totals['killed']} killed "
