@@ -85,3 +85,20 @@ def test_leave_button_asks_for_confirmation_in_slack(sandbox: Sandbox) -> None:
         if e["action_id"] == ids.HOME_LEAVE
     )
     assert leave["confirm"]["confirm"]["text"] == "Leave"
+
+
+def test_opening_an_unchanged_home_again_publishes_nothing_new_but_a_change_shows(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.join("U001")
+    published = len(sandbox.emulator.successful("views.publish"))
+    sandbox.people.open_home("U001")
+    sandbox.people.open_home("U001")
+    sandbox.settle()
+    assert len(sandbox.emulator.successful("views.publish")) == published
+
+    sandbox.people.command("U001", "pause 2 weeks")
+    sandbox.people.open_home("U001")
+    sandbox.settle()
+    assert len(sandbox.emulator.successful("views.publish")) == published + 1
+    assert "You're paused" in str(sandbox.emulator.homes["U001"]["blocks"])

@@ -37,7 +37,7 @@ from bot.services import admin, home, membership, outbox
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
 from bot.views import membership as views
-from db.models import Member
+from db.models import Member, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -385,11 +385,9 @@ def _home(
     slack_admin: bool | None,
     now: datetime,
 ) -> dict[str, Any]:
-    view = views.home_view(home.member_home(session, team_id=team_id, user_id=user_id, now=now))
+    view = views.home_view(home.member_home(session, member, now=now))
     workspace = member.workspace if member else membership.workspace_for(session, team_id, now=now)
-    if admin.is_admin_known(
-        session, workspace, user_id=user_id, is_slack_admin=slack_admin, now=now
-    ):
+    if _programme_admin(deps, session, workspace, user_id, slack_admin, now):
         section = admin_views.admin_home_section(
             membership_figures(session, workspace.id),
             cycle_figures(session, workspace.id, last=8),
@@ -398,6 +396,26 @@ def _home(
         )
         view["blocks"] = view["blocks"] + section
     return view
+
+
+def _programme_admin(
+    deps: Deps,
+    session: Session,
+    workspace: Workspace,
+    user_id: str,
+    slack_admin: bool | None,
+    now: datetime,
+) -> bool:
+    """admin.is_admin_known, remembered for a few seconds (deps.admin_answers) per Slack
+    answer: a change in Slack's answer asks the database again (and records the change)."""
+    remembered = deps.admin_answers.get(workspace.team_id, user_id, slack_admin)
+    if remembered is not None:
+        return bool(remembered)
+    answer = admin.is_admin_known(
+        session, workspace, user_id=user_id, is_slack_admin=slack_admin, now=now
+    )
+    deps.admin_answers.put(workspace.team_id, user_id, slack_admin, answer)
+    return answer
 
 
 def refresh_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:

@@ -6,24 +6,24 @@ import dataclasses
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.people import CurrentChat, MemberStatusView
-from bot.services.membership import agreement_of, find_member, member_status, needs_agreement
-from bot.services.pairing import history_of
-from db.models import GroupSeat, PairGroup, Reflection, Round
+from bot.services.membership import agreement_of, needs_agreement, status_of
+from bot.services.pairing import member_history
+from db.models import GroupSeat, Member, PairGroup, Reflection, Round
 
 RECENT_CHATS = 3
 
 
-def member_home(session: Session, *, team_id: str, user_id: str, now: datetime) -> MemberStatusView:
+def member_home(session: Session, member: Member | None, *, now: datetime) -> MemberStatusView:
     """The person's own view of the programme; nothing about anyone else's private data.
 
-    Current chat (partners, whether it happened), open commitment, goal and its latest
-    progress, their last RECENT_CHATS chats with their own reflections, and the agreement.
+    `member` as find_member loaded it (None: never joined). Current chat (partners, whether
+    it happened), open commitment, goal and its latest progress, their last RECENT_CHATS
+    chats with their own reflections, and the agreement.
     """
-    status = member_status(session, team_id=team_id, user_id=user_id, now=now)
-    member = find_member(session, team_id=team_id, user_id=user_id)
+    status = status_of(session, member, now=now)
     if member is None or status.status == "none":
         return status
     current = session.execute(
@@ -38,6 +38,7 @@ def member_home(session: Session, *, team_id: str, user_id: str, now: datetime) 
         )
         .order_by(Round.started_at.desc())
         .limit(1)
+        .options(selectinload(PairGroup.seats))
     ).first()
     chat = None
     if current is not None:
@@ -58,7 +59,7 @@ def member_home(session: Session, *, team_id: str, user_id: str, now: datetime) 
         current=chat,
         open_commitment=open_commitment,
         last_goal_progress=progress,
-        recent=tuple(history_of(session, team_id=team_id, user_id=user_id)[:RECENT_CHATS]),
+        recent=tuple(member_history(session, member, limit=RECENT_CHATS, reflections=reflections)),
         agreement_text=agreement_of(member.workspace),
         agreement_pending=needs_agreement(member, member.workspace),
     )
