@@ -545,15 +545,23 @@ def member_status(
     One query (the member, their workspace, never-pair list and the latest scheduled slot),
     and a second only when a pause has ended.
     """
+    member, last_scheduled = find_member_and_slot(session, team_id=team_id, user_id=user_id)
+    return status_of(session, member, now=now, last_scheduled=last_scheduled)
+
+
+def find_member_and_slot(
+    session: Session, *, team_id: str, user_id: str
+) -> tuple[Member | None, datetime | None]:
+    """find_member, and in the same query the slot of the workspace's latest scheduled round
+    (last_scheduled_slot; None without a member or a scheduled round)."""
     row = (
         session.execute(_MEMBER_AND_SLOT, {"team_id": team_id, "user_id": user_id})
         .unique()
         .one_or_none()
     )
     if row is None:
-        return status_of(session, None, now=now)
-    member, key = row
-    return status_of(session, member, now=now, last_scheduled=_slot_of(key))
+        return None, None
+    return row[0], _slot_of(row[1])
 
 
 _UNREAD: Any = object()

@@ -271,17 +271,13 @@ def history_of(session: Session, *, team_id: str, user_id: str) -> list[HistoryE
     return member_history(session, member)
 
 
-def member_history(
-    session: Session,
-    member: Member,
-    *,
-    limit: int = HISTORY_LIMIT,
-    reflections: Sequence[Reflection] | None = None,
-) -> list[HistoryEntry]:
-    """A loaded member's `limit` most recent pairings, newest first, with their own
-    reflections: `reflections` when the caller loaded all of the member's already, else one
-    query for them. Two or three queries in all (each group's seats come in one)."""
-    seats = session.execute(
+SeatRow = tuple[GroupSeat, PairGroup, Round]
+
+
+def recent_seats(session: Session, member: Member, *, limit: int = HISTORY_LIMIT) -> list[SeatRow]:
+    """A loaded member's `limit` most recent seats in groups not cancelled, newest first, with
+    their group (its seats loaded) and round: two queries, one when there are none."""
+    rows = session.execute(
         select(GroupSeat, PairGroup, Round)
         .join(PairGroup, PairGroup.id == GroupSeat.group_id)
         .join(Round, Round.id == PairGroup.round_id)
@@ -289,7 +285,22 @@ def member_history(
         .order_by(Round.started_at.desc(), PairGroup.id.desc())
         .limit(limit)
         .options(selectinload(PairGroup.seats))
-    ).all()
+    )
+    return [(seat, group, pairing_round) for seat, group, pairing_round in rows]
+
+
+def member_history(
+    session: Session,
+    member: Member,
+    *,
+    seats: Sequence[SeatRow] | None = None,
+    reflections: Sequence[Reflection] | None = None,
+) -> list[HistoryEntry]:
+    """A loaded member's most recent pairings (`seats` from recent_seats, else the last
+    HISTORY_LIMIT), newest first, with their own reflections: `reflections` when the caller
+    loaded all of the member's already, else one query for them."""
+    if seats is None:
+        seats = recent_seats(session, member)
     if not seats:
         return []
     if reflections is None:
