@@ -56,12 +56,14 @@ class BoundedExecutor(Executor):
         self._slots = threading.BoundedSemaphore(capacity)
         self._in_flight: set[Future[Any]] = set()
         self._in_flight_lock = threading.Lock()
+        self._draining = False
 
     def try_submit(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> Future[Any] | None:
-        """Start `fn(*args, **kwargs)` in the background, or return None if there is no room."""
-        if not self._slots.acquire(blocking=False):
+        """Start `fn(*args, **kwargs)` in the background, or return None if there is no room
+        (or the process is stopping: see drain)."""
+        if self._draining or not self._slots.acquire(blocking=False):
             return None
 
         def run() -> Any:
@@ -79,6 +81,9 @@ class BoundedExecutor(Executor):
         try:
             # In a copy of the submitter's context: the request's id and kind go along.
             future = self.inner.submit(contextvars.copy_context().run, run)
+        except RuntimeError:  # shut down since the check above: stopping, no room
+            self._slots.release()
+            return None
         except BaseException:
             self._slots.release()
             raise
@@ -94,6 +99,7 @@ class BoundedExecutor(Executor):
     def drain(self, timeout: float) -> int:
         """Take no more work and wait up to `timeout` seconds for the work in hand (a delivery
         sleeping out a Retry-After, say); return how many items are unfinished."""
+        self._draining = True
         self.inner.shutdown(wait=False)
         with self._in_flight_lock:
             in_flight = list(self._in_flight)
