@@ -122,6 +122,7 @@ def test_home_shows_this_rounds_chat_until_the_round_closes(sandbox: Sandbox) ->
 
     [intro] = intros(sandbox)
     press(sandbox, "U002", ids.WE_MET, intro)
+    sandbox.settle()  # "we met" is recorded after its ack
     assert "*This round*: your chat with <@U002>, it happened" in home_text(sandbox, "U001")
 
     sandbox.people.command("U001", "pause 2 weeks")
