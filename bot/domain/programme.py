@@ -31,6 +31,8 @@ class ProgramSettings:
     agreement_text: str = ""
     # Single- and multi-channel guests are left out unless an admin includes them.
     include_guests: bool = False
+    # An anonymous feedback pulse every this many rounds (bot.services.pulse); 0 is off.
+    pulse_every_cycles: int = 4
 
 
 # What members agree to when they join (docs/coaching.md); owners may reword it.
