@@ -42,6 +42,7 @@ def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
         ids.HOME_PAUSE,
         ids.HOW_TO_COACH,
         ids.HOME_GOAL,
+        ids.HOME_WORKING_HOURS,
         ids.HOME_LEAVE,
         *DATA,
     ]
@@ -53,6 +54,7 @@ def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
         ids.HOME_RESUME,
         ids.HOW_TO_COACH,
         ids.HOME_GOAL,
+        ids.HOME_WORKING_HOURS,
         ids.HOME_LEAVE,
         *DATA,
     ]
@@ -65,6 +67,7 @@ def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
         ids.HOME_PAUSE,
         ids.HOW_TO_COACH,
         ids.HOME_GOAL,
+        ids.HOME_WORKING_HOURS,
         ids.HOME_LEAVE,
         *DATA,
     ]

@@ -34,6 +34,9 @@ class OutboxKind(enum.StrEnum):
     NOT_PAIRABLE = "not_pairable"
     DELIVERY_BLOCKED = "delivery_blocked"
     DELIVERY_RESUMED = "delivery_resumed"
+    MEETING_REMINDER = "meeting_reminder"
+    AUTO_PICKED = "auto_picked"
+    CALENDAR_INVITE = "calendar_invite"
 
 
 class OutboxStatus(enum.StrEnum):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.meetings import WorkingHours
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -18,6 +20,8 @@ class Profile:
     goal: str | None = None
     # The agreement version accepted with this submission (None: nothing accepted now).
     agreement_version: int | None = None
+    # When they work, in their own time zone (None: leave as stored).
+    working_hours: WorkingHours | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class MemberStatusView:
     recent: tuple[HistoryEntry, ...] = ()
     agreement_text: str | None = None
     agreement_pending: bool = False
+    # Their Slack time zone (their working hours are in it).
+    tz_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ class ProgramSettings:
     agreement_text: str = ""
     # Single- and multi-channel guests are left out unless an admin includes them.
     include_guests: bool = False
+    # Auto-schedule: PeerCoach picks a time for a group that picked none within this many
+    # days of its intro (None: off).
+    auto_schedule_days: int | None = None
 
 
 # What members agree to when they join (docs/coaching.md); owners may reword it.

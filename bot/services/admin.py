@@ -129,6 +129,7 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         retention_months=workspace.retention_months,
         agreement_text=workspace.agreement_text or "",
         include_guests=workspace.include_guests,
+        auto_schedule_days=workspace.auto_schedule_days,
     )
 
 
@@ -193,6 +194,7 @@ def apply_settings(
         ):
             ask_to_accept(session, workspace, member.slack_user_id, now)
     workspace.include_guests = new.include_guests
+    workspace.auto_schedule_days = new.auto_schedule_days
     if any(c.field in SCHEDULE_FIELDS for c in changes):
         workspace.schedule_changed_at = now
     _set_added_admins(session, workspace, new.admins, changed_by, now)

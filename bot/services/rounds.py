@@ -30,6 +30,7 @@ from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load
 from bot.schedule import Schedule, due_slot
 from bot.services.admin import match_rules_of
 from bot.services.digest import queue_digests
+from bot.services.meetings import meeting_fields, plan_group_slots
 from bot.services.membership import (
     ROUND_COOLDOWN,
     ask_to_accept,
@@ -286,6 +287,13 @@ def _record_groups(
         session.add(group)
         recorded.append((group, members, prompts))
     session.flush()  # one flush gives every group its id
+    # Meeting times inside everyone's working hours, from now until the round's check-in.
+    plan_group_slots(
+        session,
+        [(group, members) for group, members, _ in recorded],
+        start=now,
+        end=new_round.checkin_at,
+    )
     session.add_all(
         PromptShown(
             workspace_id=workspace.id, member_id=m.id, prompt_id=p.id, round_id=new_round.id
@@ -382,6 +390,7 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
         asked_about_commitments=any(member_id in asked for member_id in seated_ids),
         cadence_weeks=workspace.cadence_weeks if workspace else DEFAULTS.cadence_weeks,
         coach_questions=coach_questions(load_toolkit(), prompts, seed=_group_seed(group)),
+        **meeting_fields(group),
     )
 
 
@@ -410,7 +419,14 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
             update(OutboxMessage)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN, OutboxKind.INTRO]),
+                OutboxMessage.kind.in_(
+                    [
+                        OutboxKind.NUDGE,
+                        OutboxKind.CHECKIN,
+                        OutboxKind.INTRO,
+                        OutboxKind.MEETING_REMINDER,
+                    ]
+                ),
                 OutboxMessage.group_id.in_(
                     select(PairGroup.id).where(PairGroup.round_id == old.id)
                 ),

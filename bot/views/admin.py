@@ -46,6 +46,8 @@ PREFERENCES = {
     "tz": "Prefer overlapping working hours",
     "cross_team": "Prefer people from different teams",
 }
+# Auto-schedule: days without a picked time before PeerCoach picks one (0: off).
+AUTO_SCHEDULE = {0: "Off", **{n: f"After {n} days" for n in (2, 3, 5, 7)}}
 MAX_PREVIEW_LINES = 60
 MAX_AGREEMENT_LENGTH = 1000
 
@@ -156,6 +158,13 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
                 "Group size",
                 GROUP_SIZES,
                 current.group_size,
+            ),
+            _select(
+                ids.AUTO_SCHEDULE_BLOCK,
+                ids.AUTO_SCHEDULE_ACTION,
+                "Pick a time when a group hasn't",
+                AUTO_SCHEDULE,
+                current.auto_schedule_days or 0,
             ),
             {
                 "type": "input",
@@ -279,6 +288,9 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
     include_guests = "guests" in selected_values(
         values, ids.GUESTS_BLOCK, ids.GUESTS_ACTION, ("guests",)
     )
+    auto_raw = selected_value(
+        values, ids.AUTO_SCHEDULE_BLOCK, ids.AUTO_SCHEDULE_ACTION, map(str, AUTO_SCHEDULE)
+    )
     if errors:
         return None, errors
     return ProgramSettings(
@@ -298,6 +310,7 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
         # The standard text, left as it was, is stored as "no custom agreement".
         agreement_text="" if agreement == DEFAULT_AGREEMENT else agreement,
         include_guests=include_guests,
+        auto_schedule_days=(int(auto_raw) or None) if auto_raw else None,
     ), {}
 
 
@@ -316,6 +329,7 @@ SETTING_LABELS = {
     "prompt_themes": "prompt themes",
     "admins": "programme admins",
     "agreement_text": "agreement",
+    "auto_schedule_days": "auto-schedule",
 }
 
 
@@ -341,7 +355,8 @@ def figures_table(cycles: Sequence[CycleFigures]) -> str:
     return "\n".join(
         f"• *{c.started_at:%d %b %Y}*: paired {c.paired.shown()} · met {c.met_rate.shown()} · "
         f"reflected {c.reflection_rate.shown()} · {usefulness_text(c.avg_usefulness)} · "
-        f"goal progress {c.goal_progress.shown()}"
+        f"goal progress {c.goal_progress.shown()} · time picked {c.time_picked_rate.shown()} · "
+        f"met after picking {c.met_after_pick_rate.shown()}"
         for c in cycles
     )
 
@@ -446,6 +461,8 @@ def digest_text(cycle: CycleFigures, membership: MembershipFigures) -> str:
         f"not paired {cycle.not_paired.shown()}, joined {cycle.joined.shown()}\n"
         f"• Groups met {cycle.met_rate.shown()} · reflections {cycle.reflection_rate.shown()} · "
         f"{usefulness_text(cycle.avg_usefulness)}\n"
+        f"• Picked a time {cycle.time_picked_rate.shown()} · of those, met "
+        f"{cycle.met_after_pick_rate.shown()}\n"
         f"• Commitments made {cycle.commitments_made.shown()}: "
         f"done {cycle.commitments_done.shown()}, "
         f"partly {cycle.commitments_partly.shown()}, "

@@ -30,6 +30,7 @@ from bot.views.blocks import (
     slack_date,
     text_value,
 )
+from bot.views.meetings import parse_working_hours, working_hours_blocks, working_hours_line
 from bot.views.privacy import privacy_actions
 
 HELP_TEXT = (
@@ -189,6 +190,7 @@ def join_modal(
                 "hint": plain(GOAL_HINT),
                 "element": _goal_element(current.goal if current else None),
             },
+            *working_hours_blocks(current.working_hours if current else None),
             *(_agreement_blocks(agreement) if agreement else []),
         ],
     }
@@ -229,9 +231,12 @@ def parse_join_submission(
     version = _agreement_version_asked(view_metadata)
     if version is not None and not _agreed(values):
         errors[ids.AGREEMENT_BLOCK] = "Tick the agreement to join: it's what makes candour safe."
+    hours, hours_errors = parse_working_hours(values)
+    errors.update(hours_errors)
     if errors or level_value is None:
         return None, errors
     return Profile(
+        working_hours=hours,
         level=int(level_value),
         team=team,
         goals=goals,
@@ -457,6 +462,7 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
         if view.profile is not None:
             topics = ", ".join(GOALS.get(g, g) for g in view.profile.goals)
             blocks.append(context(f"Team: {view.profile.team} · Topics: {topics}"))
+            blocks.append(context(working_hours_line(view.profile.working_hours, view.tz_name)))
         blocks += _own_programme(view)
         goal = view.profile.goal if view.profile else None
         pause_or_resume = (
@@ -476,6 +482,7 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
                 pause_or_resume,
                 button("How to coach", ids.HOW_TO_COACH, value="home"),
                 button("Set my goal" if not goal else "Change my goal", ids.HOME_GOAL),
+                button("Working hours", ids.HOME_WORKING_HOURS),
                 leave,
             )
         )
