@@ -28,7 +28,8 @@ ZONES = {"U001": "Europe/London", "U002": "America/New_York"}
 def in_zone(sandbox: Sandbox, user: str, tz: str) -> None:
     """The person's Slack profile says they live in `tz` (users.info's `tz`)."""
     offset = MONDAY_9.astimezone(ZoneInfo(tz)).utcoffset() or timedelta(0)
-    sandbox.emulator.add_user(user, name=user.lower(), tz=tz, tz_offset_seconds=int(offset.total_seconds()))
+    seconds = int(offset.total_seconds())
+    sandbox.emulator.add_user(user, name=user.lower(), tz=tz, tz_offset_seconds=seconds)
 
 
 def pair_in_zones(sandbox: Sandbox, zones: dict[str, str] = ZONES) -> Message:

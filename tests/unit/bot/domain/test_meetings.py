@@ -34,7 +34,8 @@ def test_windows_keep_their_wall_clock_hours_across_a_daylight_saving_change() -
 
 def test_no_meeting_days_and_custom_hours_are_left_out() -> None:
     hours = WorkingHours(start_minute=8 * 60, end_minute=12 * 60, no_meeting_days=frozenset({2}))
-    windows = hours.windows("UTC", datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC))
+    monday, friday = datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC)
+    windows = hours.windows("UTC", monday, friday)
     assert [w[0].weekday() for w in windows] == [0, 1, 3, 4]
     assert all((w[1] - w[0]).total_seconds() == 4 * 3600 for w in windows)
     assert "no meetings on Wednesday" in hours.describe()

@@ -27,7 +27,8 @@ ZONES = [
 
 
 def inside(person: SlotPerson, start: datetime, end: datetime) -> bool:
-    windows = person.hours.windows(person.tz_name, start - timedelta(days=1), end + timedelta(days=1))
+    day = timedelta(days=1)
+    windows = person.hours.windows(person.tz_name, start - day, end + day)
     return any(low <= start and end <= high for low, high in windows)
 
 
