@@ -231,7 +231,7 @@ class Delivery:
                     return "done"
                 channel, replaces = target.channel_id, target.ts
             if message.kind == OutboxKind.MEETING_REMINDER and not reminder_still_due(
-                session, message
+                session, message, now
             ):  # the time changed (or the group met, or the round closed) since it was queued
                 message.status, message.last_error = OutboxStatus.DROPPED, "time_changed"
                 return "done"

@@ -448,9 +448,10 @@ def reminder_key(group_id: int, version: int) -> str:
     return f"meeting_reminder:group:{group_id}:v{version}"
 
 
-def reminder_still_due(session: Session, message: OutboxMessage) -> bool:
-    """Whether a claimed reminder is for the group's current pick, and the group may still
-    meet (not met, not called off, round open): a reminder of a changed time never goes."""
+def reminder_still_due(session: Session, message: OutboxMessage, now: datetime) -> bool:
+    """Whether a claimed reminder is for the group's current pick, that time is still ahead
+    at `now`, and the group may still meet (not met, not called off, round open): a
+    reminder of a changed or past time never goes."""
     notice = notice_from_payload(message.payload)
     group = session.get(PairGroup, message.group_id) if message.group_id else None
     return (
@@ -458,6 +459,7 @@ def reminder_still_due(session: Session, message: OutboxMessage) -> bool:
         and group is not None
         and group.pick_version == notice.version
         and group.picked_start == notice.start
+        and notice.start > now
         and group.met_at is None
         and group.cancelled_at is None
         and group.round.closed_at is None

@@ -193,10 +193,11 @@ def _meeting_time_blocks(notice: IntroNotice) -> list[Block]:
     open_round = not notice.closed and not notice.met_by
     if notice.picked_start is not None:
         who = mention(notice.picked_by) if notice.picked_by else "PeerCoach"
+        reminder = " I'll remind you all 10 minutes before." if open_round else ""
         blocks = [
             section(
-                f":calendar: *{meeting_time(notice.picked_start)} your time*, picked by {who}. "
-                f"I'll remind you all 10 minutes before."
+                f":calendar: *{meeting_time(notice.picked_start)} your time*, picked by {who}."
+                + reminder
             )
         ]
         if open_round:
