@@ -100,29 +100,53 @@ def suggest_slots(
 def _least_bad(
     people: Sequence[SlotPerson], *, start: datetime, end: datetime, length: timedelta
 ) -> tuple[MeetingSlot, ...]:
-    """The least-bad slots when no half hour suits everyone (see suggest_slots)."""
+    """The least-bad slots when no half hour suits everyone (see suggest_slots). Works in
+    whole minutes since the epoch: a round of thousands of groups scans many candidates."""
     margin = timedelta(days=2)  # windows beyond the range tell how far outside a slot is
-    windows = [p.hours.windows(p.tz_name, start - margin, end + margin) for p in people]
+    windows = [
+        [
+            (_minute(a), _minute(b))
+            for a, b in p.hours.windows(p.tz_name, start - margin, end + margin)
+        ]
+        for p in people
+    ]
     opens = [[w[0] for w in ws] for ws in windows]
-    best: list[tuple[int, int, datetime, tuple[int, ...]]] = []
-    moment = start
-    while moment + length <= end:
+    span, step = int(length.total_seconds()) // 60, int(STEP.total_seconds()) // 60
+    weights = [1 + p.past_costs for p in people]
+    best: list[tuple[int, int, int, tuple[int, ...]]] = []
+    first, last = _minute(start), _minute(end) - span
+    # The cost is piecewise linear in the slot's start, bending only where the slot's start
+    # meets a window's opening or its end meets a window's close: its minima lie there (on
+    # the half-hour grid), so only those starts are tried.
+    edges = {first, last}
+    for ws in windows:
+        for w_start, w_end in ws:
+            edges.update((w_start, w_end - span))
+    candidates = sorted(
+        {
+            aligned
+            for edge in edges
+            for aligned in (edge - edge % step, edge - edge % step + step)
+            if first <= aligned <= last
+        }
+    )
+    for low in candidates:
         shifts = tuple(
-            _shift(ws, os, moment, moment + length) for ws, os in zip(windows, opens, strict=True)
+            _shift(ws, os, low, low + span) for ws, os in zip(windows, opens, strict=True)
         )
-        cost = sum(s * (1 + p.past_costs) for s, p in zip(shifts, people, strict=True))
+        cost = sum(s * w for s, w in zip(shifts, weights, strict=True))
         # Of equal costs, the slot where the fewest, least-burdened people pay.
         burden = max(p.past_costs + (s > 0) for s, p in zip(shifts, people, strict=True))
-        best.append((cost, burden, moment, shifts))
-        moment += STEP
+        best.append((cost, burden, low, shifts))
     if not best:
         return ()
     lowest = min((cost, burden) for cost, burden, _, _ in best)
     by_day: dict[tuple[date, ...], tuple[datetime, tuple[int, ...]]] = {}
-    for cost, burden, moment, shifts in best:
-        key = _days_of(people, moment)
-        if (cost, burden) == lowest and key not in by_day:
-            by_day[key] = (moment, shifts)
+    for cost, burden, minute, shifts in best:
+        if (cost, burden) != lowest:
+            continue
+        moment = datetime.fromtimestamp(minute * 60, tz=UTC)
+        by_day.setdefault(_days_of(people, moment), (moment, shifts))
     chosen = _spread({k: v[0] for k, v in list(by_day.items())[:SPREAD_DAYS]}, SLOT_COUNT)
     slots = []
     for moment in chosen:
@@ -130,26 +154,23 @@ def _least_bad(
         costs = tuple(
             (p.user_id, _cost_kind(p, moment)) for p, s in zip(people, shifts, strict=True) if s
         )
-        slots.append(
-            MeetingSlot(start=moment, minutes=int(length.total_seconds() // 60), costs=costs)
-        )
+        slots.append(MeetingSlot(start=moment, minutes=span, costs=costs))
     return tuple(slots)
 
 
-def _shift(
-    windows: list[tuple[datetime, datetime]], opens: list[datetime], low: datetime, high: datetime
-) -> int:
+def _minute(moment: datetime) -> int:
+    """Whole minutes since the epoch."""
+    return int(moment.timestamp()) // 60
+
+
+def _shift(windows: list[tuple[int, int]], opens: list[int], low: int, high: int) -> int:
     """How many minutes [low, high) must move to fit in one of the windows (0: it fits)."""
     if not windows:
         return UNREACHABLE_SHIFT
     at = bisect.bisect_right(opens, low)
-    nearby = windows[max(0, at - 1) : at + 1]
     return min(
-        int(
-            (max(timedelta(0), high - w_end) + max(timedelta(0), w_start - low)).total_seconds()
-            // 60
-        )
-        for w_start, w_end in nearby
+        max(0, high - w_end) + max(0, w_start - low)
+        for w_start, w_end in windows[max(0, at - 1) : at + 1]
     )
 
 

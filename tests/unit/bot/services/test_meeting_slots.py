@@ -119,3 +119,38 @@ def test_every_suggested_slot_fits_everyone_or_names_who_pays(
     for i in range(len(people)):
         days = [s.start.astimezone(ZoneInfo(zones[i])).date() for s in slots]
         assert len(days) == len(set(days))
+
+
+def weighted_cost(people: list[SlotPerson], start: datetime) -> int:
+    """Minutes outside everyone's hours, weighted by what each already paid (brute force)."""
+    total = 0
+    end = start + timedelta(minutes=30)
+    for person in people:
+        windows = person.hours.windows(
+            person.tz_name, start - timedelta(days=3), end + timedelta(days=3)
+        )
+        shift = min(
+            (max(timedelta(0), end - high) + max(timedelta(0), low - start))
+            for low, high in windows
+        )
+        total += int(shift.total_seconds() // 60) * (1 + person.past_costs)
+    return total
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    zones=st.lists(st.sampled_from(ZONES), min_size=2, max_size=3),
+    paid=st.lists(st.integers(min_value=0, max_value=3), min_size=3, max_size=3),
+    day_offset=st.integers(min_value=0, max_value=200),
+)
+def test_the_least_bad_slot_costs_no_more_than_any_half_hour(
+    zones: list[str], paid: list[int], day_offset: int
+) -> None:
+    start = MONDAY + timedelta(days=day_offset)
+    people = [SlotPerson(f"U{i}", WorkingHours(), z, paid[i]) for i, z in enumerate(zones)]
+    slots = suggest_slots(people, start=start, end=start + timedelta(days=4))
+    if not slots or not slots[0].costs:
+        return
+    every = [start + timedelta(minutes=30 * n) for n in range(4 * 48 - 1)]
+    cheapest = min(weighted_cost(people, moment) for moment in every)
+    assert weighted_cost(people, slots[0].start) == cheapest
