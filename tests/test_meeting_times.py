@@ -16,6 +16,7 @@ from bot import ids
 from bot.domain.meetings import WorkingHours
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import Message
+from bot.sandbox.slack_requests import join_values
 from bot.sandbox.slack_requests import select as select_state
 from bot.services.metrics import cycle_figures
 from db.models import GroupSeat, OutboxMessage, PairGroup, Workspace
@@ -361,3 +362,87 @@ def test_met_after_picking_is_hidden_below_five_people(sandbox: Sandbox) -> None
         [cycle] = cycle_figures(session, workspace_id)
     assert cycle.time_picked_rate.shown() == "fewer than 5"
     assert cycle.met_after_pick_rate.shown() == "fewer than 5"
+
+
+def set_hours(sandbox: Sandbox, user: str, start: int, end: int) -> None:
+    """The person sets their working hours (minutes after midnight) from the App Home."""
+    sandbox.people.open_home(user)
+    sandbox.settle()
+    sandbox.people.click(user, ids.HOME_WORKING_HOURS, view=sandbox.emulator.homes[user])
+    sandbox.settle()
+    modal = sandbox.emulator.successful("views.open")[-1].response["view"]
+    values = select_state(ids.WORK_START_BLOCK, ids.WORK_START_ACTION, str(start)) | select_state(
+        ids.WORK_END_BLOCK, ids.WORK_END_ACTION, str(end)
+    )
+    response = sandbox.people.submit(user, modal, values)
+    sandbox.settle()
+    assert (response.status, response.body) == (200, b"")
+
+
+def test_slots_follow_each_zones_clock_in_the_week_only_america_changed(sandbox: Sandbox) -> None:
+    # 15 March 2027: New York is on summer time (since 14 March), London not yet (28 March).
+    # London 09:00-14:00 is 09:00-14:00 UTC; New York 09:00-12:00 is 13:00-16:00 UTC (it
+    # would be 14:00-17:00 in winter, leaving no shared half hour).
+    for user, tz in ZONES.items():
+        in_zone(sandbox, user, tz)
+        sandbox.join(user)
+    set_hours(sandbox, "U001", 9 * 60, 14 * 60)
+    set_hours(sandbox, "U002", 9 * 60, 12 * 60)
+    go_to(sandbox, datetime(2027, 3, 15, 9, 0, tzinfo=UTC))
+    sandbox.tick()
+
+    intro = intros(sandbox)[-1]
+    assert "suit everyone's working hours" in str(intro.blocks)
+    starts = [datetime.fromisoformat(str(s["start"])) for s in the_group(sandbox).slots]
+    assert len(starts) == 3
+    for start in starts:
+        assert start.hour == 13 and start.minute in (0, 30)
+        assert start.astimezone(ZoneInfo("America/New_York")).hour in (9, 10, 11)
+
+
+def test_working_hours_chosen_in_the_profile_modal_are_kept(sandbox: Sandbox) -> None:
+    sandbox.people.command("U001", "join")
+    sandbox.settle()
+    modal = sandbox.emulator.calls_to("views.open")[-1].response["view"]
+    assert {b.get("block_id") for b in modal["blocks"]} >= {
+        ids.WORK_START_BLOCK,
+        ids.WORK_END_BLOCK,
+        ids.WORK_DAYS_BLOCK,
+        ids.NO_MEETING_DAYS_BLOCK,
+    }
+    values = (
+        join_values(3, "Sales", ["delegation"])
+        | select_state(ids.WORK_START_BLOCK, ids.WORK_START_ACTION, str(10 * 60))
+        | select_state(ids.WORK_END_BLOCK, ids.WORK_END_ACTION, str(18 * 60 + 30))
+        | {
+            ids.WORK_DAYS_BLOCK: {
+                ids.WORK_DAYS_ACTION: {
+                    "type": "checkboxes",
+                    "selected_options": [{"value": str(d)} for d in (0, 1, 2, 3)],
+                }
+            }
+        }
+    )
+    response = sandbox.people.submit("U001", modal, values)
+    sandbox.settle()
+    assert (response.status, response.body) == (200, b"")
+    assert "10:00-18:30, Monday, Tuesday, Wednesday, Thursday" in str(
+        sandbox.emulator.homes["U001"]["blocks"]
+    )
+
+    # Editing the profile shows them again, and a start after the end is refused inline.
+    sandbox.people.command("U001", "profile")
+    sandbox.settle()
+    edit = sandbox.emulator.calls_to("views.open")[-1].response["view"]
+    start = next(b for b in edit["blocks"] if b.get("block_id") == ids.WORK_START_BLOCK)
+    assert start["element"]["initial_option"]["value"] == str(10 * 60)
+    refused = sandbox.people.submit(
+        "U001",
+        edit,
+        join_values(3, "Sales", ["delegation"])
+        | select_state(ids.WORK_START_BLOCK, ids.WORK_START_ACTION, str(17 * 60))
+        | select_state(ids.WORK_END_BLOCK, ids.WORK_END_ACTION, str(9 * 60)),
+    )
+    assert refused.json()["errors"] == {
+        ids.WORK_END_BLOCK: "End your working hours after they start."
+    }
