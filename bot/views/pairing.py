@@ -214,8 +214,9 @@ def _meeting_time_blocks(notice: IntroNotice) -> list[Block]:
         return [section(f"{window} Pick a time that works for everyone.")]
     if notice.slots[0].costs:
         intro = (
-            f"{window} Your working hours don't overlap at all, so here is the least-bad "
-            f"time: it costs {_costs_text(notice.slots[0])}. Next time the cost goes to "
+            f"{window} Your working hours don't overlap at all, so here "
+            + ("are the least-bad times" if len(notice.slots) > 1 else "is the least-bad time")
+            + f": it costs {_costs_text(notice.slots[0])}. Next time the cost goes to "
             "someone else. Press one to pick it for everyone (shown in your own time zone):"
         )
     else:
