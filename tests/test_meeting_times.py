@@ -203,6 +203,10 @@ def test_the_reminder_goes_out_once_ten_minutes_before(sandbox: Sandbox) -> None
     sandbox.settle()
     start = the_group(sandbox).picked_start
     assert start is not None
+    sandbox.people.open_home("U001")
+    sandbox.settle()
+    home = str(sandbox.emulator.homes["U001"]["blocks"])
+    assert f"not yet (picked for <!date^{int(start.timestamp())}^" in home
 
     go_to(sandbox, start - timedelta(minutes=11))
     sandbox.tick()

@@ -51,6 +51,8 @@ class CurrentChat:
     group_id: int
     partners: tuple[str, ...]
     met: bool
+    # The meeting time the group picked, if any (aware UTC).
+    picked_start: datetime | None = None
 
 
 @dataclass(frozen=True)

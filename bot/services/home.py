@@ -45,7 +45,9 @@ def member_home(session: Session, *, team_id: str, user_id: str, now: datetime) 
         partners = tuple(
             s.slack_user_id for s in group.seats if s.id != seat.id and s.removed_at is None
         )
-        chat = CurrentChat(group.id, partners, met=group.met_at is not None)
+        chat = CurrentChat(
+            group.id, partners, met=group.met_at is not None, picked_start=group.picked_start
+        )
     reflections = session.scalars(
         select(Reflection).where(Reflection.member_id == member.id).order_by(Reflection.id.desc())
     ).all()

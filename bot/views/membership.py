@@ -531,7 +531,13 @@ def _own_programme(view: MemberStatusView) -> list[Block]:
     if view.current is not None:
         with_whom = ", ".join(f"<@{p}>" for p in view.current.partners) or "your peers"
         state = "it happened :white_check_mark:" if view.current.met else "not yet"
-        lines.append(f"*This round*: your chat with {with_whom}, {state}.")
+        when = view.current.picked_start
+        at = (
+            f" (picked for {slack_date(when, '{date_short_pretty} {time}')} your time)"
+            if when is not None and not view.current.met
+            else ""
+        )
+        lines.append(f"*This round*: your chat with {with_whom}, {state}{at}.")
     if view.open_commitment:
         lines.append(f"*Your open commitment*: “{view.open_commitment}”")
     goal = view.profile.goal if view.profile else None
