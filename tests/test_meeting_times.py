@@ -450,3 +450,36 @@ def test_working_hours_chosen_in_the_profile_modal_are_kept(sandbox: Sandbox) ->
     assert refused.json()["errors"] == {
         ids.WORK_END_BLOCK: "End your working hours after they start."
     }
+
+
+def test_a_time_that_has_passed_cannot_be_picked(sandbox: Sandbox) -> None:
+    intro = pair_in_zones(sandbox)
+    first = datetime.fromisoformat(str(the_group(sandbox).slots[0]["start"]))
+    go_to(sandbox, first + timedelta(minutes=1))
+
+    pick(sandbox, "U001", intro, 1)
+    sandbox.settle()
+
+    assert "That time has passed" in sandbox.emulator.responses[-1]["text"]
+    assert the_group(sandbox).picked_start is None
+    assert len(slot_buttons(current(sandbox, intro))) == 3
+
+
+def test_no_reminder_once_the_group_said_it_met(sandbox: Sandbox) -> None:
+    intro = pair_in_zones(sandbox)
+    pick(sandbox, "U001", intro, 3)
+    sandbox.settle()
+    start = the_group(sandbox).picked_start
+    assert start is not None
+    press(sandbox, "U002", ids.WE_MET, current(sandbox, intro))  # they met earlier after all
+    sandbox.settle()
+
+    go_to(sandbox, start - timedelta(minutes=10))
+    sandbox.tick()
+
+    assert reminders_in(sandbox, intro.channel) == []
+    with sandbox.deps.unit_of_work() as session:
+        status = session.scalar(
+            select(OutboxMessage.status).where(OutboxMessage.kind == "meeting_reminder")
+        )
+    assert status == "dropped"
