@@ -22,6 +22,7 @@ from bot.services.metrics import cycle_figures
 from db.models import GroupSeat, OutboxMessage, PairGroup, Workspace
 from tests.concurrency import ACK_DEADLINE_S, all_at_once
 from tests.cycle_helpers import MONDAY_9, button_value, go_to, intros, press, set_schedule
+from tests.test_admin import ADMIN, open_settings, settings_values
 
 ZONES = {"U001": "Europe/London", "U002": "America/New_York"}
 
@@ -483,3 +484,23 @@ def test_no_reminder_once_the_group_said_it_met(sandbox: Sandbox) -> None:
             select(OutboxMessage.status).where(OutboxMessage.kind == "meeting_reminder")
         )
     assert status == "dropped"
+
+
+def test_an_admin_turns_auto_schedule_on_in_the_settings(sandbox: Sandbox) -> None:
+    sandbox.emulator.add_user(ADMIN, name="programme-lead", is_admin=True)
+    sandbox.join("U001")
+    modal = open_settings(sandbox)
+    offered = next(b for b in modal["blocks"] if b.get("block_id") == ids.AUTO_SCHEDULE_BLOCK)
+    assert offered["element"]["initial_option"]["value"] == "0"  # off until an admin says
+
+    response = sandbox.people.submit(
+        ADMIN,
+        modal,
+        settings_values() | select_state(ids.AUTO_SCHEDULE_BLOCK, ids.AUTO_SCHEDULE_ACTION, "3"),
+    )
+    sandbox.settle()
+
+    assert (response.status, response.body) == (200, b"")
+    with sandbox.deps.unit_of_work() as session:
+        assert session.scalar(select(Workspace.auto_schedule_days)) == 3
+    assert any("auto-schedule changed" in m.text for m in sandbox.emulator.messages)
