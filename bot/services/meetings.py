@@ -64,7 +64,8 @@ def suggest_slots(
     count: int = SLOT_COUNT,
 ) -> tuple[MeetingSlot, ...]:
     """Up to `count` slots of `minutes` in [start, end) (aware), on different days for
-    everyone, oldest first, starting on the half hour.
+    everyone, oldest first, starting on the half hour (or, for a short shared window off
+    that grid, at its opening).
 
     Inside everyone's working hours when their hours overlap at all (each slot sits in the
     middle of that day's shared hours). With no overlap, the least-bad slots: the fewest
@@ -84,9 +85,12 @@ def suggest_slots(
     shared = _intersect_all(windows)
     by_day: dict[tuple[date, ...], datetime] = {}
     for low, high in shared:
-        if high - low < length:
-            continue
-        middle = _floor_step(low + (high - low - length) / 2)
+        earliest, latest = _ceil_step(low), high - length
+        if earliest > latest:
+            if high - low < length:
+                continue
+            earliest = latest = low  # a short window off the half-hour grid (a :45 zone)
+        middle = min(max(_floor_step(low + (high - low - length) / 2), earliest), latest)
         key = _days_of(people, middle)
         if key not in by_day:
             by_day[key] = middle

@@ -22,6 +22,7 @@ ZONES = [
     "Asia/Kolkata",
     "Asia/Tokyo",
     "Australia/Sydney",
+    "Asia/Kathmandu",  # UTC+5:45: its hours are off the half-hour grid
     "UTC",
 ]
 
