@@ -34,6 +34,8 @@ class ProgramSettings:
     # Auto-schedule: PeerCoach picks a time for a group that picked none within this many
     # days of its intro (None: off).
     auto_schedule_days: int | None = None
+    # An anonymous feedback pulse every this many rounds (bot.services.pulse); 0 is off.
+    pulse_every_cycles: int = 4
 
 
 # What members agree to when they join (docs/coaching.md); owners may reword it.

@@ -130,6 +130,7 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         agreement_text=workspace.agreement_text or "",
         include_guests=workspace.include_guests,
         auto_schedule_days=workspace.auto_schedule_days,
+        pulse_every_cycles=workspace.pulse_every_cycles,
     )
 
 
@@ -195,6 +196,7 @@ def apply_settings(
             ask_to_accept(session, workspace, member.slack_user_id, now)
     workspace.include_guests = new.include_guests
     workspace.auto_schedule_days = new.auto_schedule_days
+    workspace.pulse_every_cycles = new.pulse_every_cycles
     if any(c.field in SCHEDULE_FIELDS for c in changes):
         workspace.schedule_changed_at = now
     _set_added_admins(session, workspace, new.admins, changed_by, now)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.figures import CycleFigures, Figure, MembershipFigures, count, rate
+from bot.services.pulse import round_pulse_score
 from db.models import Member, MemberStatus, PairGroup, Reflection, Round
 
 
@@ -113,6 +114,7 @@ def _one_cycle(
     picked_met = [g for g in picked if g.met_at is not None]
     picked_people = sum(1 for g in picked for s in g.seats if s.removed_at is None)
     picked_met_people = sum(1 for g in picked_met for s in g.seats if s.removed_at is None)
+    pulse = round_pulse_score(session, current.id)
     return CycleFigures(
         round_id=current.id,
         started_at=current.started_at,
@@ -143,4 +145,6 @@ def _one_cycle(
         met_after_pick_rate=Figure(
             len(picked_met) / len(picked) if picked else None, picked_met_people, "rate"
         ),
+        pulse_score=pulse or Figure(None, 0, "average"),
+        had_pulse=pulse is not None,
     )

@@ -2,7 +2,7 @@
 (with its version), who paid for a least-bad slot, and the programme's auto-schedule
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-30 23:40:00
 """
 
@@ -17,7 +17,7 @@ import db.types
 from migrations.ops import drop_columns
 
 revision: str = "0012"
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
