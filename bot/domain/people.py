@@ -36,6 +36,9 @@ class MemberStatusView:
     recent: tuple[HistoryEntry, ...] = ()
     agreement_text: str | None = None
     agreement_pending: bool = False
+    # The programme this membership belongs to, and the person's other memberships' views.
+    programme: str | None = None
+    others: tuple[MemberStatusView, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from bot import ids
 from bot.domain.enums import JoinOutcome, MemberStatus
 from bot.domain.messages import Rendered
 from bot.domain.people import MemberStatusView, Profile
-from bot.domain.programme import GOAL_PROGRESS
+from bot.domain.programme import GOAL_PROGRESS, ProgrammeRef
 from bot.errors import StaleAction
 from bot.profile_options import GOALS, LEVEL_BANDS, MAX_GOALS, MAX_NEVER_PAIR, MAX_TEAM_LENGTH
 from bot.views.blocks import (
@@ -96,10 +97,19 @@ def _agreement_blocks(text: str) -> list[Block]:
 
 
 def join_modal(
-    current: Profile | None, *, agreement: str | None = None, agreement_version: int = 1
+    current: Profile | None,
+    *,
+    agreement: str | None = None,
+    agreement_version: int = 1,
+    programme: ProgrammeRef | None = None,
+    editing: bool | None = None,
 ) -> dict[str, Any]:
-    """The opt-in modal, prefilled with the person's profile when they edit it; with
-    `agreement`, the text they accept (version `agreement_version`) by joining."""
+    """The opt-in modal, prefilled with the person's profile when they edit it (or with
+    their profile from another programme, joining a second); with `agreement`, the text they
+    accept (version `agreement_version`) by joining. `programme`: the programme joined, named
+    in the modal and carried in its metadata (None: the workspace's only programme).
+    `editing`: whether they are already in it (default: whether a profile is given)."""
+    editing = current is not None if editing is None else editing
     level_element: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.LEVEL_ACTION,
@@ -138,16 +148,18 @@ def join_modal(
     return {
         "type": "modal",
         "callback_id": ids.JOIN_MODAL,
-        "title": plain("Join PeerCoach" if current is None else "Your PeerCoach profile"),
-        "submit": plain("Save" if current else "Join"),
+        "title": plain("Your PeerCoach profile" if editing else "Join PeerCoach"),
+        "submit": plain("Save" if editing else "Join"),
         "close": plain("Cancel"),
         "private_metadata": json.dumps(
             {
-                "editing": current is not None,
+                "editing": editing,
                 "agreement_version": agreement_version if agreement else None,
+                **({"programme_id": programme.id} if programme else {}),
             }
         ),
         "blocks": [
+            *([section(f"*Programme: {programme.name}*")] if programme else []),
             section(
                 "Each cycle you'll be paired with a peer at a similar level for a 30-minute "
                 "coaching chat. What you enter here is used only to find you good peers."
@@ -258,11 +270,12 @@ def _agreement_version_asked(metadata: str) -> int | None:
     return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
-def goal_modal(goal: str | None) -> dict[str, Any]:
-    """Set or change one's private development goal."""
+def goal_modal(goal: str | None, programme_id: int | None = None) -> dict[str, Any]:
+    """Set or change one's private development goal (in the programme `programme_id`)."""
     return {
         "type": "modal",
         "callback_id": ids.GOAL_MODAL,
+        "private_metadata": json.dumps({"programme_id": programme_id}),
         "title": plain("Your goal"),
         "submit": plain("Save"),
         "close": plain("Cancel"),
@@ -291,12 +304,14 @@ def parse_goal(values: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
     return goal, {}
 
 
-def agreement_modal(text: str, version: int) -> dict[str, Any]:
+def agreement_modal(text: str, version: int, programme_id: int | None = None) -> dict[str, Any]:
     """Review and accept the programme's (changed) agreement."""
     return {
         "type": "modal",
         "callback_id": ids.AGREEMENT_MODAL,
-        "private_metadata": json.dumps({"agreement_version": version}),
+        "private_metadata": json.dumps(
+            {"agreement_version": version, "programme_id": programme_id}
+        ),
         "title": plain("Our agreement"),
         "submit": plain("Accept"),
         "close": plain("Not now"),
@@ -314,7 +329,7 @@ def parse_agreement(values: dict[str, Any], metadata: str) -> tuple[int | None, 
     return version, {}
 
 
-def agreement_request(version: int) -> Rendered:
+def agreement_request(version: int, programme_id: int | None = None) -> Rendered:
     """The DM asking a member to accept a changed agreement before their next round."""
     text = (
         "The programme's confidentiality agreement has changed. Please review and accept it: "
@@ -328,7 +343,7 @@ def agreement_request(version: int) -> Rendered:
                 button(
                     "Review and accept",
                     ids.AGREEMENT_REVIEW,
-                    value=str(version),
+                    value=f"{version}|{programme_id}" if programme_id else str(version),
                     style="primary",
                 )
             ),
@@ -428,14 +443,16 @@ LEAVE_QUESTION = (
 )
 
 
-def leave_confirmation() -> dict[str, Any]:
+def leave_confirmation(programme_id: int | None = None) -> dict[str, Any]:
+    """Are you sure? (the button carries the programme left, when named)."""
+    value = str(programme_id) if programme_id is not None else ""
     return {
         "response_type": "ephemeral",
         "text": LEAVE_QUESTION,
         "blocks": [
             section(LEAVE_QUESTION),
             actions(
-                button("Yes, leave", ids.LEAVE_CONFIRM, style="danger"),
+                button("Yes, leave", ids.LEAVE_CONFIRM, value=value, style="danger"),
                 button("Stay", ids.LEAVE_CANCEL),
             ),
         ],
@@ -487,17 +504,28 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
-def invitation_message(inviter: str) -> Rendered:
-    """A DM inviting someone to opt in; joining stays their own choice."""
+def invitation_message(
+    inviter: str, *, programme: str = "", programme_id: int | None = None
+) -> Rendered:
+    """A DM inviting someone to opt in (to `programme`, when it is not the workspace's
+    first); joining stays their own choice."""
+    where = f"the PeerCoach programme *{programme}*" if programme else "PeerCoach"
     text = (
-        f"<@{inviter}> invites you to PeerCoach: each cycle you'd be paired with a peer leader "
+        f"<@{inviter}> invites you to {where}: each cycle you'd be paired with a peer leader "
         "for a short, structured coaching chat. It's entirely your choice."
+    )
+    join = (
+        button("Join PeerCoach", ids.HOME_JOIN, style="primary")
+        if programme_id is None
+        else button(
+            f"Join {programme}"[:75], ids.JOIN_PROGRAMME, value=str(programme_id), style="primary"
+        )
     )
     return Rendered(
         text,
         [
             section(f":wave: {text}"),
-            actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")),
+            actions(join),
             context("Not for you? Just ignore this message: nothing happens unless you join."),
         ],
     )
@@ -551,3 +579,37 @@ def _own_programme(view: MemberStatusView) -> list[Block]:
             )
         )
     return blocks
+
+
+def programme_of_metadata(metadata: str) -> int | None:
+    """The programme id a modal carries in its metadata (we wrote it), if any."""
+    try:
+        value = json.loads(metadata or "{}").get("programme_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def join_picker(programmes: Sequence[ProgrammeRef]) -> dict[str, Any]:
+    """`/peercoach join` when several programmes are open: one button per programme (its
+    value the programme's id), each opening that programme's join modal."""
+    blocks: list[Block] = [section("Which PeerCoach programme would you like to join?")]
+    for ref in programmes:
+        text = f"*{ref.name}*" + (f"\n{ref.description}" if ref.description else "")
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": text[:3000]},
+                "accessory": button("Join"[:75], ids.JOIN_PROGRAMME, value=str(ref.id)),
+            }
+        )
+    blocks.append(context("Or type `/peercoach join <programme name>`."))
+    return {
+        "response_type": "ephemeral",
+        "text": "Which programme would you like to join? " + ", ".join(r.name for r in programmes),
+        "blocks": blocks,
+    }
+
+
+def no_open_programme_text() -> str:
+    return "No PeerCoach programme is taking new members right now."
