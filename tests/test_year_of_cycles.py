@@ -49,9 +49,7 @@ def test_a_year_of_weekly_rounds_pairs_everyone_eligible_and_avoids_repeats(
     rounds_checked = repeat_free_rounds = 0
     for _week in range(52):
         with sandbox.deps.unit_of_work() as session:
-            round_time = round_times_after(
-                schedule_of(first_programme(session)), round_time
-            )
+            round_time = round_times_after(schedule_of(first_programme(session)), round_time)
         sandbox.clock.set(round_time - timedelta(hours=1))
         # Life happens during the week before the round, through slash commands.
         for user in rng.sample(sorted(active), 2):

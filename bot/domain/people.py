@@ -38,6 +38,7 @@ class MemberStatusView:
     agreement_pending: bool = False
     # The programme this membership belongs to, and the person's other memberships' views.
     programme: str | None = None
+    programme_id: int | None = None
     others: tuple[MemberStatusView, ...] = ()
 
 

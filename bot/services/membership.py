@@ -750,4 +750,5 @@ def status_of(session: Session, member: Member | None, *, now: datetime) -> Memb
         next_round_at=next_round,
         profile=profile_of(member),
         programme=member.programme.name,
+        programme_id=member.programme_id,
     )

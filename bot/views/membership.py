@@ -460,9 +460,11 @@ def leave_confirmation(programme_id: int | None = None) -> dict[str, Any]:
 
 
 def home_view(view: MemberStatusView) -> dict[str, Any]:
-    """The App Home: the person's own status and the buttons to change it."""
-    blocks: list[Block] = [header("PeerCoach"), section(status_text(view))]
+    """The App Home: the person's own status and the buttons to change it; someone in
+    several programmes sees each one (its buttons carry the programme's id)."""
+    blocks: list[Block] = [header("PeerCoach")]
     if view.status == "none":
+        blocks.append(section(status_text(view)))
         blocks.append(
             section(
                 "Leaders learn most from peers at their own level. Join to be paired with a "
@@ -470,38 +472,52 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
             )
         )
         blocks.append(actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")))
+    elif not view.others:
+        blocks += _membership_blocks(view, "")
     else:
-        if view.profile is not None:
-            topics = ", ".join(GOALS.get(g, g) for g in view.profile.goals)
-            blocks.append(context(f"Team: {view.profile.team} · Topics: {topics}"))
-        blocks += _own_programme(view)
-        goal = view.profile.goal if view.profile else None
-        pause_or_resume = (
-            button("Resume", ids.HOME_RESUME, style="primary")
-            if view.status == MemberStatus.PAUSED
-            else button("Pause one cycle", ids.HOME_PAUSE)
-        )
-        leave = button(
-            "Leave",
-            ids.HOME_LEAVE,
-            style="danger",
-            confirm=confirm_dialog("Leave PeerCoach?", LEAVE_QUESTION, "Leave"),
-        )
-        blocks.append(
-            actions(
-                button("Edit profile", ids.HOME_EDIT),
-                pause_or_resume,
-                button("How to coach", ids.HOW_TO_COACH, value="home"),
-                button("Set my goal" if not goal else "Change my goal", ids.HOME_GOAL),
-                leave,
-            )
-        )
+        for one in (view, *view.others):
+            blocks.append(section(f"*{one.programme}*"))
+            blocks += _membership_blocks(one, str(one.programme_id or ""))
+            blocks.append(divider())
     blocks += [
         divider(),
         privacy_actions(),
         context("`/peercoach help` lists every command."),
     ]
     return {"type": "home", "blocks": blocks}
+
+
+def _membership_blocks(view: MemberStatusView, value: str) -> list[Block]:
+    """One membership's part of the App Home; `value`: the programme id its buttons carry
+    ("" when the person is in one programme)."""
+    blocks: list[Block] = [section(status_text(view))]
+    if view.profile is not None:
+        topics = ", ".join(GOALS.get(g, g) for g in view.profile.goals)
+        blocks.append(context(f"Team: {view.profile.team} · Topics: {topics}"))
+    blocks += _own_programme(view, value)
+    goal = view.profile.goal if view.profile else None
+    pause_or_resume = (
+        button("Resume", ids.HOME_RESUME, value=value, style="primary")
+        if view.status == MemberStatus.PAUSED
+        else button("Pause one cycle", ids.HOME_PAUSE, value=value)
+    )
+    leave = button(
+        "Leave",
+        ids.HOME_LEAVE,
+        value=value,
+        style="danger",
+        confirm=confirm_dialog("Leave PeerCoach?", LEAVE_QUESTION, "Leave"),
+    )
+    blocks.append(
+        actions(
+            button("Edit profile", ids.HOME_EDIT, value=value),
+            pause_or_resume,
+            button("How to coach", ids.HOW_TO_COACH, value="home"),
+            button("Set my goal" if not goal else "Change my goal", ids.HOME_GOAL, value=value),
+            leave,
+        )
+    )
+    return blocks
 
 
 def invitation_message(
@@ -543,7 +559,7 @@ def invite_progress_text(sent: int, total: int, skipped: int, left_out: int = 0)
     return f"Invited {sent} of {total}{extra}.{outside}{done}"
 
 
-def _own_programme(view: MemberStatusView) -> list[Block]:
+def _own_programme(view: MemberStatusView, value: str = "") -> list[Block]:
     """The member's own programme: current chat, commitment, goal, recent chats, agreement.
 
     Only their own words appear, and only here, in their own App Home.
@@ -575,7 +591,12 @@ def _own_programme(view: MemberStatusView) -> list[Block]:
     if view.agreement_pending:
         blocks.append(
             actions(
-                button("Review and accept the agreement", ids.AGREEMENT_REVIEW, style="primary")
+                button(
+                    "Review and accept the agreement",
+                    ids.AGREEMENT_REVIEW,
+                    value=f"0|{value}" if value else "",
+                    style="primary",
+                )
             )
         )
     return blocks
