@@ -403,6 +403,8 @@ def admin_programme(
         )
         owned = admin.owned_programmes(session, team_id=team_id, user_id=user_id)
     if chosen is None:
+        if not require_admin(deps, client, team_id=team_id, user_id=user_id):
+            raise NotAdmin()
         mine = [r for r in every if r.id in owned]
         if len(mine) == 1 and not _slack_admin(deps, client, team_id, user_id):
             chosen = mine[0]

@@ -78,8 +78,10 @@ def is_admin_known(
         )
     )
     slack_row = next((r for r in rows if r.source == AdminSource.SLACK_ADMIN), None)
+    # An owner row without a programme (added before programmes existed) owns them all.
     owner = any(
-        r.source == AdminSource.ADDED and (programme_id is None or r.programme_id == programme_id)
+        r.source == AdminSource.ADDED
+        and (programme_id is None or r.programme_id in (None, programme_id))
         for r in rows
     )
     if is_slack_admin is None:
@@ -124,7 +126,9 @@ def is_added_admin(
         )
     )
     if programme_id is not None:
-        query = query.where(ProgramAdmin.programme_id == programme_id)
+        query = query.where(
+            or_(ProgramAdmin.programme_id == programme_id, ProgramAdmin.programme_id.is_(None))
+        )
     return session.scalar(query.limit(1)) is not None
 
 

@@ -35,7 +35,8 @@ from bot.views.privacy import privacy_actions
 
 HELP_TEXT = (
     "*PeerCoach* pairs you with a peer leader each cycle for a short, structured coaching chat.\n"
-    "• `/peercoach join`: opt in (or edit your profile)\n"
+    "• `/peercoach join [programme]`: opt in (or edit your profile); with several "
+    "programmes, pick one or name it\n"
     "• `/peercoach profile`: edit your level, team, topics and never-pair list\n"
     "• `/peercoach pause [N weeks | until YYYY-MM-DD]`: skip rounds for a while "
     "(one cycle by default); you resume on your own\n"
@@ -48,7 +49,8 @@ HELP_TEXT = (
     "• `/peercoach leave`: stop taking part\n"
     "• `/peercoach my-data`: get a file with everything PeerCoach stores about you\n"
     "• `/peercoach delete-my-data`: delete your data (asks first)\n"
-    "• `/peercoach help`: this message"
+    "• `/peercoach help`: this message\n"
+    "In several programmes? Add `--programme <name>` to say which one."
 )
 
 
