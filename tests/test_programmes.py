@@ -16,7 +16,7 @@ from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_requests import join_values, prefilled_values
 from bot.services.metrics import cycle_figures
 from db.models import GroupSeat, Member, PairGroup, Programme, Round
-from tests.cycle_helpers import MONDAY_9, go_to, intros, press
+from tests.cycle_helpers import MONDAY_9, dms_to, go_to, intros, press
 from tests.test_admin import ADMIN, settings_values
 
 LONDON = ZoneInfo("Europe/London")
@@ -277,3 +277,66 @@ def test_a_programme_owner_runs_only_their_programme_and_slack_admins_see_the_su
     sandbox.settle()
     home = str(sandbox.emulator.homes[owner]["blocks"])
     assert "Directors (admins)" in home and "PeerCoach (admins)" not in home
+
+
+def test_invite_uses_the_programmes_linked_channel_and_a_closed_programme_takes_no_one(
+    admin_sandbox: Sandbox,
+) -> None:
+    sandbox = admin_sandbox
+    sandbox.join("U001")
+    new_programme(sandbox, "Directors")
+    sandbox.emulator.channel_members["C0DIRECTORS"] = ["U001", "U101", "U102", ADMIN]
+    linked = sandbox.people.command(
+        ADMIN, "admin link <#C0DIRECTORS|directors> --programme Directors"
+    ).json()["text"]
+    assert "<#C0DIRECTORS>" in linked
+    sandbox.people.command(ADMIN, "admin invite --programme Directors")
+    sandbox.settle()
+    # U001 is in PeerCoach, not in Directors: invited too; the invitation names the programme.
+    for user in ("U001", "U101", "U102"):
+        [invite] = [m for m in dms_to(sandbox, user) if "invites you" in m.text]
+        assert "Directors" in invite.text
+        assert ids.JOIN_PROGRAMME in str(invite.blocks)
+
+    closed = sandbox.people.command(ADMIN, "admin close --programme Directors").json()["text"]
+    assert "closed to new members" in closed
+    # With only one programme open, `/peercoach join` opens it directly (no picker).
+    assert sandbox.people.command("U102", "join").status == 200
+    sandbox.settle()
+    assert "Programme: PeerCoach" in str(
+        sandbox.emulator.calls_to("views.open")[-1].response["view"]["blocks"]
+    )
+    sandbox.people.command("U102", "join Directors")
+    sandbox.settle()
+    view = sandbox.emulator.calls_to("views.open")[-1].response["view"]
+    sandbox.people.submit("U102", view, join_values(3, "Ops", ["delegation"], None))
+    sandbox.settle()
+    with sandbox.deps.unit_of_work() as session:
+        joined = session.scalars(
+            select(Programme.name)
+            .join(Member, Member.programme_id == Programme.id)
+            .where(Member.slack_user_id == "U102")
+        ).all()
+    assert "Directors" not in joined
+
+
+def test_cli_report_takes_a_programme(
+    admin_sandbox: Sandbox,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    sandbox = admin_sandbox
+    two_programmes(sandbox)
+    go_to(sandbox, MONDAY_9)
+    sandbox.tick()  # the managers' round only
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    capsys.readouterr()
+    assert main(["report", "--team", sandbox.team_id, "--programme", "Directors"]) == 0
+    assert capsys.readouterr().out.count("\n") == 1  # the header: no round yet
+    assert main(["report", "--team", sandbox.team_id]) == 0
+    assert capsys.readouterr().out.count("\n") == 2  # the managers' round
+    assert main(["report", "--team", sandbox.team_id, "--programme", "Nope"]) == 1
+    assert "no programme called" in capsys.readouterr().err

@@ -320,7 +320,8 @@ ADMIN_HELP = (
     "Admin commands (add `--programme <name>` when there are several programmes): "
     "`/peercoach admin` (settings), `/peercoach admin invite [#channel]`, "
     "`/peercoach admin link #channel`, `/peercoach admin export`, `/peercoach admin preview`, "
-    "`/peercoach admin run`, `/peercoach admin figures`, `/peercoach admin digest`; "
+    "`/peercoach admin run`, `/peercoach admin figures`, `/peercoach admin digest`, "
+    "`/peercoach admin open|close`, `/peercoach admin describe <text>`; "
     "Slack admins: `/peercoach admin programme new <name>`, `/peercoach admin programmes` "
     "(a summary of every programme)."
 )
@@ -329,7 +330,8 @@ ADMIN_HELP = (
 @subcommand("admin")
 def _admin(deps: Deps, call: Invocation) -> None:
     """`/peercoach admin [settings | invite [#channel] | link #channel | export | preview |
-    run | figures | digest | programme new <name> | programmes] [--programme <name>]`."""
+    run | figures | digest | open | close | describe <text> | programme new <name> |
+    programmes] [--programme <name>]`."""
     action = call.args[0].lower() if call.args else "settings"
     if action in ("programme", "program"):
         _new_programme(deps, call)
@@ -463,7 +465,37 @@ def _digest(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
     )
 
 
+def _open_or_close(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
+    """`admin open` / `admin close`: whether the programme takes new members (its members
+    carry on either way)."""
+    opening = call.args[0].lower() == "open"
+    with deps.request_unit_of_work() as session:
+        chosen = membership.programme_for(
+            session, team_id=call.team_id, programme=programme.id, now=deps.clock()
+        )
+        chosen.is_open = opening
+    call.ack(**membership_views.ephemeral(views.programme_open_text(programme.name, opening)))
+
+
+def _describe(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
+    """`admin describe <text>`: the short description people see when they pick a
+    programme to join."""
+    text = " ".join(call.args[1:]).strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise UsageError(f"Keep the description under {MAX_DESCRIPTION} characters.")
+    with deps.request_unit_of_work() as session:
+        chosen = membership.programme_for(
+            session, team_id=call.team_id, programme=programme.id, now=deps.clock()
+        )
+        chosen.description = text
+    call.ack(**membership_views.ephemeral(f"Saved {programme.name}'s description."))
+
+
+MAX_DESCRIPTION = 300
 PER_PROGRAMME = {
+    "open": _open_or_close,
+    "close": _open_or_close,
+    "describe": _describe,
     "settings": _settings,
     "invite": _invite,
     "link": _link,

@@ -562,3 +562,9 @@ def programme_metadata(metadata: str) -> int | None:
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def programme_open_text(name: str, is_open: bool) -> str:
+    if is_open:
+        return f"{name} is open: people can join it (`/peercoach join {name}`)."
+    return f"{name} is closed to new members; its members carry on as before."
