@@ -216,6 +216,13 @@ def test_join_shows_the_open_programmes_and_join_name_goes_straight_there(
     unknown = sandbox.people.command("U010", "join Sales leaders").json()["text"]
     assert "no programme called" in unknown and "Directors" in unknown
 
+    # Someone in no programme sees both on their App Home, each with its own Join button.
+    sandbox.people.open_home("U010")
+    sandbox.settle()
+    home = sandbox.emulator.homes["U010"]["blocks"]
+    joins = [b["accessory"]["value"] for b in home if "accessory" in b]
+    assert joins == [buttons[0]["value"], buttons[1]["value"]]
+
 
 def test_commands_ask_which_programme_when_someone_is_in_several(
     admin_sandbox: Sandbox,

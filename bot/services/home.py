@@ -12,6 +12,7 @@ from bot.domain.people import CurrentChat, MemberStatusView
 from bot.services.membership import (
     agreement_of,
     find_member,
+    join_choice,
     memberships_of,
     needs_agreement,
     status_of,
@@ -36,7 +37,12 @@ def member_home(session: Session, *, team_id: str, user_id: str, now: datetime) 
         views = [_membership_home(session, m, now) for m in current]
         return dataclasses.replace(views[0], others=tuple(views[1:]))
     member = current[0] if current else find_member(session, team_id=team_id, user_id=user_id)
-    return _membership_home(session, member, now)
+    view = _membership_home(session, member, now)
+    if view.status == "none":
+        choice = join_choice(session, team_id=team_id, user_id=user_id, now=now)
+        if isinstance(choice, list):
+            view = dataclasses.replace(view, joinable=tuple(choice))
+    return view
 
 
 def _membership_home(session: Session, member: Member | None, now: datetime) -> MemberStatusView:

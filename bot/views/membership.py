@@ -473,7 +473,10 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
                 "peer each cycle for a short, structured coaching chat."
             )
         )
-        blocks.append(actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")))
+        if view.joinable:
+            blocks += _join_buttons(view.joinable)
+        else:
+            blocks.append(actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")))
     elif not view.others:
         blocks += _membership_blocks(view, "")
     else:
@@ -613,19 +616,28 @@ def programme_of_metadata(metadata: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def join_picker(programmes: Sequence[ProgrammeRef]) -> dict[str, Any]:
-    """`/peercoach join` when several programmes are open: one button per programme (its
-    value the programme's id), each opening that programme's join modal."""
-    blocks: list[Block] = [section("Which PeerCoach programme would you like to join?")]
+def _join_buttons(programmes: Sequence[ProgrammeRef]) -> list[Block]:
+    """One section per programme with its description and a Join button (its value the
+    programme's id) that opens that programme's join modal."""
+    blocks: list[Block] = []
     for ref in programmes:
         text = f"*{ref.name}*" + (f"\n{ref.description}" if ref.description else "")
         blocks.append(
             {
                 "type": "section",
                 "text": {"type": "mrkdwn", "text": text[:3000]},
-                "accessory": button("Join"[:75], ids.JOIN_PROGRAMME, value=str(ref.id)),
+                "accessory": button("Join", ids.JOIN_PROGRAMME, value=str(ref.id)),
             }
         )
+    return blocks
+
+
+def join_picker(programmes: Sequence[ProgrammeRef]) -> dict[str, Any]:
+    """`/peercoach join` when several programmes are open: the programmes to pick from."""
+    blocks: list[Block] = [
+        section("Which PeerCoach programme would you like to join?"),
+        *_join_buttons(programmes),
+    ]
     blocks.append(context("Or type `/peercoach join <programme name>`."))
     return {
         "response_type": "ephemeral",
