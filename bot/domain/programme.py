@@ -75,6 +75,16 @@ DEFAULTS = ProgramSettings()
 FIRST_PROGRAMME_NAME = "PeerCoach"
 
 
+def programme_name(text: str) -> str:
+    """A programme's name as typed (`/peercoach join "New managers"`): spaces collapsed,
+    straight or curly quotes around it dropped."""
+    return " ".join(text.split()).strip(QUOTES)
+
+
+# Straight and curly quotes (Slack's clients may turn typed quotes into curly ones).
+QUOTES = "\"'\u201c\u201d\u2018\u2019"
+
+
 @dataclass(frozen=True)
 class ProgrammeRef:
     """A programme as people pick it: its row id, name, description and whether it is open."""

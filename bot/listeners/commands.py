@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot import ids
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
+from bot.domain.programme import programme_name
 from bot.listeners.common import Answer, answer_in_time, later, open_goal_modal, open_join_modal
 from bot.listeners.pairing import open_reflection
 from bot.listeners.privacy import send_my_data
@@ -92,7 +93,7 @@ def split_programme(words: list[str]) -> tuple[list[str], str | None]:
     for flag in ("--programme", "--program", "-p"):
         if flag in words:
             at = words.index(flag)
-            name = " ".join(words[at + 1 :]).strip("\"'")
+            name = programme_name(" ".join(words[at + 1 :]))
             return words[:at], name or None
     return words, None
 

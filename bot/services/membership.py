@@ -20,6 +20,7 @@ from bot.domain.programme import (
     FIRST_PROGRAMME_NAME,
     ProgrammeRef,
     ProgramSettings,
+    programme_name,
 )
 from bot.errors import ChooseProgramme, StaleAction, UsageError
 from bot.schedule import Schedule, next_slot, round_times_after
@@ -65,7 +66,7 @@ def add_programme(
 ) -> Programme:
     """Create a programme (or find the one of that name): insert-or-ignore on the unique
     (workspace, name) key. Raises UsageError for an empty or over-long name."""
-    name = " ".join(name.split()).strip("\"'")
+    name = programme_name(name)
     if not name or len(name) > MAX_PROGRAMME_NAME:
         raise UsageError(f"Give the programme a name of 1 to {MAX_PROGRAMME_NAME} characters.")
     insert_or_ignore(
@@ -122,7 +123,7 @@ def programme_for(
         if match is None:
             raise StaleAction()
         return match
-    wanted = " ".join(programme.split()).strip("\"'").casefold()
+    wanted = programme_name(programme).casefold()
     match = next((p for p in found if p.name.casefold() == wanted), None)
     if match is None:
         raise UsageError(
@@ -248,9 +249,9 @@ def _programme_id_named(session: Session, team_id: str, name: str) -> int:
         .where(Workspace.team_id == team_id)
         .order_by(Programme.id)
     ).all()
-    wanted = " ".join(name.split()).strip("\"'").casefold()
-    for programme_id, programme_name in found:
-        if programme_name.casefold() == wanted:
+    wanted = programme_name(name).casefold()
+    for programme_id, found_name in found:
+        if found_name.casefold() == wanted:
             return int(programme_id)
     raise UsageError(
         f"There's no programme called `{name[:MAX_PROGRAMME_NAME]}`. "
