@@ -16,6 +16,7 @@ from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_requests import join_values, prefilled_values
 from bot.services.metrics import cycle_figures
 from db.models import GroupSeat, Member, PairGroup, Programme, Round
+from tests.concurrency import all_at_once
 from tests.cycle_helpers import MONDAY_9, dms_to, go_to, intros, press
 from tests.test_admin import ADMIN, settings_values
 
@@ -347,3 +348,19 @@ def test_cli_report_takes_a_programme(
     assert capsys.readouterr().out.count("\n") == 2  # the managers' round
     assert main(["report", "--team", sandbox.team_id, "--programme", "Nope"]) == 1
     assert "no programme called" in capsys.readouterr().err
+
+
+def test_run_now_for_two_programmes_at_once_starts_one_round_in_each(
+    admin_sandbox: Sandbox,
+) -> None:
+    sandbox = admin_sandbox
+    two_programmes(sandbox)
+    calls = [
+        lambda name=name: sandbox.people.command(ADMIN, f"admin run --programme {name}")
+        for name in ("PeerCoach", "Directors", "PeerCoach", "Directors")
+    ]
+    answers = all_at_once(calls)
+    sandbox.settle()
+    assert all(response.status == 200 for response, _ in answers)
+    started = programme_rounds(sandbox)
+    assert (len(started["PeerCoach"]), len(started["Directors"])) == (1, 1)

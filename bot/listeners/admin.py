@@ -430,7 +430,11 @@ def _settings(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
 
 def _run(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
     run_now(deps, team_id=call.team_id, user_id=call.user_id, programme=programme)
-    call.ack(**membership_views.ephemeral(f"Starting a round of {programme.name} now."))
+    call.ack(
+        **membership_views.ephemeral(
+            f"{programme.name}: starting a round now. I'll confirm in your DMs."
+        )
+    )
 
 
 def _figures(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
