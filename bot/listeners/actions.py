@@ -19,6 +19,7 @@ from bot.listeners.common import (
 from bot.services import membership
 from bot.views import membership as views
 from bot.views import privacy as privacy_views
+from bot.views.blocks import record_id
 
 
 def register(app: App, deps: Deps) -> None:
@@ -163,4 +164,4 @@ def programme_of(body: dict[str, Any], *, after_bar: bool = False) -> int | None
     if not isinstance(value, str) or (after_bar and "|" not in value):
         return None
     head = value.split("|")[-1] if after_bar else value
-    return int(head) if head.isdigit() and len(head) < 12 else None
+    return record_id(head) if head else None

@@ -32,6 +32,7 @@ from bot.services.report import report_csv
 from bot.slack_client import upload_to_dm
 from bot.views import admin as views
 from bot.views import membership as membership_views
+from bot.views.blocks import programme_in_metadata
 
 
 def open_settings(
@@ -273,7 +274,7 @@ def register(app: App, deps: Deps) -> None:
             client,
             team_id=team_id,
             user_id=user_id,
-            programme=views.programme_metadata(view.get("private_metadata", "")),
+            programme=programme_in_metadata(view.get("private_metadata", "")),
         )
         now = deps.clock()
         with deps.request_unit_of_work() as session:

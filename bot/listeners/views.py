@@ -21,6 +21,7 @@ from bot.listeners.common import (
 )
 from bot.services import membership
 from bot.views import membership as views
+from bot.views.blocks import programme_in_metadata
 
 AGREED_TEXT = "Thanks: you're back in the rounds from the next one."
 
@@ -47,7 +48,7 @@ def register(app: App, deps: Deps) -> None:
         # The join (and its welcome DM, in the outbox) is stored before the ack, so a join the
         # modal closed on is never lost; if the database is too busy, errors.Busy keeps the
         # modal open with a "try again" and nothing is stored.
-        programme = views.programme_of_metadata(view.get("private_metadata", ""))
+        programme = programme_in_metadata(view.get("private_metadata", ""))
         with deps.request_unit_of_work() as session:
             if programme is None:  # a modal of the workspace's only (first) programme
                 programme = membership.programme_for(
@@ -100,7 +101,7 @@ def register(app: App, deps: Deps) -> None:
                 user_id=user_id,
                 goal=goal,
                 now=deps.clock(),
-                programme=views.programme_of_metadata(view.get("private_metadata", "")),
+                programme=programme_in_metadata(view.get("private_metadata", "")),
             )
         ack()
         refresh_home(deps, client, team_id=team_id, user_id=user_id)
@@ -122,7 +123,7 @@ def register(app: App, deps: Deps) -> None:
                 user_id=user_id,
                 version=version,
                 now=deps.clock(),
-                programme=views.programme_of_metadata(view.get("private_metadata", "")),
+                programme=programme_in_metadata(view.get("private_metadata", "")),
             )
             workspace_id = dm_through_outbox(
                 deps,

@@ -555,15 +555,6 @@ def programme_created_text(name: str) -> str:
     )
 
 
-def programme_metadata(metadata: str) -> int | None:
-    """The programme id a modal carries in its metadata (we wrote it), if any."""
-    try:
-        value = json.loads(metadata or "{}").get("programme_id")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def programme_open_text(name: str, is_open: bool) -> str:
     if is_open:
         return f"{name} is open: people can join it (`/peercoach join {name}`)."

@@ -607,15 +607,6 @@ def _own_programme(view: MemberStatusView, value: str = "") -> list[Block]:
     return blocks
 
 
-def programme_of_metadata(metadata: str) -> int | None:
-    """The programme id a modal carries in its metadata (we wrote it), if any."""
-    try:
-        value = json.loads(metadata or "{}").get("programme_id")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _join_buttons(programmes: Sequence[ProgrammeRef]) -> list[Block]:
     """One section per programme with its description and a Join button (its value the
     programme's id) that opens that programme's join modal."""
