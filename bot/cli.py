@@ -153,7 +153,7 @@ def _round_run(args: argparse.Namespace) -> int:
     from bot.jobs.rounds import make_delivery
     from bot.runtime import open_database
     from bot.services.membership import programme_for
-    from bot.services.rounds import plan_round, seed_for, seed_scope, start_manual_round
+    from bot.services.rounds import preview_round, start_manual_round
     from db.models import Workspace
 
     settings = load_settings(required=[] if args.dry_run else ["SLACK_BOT_TOKEN"])
@@ -175,8 +175,7 @@ def _round_run(args: argparse.Namespace) -> int:
             except UsageError as problem:
                 print(f"peercoach: {problem.message}", file=sys.stderr)
                 return 1
-            seed = seed_for(seed_scope(programme), f"manual:{now.isoformat()}")
-            plan = plan_round(session, programme, now=now, seed=seed).result
+            plan = preview_round(session, programme, now=now).result
         for group in plan.groups:
             print(" + ".join(group.members), " ", ", ".join(group.reasons))
         for left in plan.unmatched:

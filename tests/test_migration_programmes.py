@@ -69,7 +69,7 @@ def test_0013_keeps_every_row_down_and_up(sandbox: Sandbox, db: Engine, database
 
     sandbox.settle()
     db.dispose()
-    command.downgrade(alembic_config(database_url), "0007")
+    command.downgrade(alembic_config(database_url), "0011")
     db.dispose()
     with db.connect() as connection:
         for table, count in before.items():
@@ -112,6 +112,6 @@ def test_0013_downgrade_refuses_a_workspace_with_several_programmes(
     sandbox.settle()
     db.dispose()
     with pytest.raises(RuntimeError, match="several"):
-        command.downgrade(alembic_config(database_url), "0007")
+        command.downgrade(alembic_config(database_url), "0011")
     db.dispose()
     assert row_counts(db)["programmes"] == 2

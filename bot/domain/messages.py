@@ -181,6 +181,13 @@ class DeliveryResumedNotice(_Notice):
     since: datetime
 
 
+class PulseNotice(_Notice):
+    """Asks a member, 1:1, for the programme's anonymous feedback pulse of one cycle."""
+
+    kind: Literal["pulse"] = "pulse"
+    pulse_id: int
+
+
 class TextNotice(_Notice):
     """A message whose text and blocks were fixed when it was recorded."""
 
@@ -207,6 +214,7 @@ Notice = Annotated[
     | NotPairableNotice
     | DeliveryBlockedNotice
     | DeliveryResumedNotice
+    | PulseNotice
     | TextNotice,
     Field(discriminator="kind"),
 ]

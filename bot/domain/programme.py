@@ -38,6 +38,8 @@ class ProgramSettings:
     agreement_text: str = ""
     # Single- and multi-channel guests are left out unless an admin includes them.
     include_guests: bool = False
+    # An anonymous feedback pulse every this many rounds (bot.services.pulse); 0 is off.
+    pulse_every_cycles: int = 4
 
     def to_stored(self) -> dict[str, Any]:
         """The settings as stored on the programme row (JSON-ready; `admins` are rows of

@@ -78,12 +78,7 @@ def open_preview(
     now = deps.clock()
     with deps.request_unit_of_work() as session:
         chosen = membership.programme_for(session, team_id=team_id, programme=programme.id, now=now)
-        plan = rounds.plan_round(
-            session,
-            chosen,
-            now=now,
-            seed=rounds.seed_for(rounds.seed_scope(chosen), f"preview:{now.isoformat()}"),
-        )
+        plan = rounds.preview_round(session, chosen, now=now)
     result = plan.result
     total = len(result.groups) or 1
 

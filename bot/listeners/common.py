@@ -34,7 +34,7 @@ from bot.domain.messages import TextNotice
 from bot.domain.programme import ProgrammeRef
 from bot.errors import SLACK_BUSY_TEXT, Busy, NotAdmin, PeerCoachError, UsageError
 from bot.jobs.rounds import deliver_workspace
-from bot.services import admin, home, membership, outbox
+from bot.services import admin, home, membership, outbox, pulse
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
 from bot.views import membership as views
@@ -490,6 +490,7 @@ def _home(
             cycle_figures(session, programme.id, last=8),
             membership.next_round_at(session, programme, now),
             admin.delivery_health(session, workspace.id, programme.id),
+            pulse.latest_results(session, programme.id),
             programme=membership.ref_of(programme) if several else None,
         )
         view["blocks"] = view["blocks"] + section

@@ -41,6 +41,7 @@ from bot.services.membership import (
     settings_of_programme,
 )
 from bot.services.outbox import add_to_outbox, commitment_key, enqueue
+from bot.services.pulse import open_pulse_if_due
 from db.models import (
     Exclusion,
     GroupSeat,
@@ -83,6 +84,24 @@ def seed_scope(programme: Programme) -> str:
     first programme, as before programmes existed), or the team id and programme name."""
     team_id = programme.workspace.team_id
     return team_id if programme.name == FIRST_PROGRAMME_NAME else f"{team_id}|{programme.name}"
+
+
+def next_round_seed(session: Session, programme: Programme) -> int:
+    """The seed of the programme's next round, whatever starts it (the schedule, an admin's
+    "Run a round now", `round run`), and of every preview of it (the admin preview,
+    `round run --dry-run`): the programme's seed scope (seed_scope) and the period key of the
+    round before it ("start" for the first). A manual round's own key holds the moment it
+    starts, which no preview can know; the previous round's key is the same for the preview
+    and the round that follows, so both pair the same people the same way when nothing
+    changed in between.
+    """
+    previous = session.scalar(
+        select(Round.period_key)
+        .where(Round.programme_id == programme.id)
+        .order_by(Round.started_at.desc(), Round.id.desc())
+        .limit(1)
+    )
+    return seed_for(seed_scope(programme), f"after:{previous or 'start'}")
 
 
 def follow_up_times(schedule: Schedule, started_at: datetime) -> tuple[datetime, datetime]:
@@ -165,7 +184,10 @@ def plan_round(
     """Pair the programme's eligible members without writing anything (also the dry run).
     Only the programme's own members are ever considered: nobody is paired across
     programmes."""
-    eligible = eligible_members(session, programme.id, now, left_out)
+    pausing = pausing_at_close(session, programme)  # none once the open round is closed
+    eligible = [
+        m for m in eligible_members(session, programme.id, now, left_out) if m.id not in pausing
+    ]
     waiting = tuple(m for m in eligible if needs_agreement(m, programme))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
     exclusions = session.execute(
@@ -193,6 +215,13 @@ def plan_round(
     return RoundPlan(members=members, result=result, awaiting_agreement=waiting)
 
 
+def preview_round(session: Session, programme: Programme, *, now: datetime) -> RoundPlan:
+    """What the programme's next round would do if it started at `now`, written nowhere: the
+    same seed (next_round_seed) and the same people (auto-pauses the closing would make left
+    out) as the round that follows, so both show the same groups when nothing changed."""
+    return plan_round(session, programme, now=now, seed=next_round_seed(session, programme))
+
+
 @observability.timed_round_start
 def start_round(
     session: Session,
@@ -214,10 +243,10 @@ def start_round(
         select(Round.id).where(Round.programme_id == programme.id, Round.period_key == period_key)
     ):
         return None
+    seed = next_round_seed(session, programme)
     programme.last_round_started_at = now
     close_open_rounds(session, programme, now=now)
     resume_due_members(session, programme_id=programme.id, now=now)
-    seed = seed_for(seed_scope(programme), period_key)
     plan = plan_round(session, programme, now=now, seed=seed, left_out=left_out)
     nudge_at, checkin_at = follow_up_times(schedule_of(programme), now)
     new_round = Round(
@@ -236,6 +265,7 @@ def start_round(
     themes = set(settings_of_programme(programme).prompt_themes)
     deck = tuple(p for p in load_deck() if not themes or p.theme in themes)
     _record_groups(session, programme.workspace_id, new_round, plan, deck, now)
+    open_pulse_if_due(session, programme, new_round, now=now)
     for waiting in plan.awaiting_agreement:
         ask_to_accept(session, programme, waiting.slack_user_id, now)
     for unmatched in plan.result.unmatched:
@@ -432,28 +462,65 @@ def close_open_rounds(session: Session, programme: Programme, *, now: datetime) 
             .values(status=OutboxStatus.DROPPED)
             .execution_options(synchronize_session=False)
         )
-        reflected = set(
-            session.scalars(
-                select(Reflection.member_id).where(
-                    Reflection.group_id.in_([g.id for g in old.groups] or [-1])
-                )
+        for group, seats in _asked_groups(session, old):
+            _retire_intro(session, group, now=now)
+            for member_id, responded in seats:
+                _count_response(session, programme.workspace_id, member_id, responded, old, now)
+
+
+def _asked_groups(session: Session, old: Round) -> list[tuple[PairGroup, list[tuple[int, bool]]]]:
+    """A round's groups that were asked anything (their intro reached Slack, not called
+    off), each with its seated members' ids and whether each responded."""
+    reflected = set(
+        session.scalars(
+            select(Reflection.member_id).where(
+                Reflection.group_id.in_([g.id for g in old.groups] or [-1])
             )
         )
-        delivered = _introduced_groups(session, [g.id for g in old.groups])
-        for group in old.groups:
-            # A group whose intro never reached Slack (refused, or still waiting behind a
-            # broken token) was never asked anything: it counts against no one.
-            if group.cancelled_at is not None or group.id not in delivered:
-                continue
-            _retire_intro(session, group, now=now)
-            for seat in group.seats:
-                if seat.removed_at is not None:
+    )
+    delivered = _introduced_groups(session, [g.id for g in old.groups])
+    asked = []
+    for group in old.groups:
+        # A group whose intro never reached Slack (refused, or still waiting behind a
+        # broken token) was never asked anything: it counts against no one.
+        if group.cancelled_at is not None or group.id not in delivered:
+            continue
+        # A group that met counts for everyone in it: one press speaks for the chat.
+        seats = [
+            (
+                seat.member_id,
+                bool(group.met_at or seat.cant_make_it_at or seat.member_id in reflected),
+            )
+            for seat in group.seats
+            if seat.removed_at is None
+        ]
+        asked.append((group, seats))
+    return asked
+
+
+def pausing_at_close(session: Session, programme: Programme) -> set[int]:
+    """The members (ids) closing the open round would auto-pause: active, silent in it, and
+    silent the rounds before (MISSED_ROUNDS_BEFORE_PAUSE in a row). A preview leaves them out,
+    as the round that follows will."""
+    open_rounds = session.scalars(
+        select(Round)
+        .where(Round.programme_id == programme.id, Round.closed_at.is_(None))
+        .order_by(Round.started_at, Round.id)
+        .options(selectinload(Round.groups).selectinload(PairGroup.seats))
+    ).all()
+    streaks: dict[int, int] = {}
+    pausing: set[int] = set()
+    for old in open_rounds:
+        for _, seats in _asked_groups(session, old):
+            for member_id, responded in seats:
+                member = session.get(Member, member_id)
+                if member is None or member.status != MemberStatus.ACTIVE or member_id in pausing:
                     continue
-                # A group that met counts for everyone in it: one press speaks for the chat.
-                responded = group.met_at or seat.cant_make_it_at or seat.member_id in reflected
-                _count_response(
-                    session, programme.workspace_id, seat.member_id, bool(responded), old, now
-                )
+                streak = 0 if responded else streaks.get(member_id, member.missed_streak) + 1
+                streaks[member_id] = streak
+                if streak >= MISSED_ROUNDS_BEFORE_PAUSE:
+                    pausing.add(member_id)
+    return pausing
 
 
 # Retiring a closed round's intro buttons waits until the new round's intros are out: both

@@ -17,7 +17,7 @@ keys) runs with foreign keys off (migrations.ops.foreign_keys_off); otherwise dr
 old table would cascade and delete every row that points at it.
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-30 23:30:00
 """
 
@@ -34,7 +34,7 @@ import db.types
 from migrations.ops import drop_columns, foreign_keys_off
 
 revision: str = "0013"
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -56,6 +56,7 @@ SETTINGS_COLUMNS: tuple[tuple[str, Any, str | None], ...] = (
     ("retention_months", sa.Integer(), "12"),
     ("agreement_text", sa.String(1000), None),
     ("include_guests", sa.Boolean(), None),
+    ("pulse_every_cycles", sa.Integer(), "4"),
 )
 STATE_COLUMNS = ("agreement_version", "last_round_started_at", "schedule_changed_at")
 WEIGHTS = {
@@ -83,6 +84,7 @@ def _settings_from(row: Any) -> dict[str, Any]:
         "retention_months": row.retention_months,
         "agreement_text": row.agreement_text or "",
         "include_guests": bool(row.include_guests),
+        "pulse_every_cycles": row.pulse_every_cycles,
     }
 
 
