@@ -14,12 +14,13 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.domain.meetings import WorkingHours
+from bot.domain.programme import ProgramSettings
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import Message
 from bot.sandbox.slack_requests import join_values
 from bot.sandbox.slack_requests import select as select_state
 from bot.services.metrics import cycle_figures
-from db.models import GroupSeat, OutboxMessage, PairGroup, Workspace
+from db.models import GroupSeat, OutboxMessage, PairGroup, Programme, Workspace
 from tests.concurrency import ACK_DEADLINE_S, all_at_once
 from tests.cycle_helpers import MONDAY_9, button_value, go_to, intros, press, set_schedule
 from tests.test_admin import ADMIN, open_settings, settings_values
@@ -502,5 +503,6 @@ def test_an_admin_turns_auto_schedule_on_in_the_settings(sandbox: Sandbox) -> No
 
     assert (response.status, response.body) == (200, b"")
     with sandbox.deps.unit_of_work() as session:
-        assert session.scalar(select(Workspace.auto_schedule_days)) == 3
+        stored = session.scalar(select(Programme.settings))
+        assert ProgramSettings.from_stored(stored).auto_schedule_days == 3
     assert any("auto-schedule changed" in m.text for m in sandbox.emulator.messages)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.meetings import WorkingHours
+from bot.domain.programme import ProgrammeRef
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ class MemberStatusView:
     agreement_pending: bool = False
     # Their Slack time zone (their working hours are in it).
     tz_name: str | None = None
+    # The programme this membership belongs to, and the person's other memberships' views.
+    programme: str | None = None
+    programme_id: int | None = None
+    others: tuple[MemberStatusView, ...] = ()
+    # For someone in no programme while several are open: the ones they may join.
+    joinable: tuple[ProgrammeRef, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.deps import Deps
 from bot.errors import UsageError
+from bot.listeners.actions import programme_of
 from bot.listeners.common import open_view_later, refresh_home, respond_later, send_outbox_soon
 from bot.services import meetings, membership
 from bot.views import meetings as views
@@ -79,7 +80,9 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         team_id, user_id = context.team_id or "", context.user_id or ""
         with deps.request_unit_of_work() as session:
-            member = membership.find_member(session, team_id=team_id, user_id=user_id)
+            member = membership.find_member(
+                session, team_id=team_id, user_id=user_id, programme=programme_of(body)
+            )
             profile = membership.profile_of(member) if member else None
             if profile is None:
                 raise UsageError("Join first (`/peercoach join`), then set your working hours.")

@@ -35,9 +35,10 @@ from bot.domain.messages import (
     MeetingReminderNotice,
     notice_from_payload,
 )
+from bot.domain.programme import ProgramSettings
 from bot.errors import StaleAction, UsageError
 from bot.services.outbox import add_to_outbox, enqueue
-from db.models import GroupSeat, Member, OutboxMessage, PairGroup, Round, Workspace
+from db.models import GroupSeat, Member, OutboxMessage, PairGroup, Programme, Round, Workspace
 from db.upsert import affected_rows
 
 SLOT_COUNT = 3
@@ -256,19 +257,25 @@ def working_hours_of(member: Member) -> WorkingHours:
 def set_working_hours(
     session: Session, *, team_id: str, user_id: str, hours: WorkingHours, now: datetime
 ) -> None:
-    """Store a member's working hours (used from the next round's slots).
+    """Store a person's working hours on each of their memberships (the hours are theirs,
+    whatever the programme), used from the next round's slots.
 
     Raises UsageError for someone who has not joined.
     """
-    member = session.scalar(
+    members = session.scalars(
         select(Member)
         .join(Workspace, Workspace.id == Member.workspace_id)
-        .where(Workspace.team_id == team_id, Member.slack_user_id == user_id)
-    )
-    if member is None or member.level is None:
+        .where(
+            Workspace.team_id == team_id,
+            Member.slack_user_id == user_id,
+            Member.level.is_not(None),
+        )
+    ).all()
+    if not members:
         raise UsageError("Join first (`/peercoach join`), then set your working hours.")
-    _store_hours(member, hours)
-    member.updated_at = now
+    for member in members:
+        _store_hours(member, hours)
+        member.updated_at = now
 
 
 def _store_hours(member: Member, hours: WorkingHours) -> None:
@@ -527,12 +534,12 @@ def request_invite(
 # -- auto-schedule -----------------------------------------------------------------------------
 
 
-def auto_schedule(session: Session, workspace: Workspace, *, now: datetime) -> int:
+def auto_schedule(session: Session, programme: Programme, *, now: datetime) -> int:
     """With the programme's auto-schedule on (N days), pick the first slot still ahead for
     each group of the open round that has not picked a time N days after its intro went
     out, and tell the group. Once per group, decided by a conditional UPDATE; returns how
     many groups it picked for."""
-    days = workspace.auto_schedule_days
+    days = ProgramSettings.from_stored(programme.settings).auto_schedule_days
     if not days:
         return 0
     intros = session.execute(
@@ -540,7 +547,7 @@ def auto_schedule(session: Session, workspace: Workspace, *, now: datetime) -> i
         .join(Round, Round.id == PairGroup.round_id)
         .join(OutboxMessage, OutboxMessage.group_id == PairGroup.id)
         .where(
-            PairGroup.workspace_id == workspace.id,
+            Round.programme_id == programme.id,
             Round.closed_at.is_(None),
             PairGroup.picked_start.is_(None),
             PairGroup.auto_picked_at.is_(None),

@@ -1,8 +1,9 @@
 """meeting times: members' working hours, suggested slots and the picked time of a group
-(with its version), who paid for a least-bad slot, and the programme's auto-schedule
+(with its version), and who paid for a least-bad slot (the programme's auto-schedule is
+a field of its settings document, no column)
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0013
 Create Date: 2026-11-30 23:40:00
 """
 
@@ -17,7 +18,7 @@ import db.types
 from migrations.ops import drop_columns
 
 revision: str = "0012"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -25,7 +26,6 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Plain ADD COLUMN (no batch copy): members and pair_groups are parent tables, and on
     # SQLite a batch copy would cascade-delete their children.
-    op.add_column("workspaces", sa.Column("auto_schedule_days", sa.Integer(), nullable=True))
     op.add_column(
         "members",
         sa.Column("work_start_minute", sa.Integer(), server_default="540", nullable=False),
@@ -73,4 +73,3 @@ def downgrade() -> None:
         "slots",
     )
     drop_columns("members", "no_meeting_days", "work_days", "work_end_minute", "work_start_minute")
-    drop_columns("workspaces", "auto_schedule_days")
