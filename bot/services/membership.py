@@ -224,14 +224,20 @@ def find_member(
 
     `programme` (an id or a name) picks the programme; without it, the one programme the
     person is in (or, if they are in none now, their latest row). Raises ChooseProgramme when
-    they are in several and did not say which. One query: the workspace, the programme and
-    the never-pair list come with it (no lazy loads later).
+    they are in several and did not say which, UsageError for a name (typed with
+    `--programme`) of no programme or of one they never joined. One query: the workspace,
+    the programme and the never-pair list come with it (no lazy loads later).
     """
     rows = memberships_of(session, team_id=team_id, user_id=user_id)
     if programme is not None:
         if isinstance(programme, str):
-            # An unknown name is named as such; a known one the person is not in: None.
-            programme = _programme_id_named(session, team_id, programme)
+            # An unknown name is named as such; so is a known one the person never joined
+            # (not "You're not in PeerCoach" to someone who is, in another programme).
+            programme_id, name = _programme_named(session, team_id, programme)
+            found = next((r for r in rows if r.programme_id == programme_id), None)
+            if found is None:
+                raise UsageError(f"You're not in {name}: `/peercoach join {name}` to opt in.")
+            return found
         return next((r for r in rows if r.programme_id == programme), None)
     current = [r for r in rows if r.status != MemberStatus.LEFT]
     if len(current) > 1:
@@ -241,8 +247,9 @@ def find_member(
     return max(rows, key=lambda r: r.updated_at) if rows else None
 
 
-def _programme_id_named(session: Session, team_id: str, name: str) -> int:
-    """The id of the workspace's programme called `name` (any case); UsageError if none."""
+def _programme_named(session: Session, team_id: str, name: str) -> tuple[int, str]:
+    """The id and name of the workspace's programme called `name` (any case); UsageError if
+    none."""
     found = session.execute(
         select(Programme.id, Programme.name)
         .join(Workspace, Workspace.id == Programme.workspace_id)
@@ -252,7 +259,7 @@ def _programme_id_named(session: Session, team_id: str, name: str) -> int:
     wanted = programme_name(name).casefold()
     for programme_id, found_name in found:
         if found_name.casefold() == wanted:
-            return int(programme_id)
+            return int(programme_id), str(found_name)
     raise UsageError(
         f"There's no programme called `{name[:MAX_PROGRAMME_NAME]}`. "
         f"The programmes here: {', '.join(n for _, n in found)}."

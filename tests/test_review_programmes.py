@@ -1,0 +1,32 @@
+"""Review findings on several programmes: what a person sees naming a programme they are not
+in, and asking to join a programme that is closed to newcomers."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sandbox.harness import Sandbox
+from tests.test_admin import ADMIN
+from tests.test_programmes import new_programme
+
+
+@pytest.fixture
+def admin_sandbox(sandbox: Sandbox) -> Sandbox:
+    sandbox.emulator.add_user(ADMIN, name="programme-lead", is_admin=True)
+    for user in ("U101", "U102", "U103"):
+        sandbox.emulator.add_user(user)
+    return sandbox
+
+
+def test_naming_a_programme_im_not_in_says_which_one_and_how_to_join_it(
+    admin_sandbox: Sandbox,
+) -> None:
+    sandbox = admin_sandbox
+    sandbox.join("U001")  # in PeerCoach only
+    new_programme(sandbox, "Directors")
+    for command in ("status", "pause", "leave", "goal", "history"):
+        text = sandbox.people.command("U001", f"{command} --programme directors").json()["text"]
+        assert "not in Directors" in text and "`/peercoach join Directors`" in text, (command, text)
+        assert "PeerCoach" not in text, (command, text)
+    # Without a name, someone in one programme is answered as before.
+    assert "not in" not in sandbox.people.command("U001", "status").text
