@@ -4,8 +4,11 @@ in, and asking to join a programme that is closed to newcomers."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from bot import ids
 from bot.sandbox.harness import Sandbox
+from db.models import Programme
 from tests.test_admin import ADMIN
 from tests.test_programmes import new_programme
 
@@ -30,3 +33,30 @@ def test_naming_a_programme_im_not_in_says_which_one_and_how_to_join_it(
         assert "PeerCoach" not in text, (command, text)
     # Without a name, someone in one programme is answered as before.
     assert "not in" not in sandbox.people.command("U001", "status").text
+
+
+def test_asking_to_join_a_closed_programme_says_so_before_any_form(
+    admin_sandbox: Sandbox,
+) -> None:
+    sandbox = admin_sandbox
+    sandbox.join("U001")
+    new_programme(sandbox, "Directors")
+    sandbox.people.command(ADMIN, "admin close --programme Directors")
+    opened = len(sandbox.emulator.calls_to("views.open"))
+
+    typed = sandbox.people.command("U102", "join directors")
+    sandbox.settle()
+    assert "Directors isn't taking new members" in typed.body.decode()
+    # A join button (an old invitation, or a crafted one) for the closed programme: the same.
+    with sandbox.deps.unit_of_work() as session:
+        directors = session.scalar(select(Programme.id).where(Programme.name == "Directors"))
+    pressed = sandbox.people.click("U103", ids.JOIN_PROGRAMME, value=str(directors))
+    sandbox.settle()
+    said = pressed.body.decode() + str(sandbox.emulator.responses[-1:])
+    assert "Directors isn't taking new members" in said
+    assert len(sandbox.emulator.calls_to("views.open")) == opened  # no form to fill in vain
+
+    # Its members still edit their profile there; the open programme still opens.
+    sandbox.people.command("U001", "join PeerCoach")
+    sandbox.settle()
+    assert len(sandbox.emulator.calls_to("views.open")) == opened + 1

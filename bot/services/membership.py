@@ -158,6 +158,11 @@ def join_choice(
     return [ref_of(p) for p in choices]
 
 
+def closed_text(programme: Programme) -> str:
+    """What someone asking to join a programme closed to newcomers is told."""
+    return f"{programme.name} isn't taking new members at the moment."
+
+
 def settings_of_programme(programme: Programme) -> ProgramSettings:
     """A programme's stored settings (without its owners: bot.services.admin.settings_of)."""
     return ProgramSettings.from_stored(programme.settings)
@@ -363,7 +368,7 @@ def save_profile(
         if reason is not None:
             raise UsageError(NOT_OPEN_TO[reason])
     if not chosen.is_open and lock_member(session, programme_id=chosen.id, user_id=user_id) is None:
-        raise UsageError(f"{chosen.name} isn't taking new members at the moment.")
+        raise UsageError(closed_text(chosen))
     # The unique (programme, person) key decides who creates the row; then the row is held
     # so that a concurrent leave, pause or second submission waits its turn.
     created = insert_or_ignore(
