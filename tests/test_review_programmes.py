@@ -10,7 +10,7 @@ from bot import ids
 from bot.sandbox.harness import Sandbox
 from db.models import Programme
 from tests.test_admin import ADMIN
-from tests.test_programmes import new_programme
+from tests.test_programmes import join_programme, new_programme
 
 
 @pytest.fixture
@@ -60,3 +60,25 @@ def test_asking_to_join_a_closed_programme_says_so_before_any_form(
     sandbox.people.command("U001", "join PeerCoach")
     sandbox.settle()
     assert len(sandbox.emulator.calls_to("views.open")) == opened + 1
+
+
+def test_leaving_one_of_two_programmes_names_the_one_left(admin_sandbox: Sandbox) -> None:
+    sandbox = admin_sandbox
+    sandbox.join("U001")
+    new_programme(sandbox, "Directors")
+    join_programme(sandbox, "U001", "Directors")
+
+    asked = sandbox.people.command("U001", "leave --programme directors").json()
+    assert asked["text"].startswith("*Leave Directors?*"), asked["text"]
+    confirm = next(
+        e
+        for b in asked["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.LEAVE_CONFIRM
+    )
+    sandbox.people.click("U001", ids.LEAVE_CONFIRM, value=confirm["value"])
+    sandbox.settle()
+    left = sandbox.emulator.responses[-1]["text"]
+    assert left.startswith("You've left Directors.") and "`/peercoach join Directors`" in left
+    assert "active" in sandbox.people.command("U001", "status").text.lower()  # still in PeerCoach
