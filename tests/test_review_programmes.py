@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot import ids
 from bot.sandbox.harness import Sandbox
 from db.models import Programme
+from tests.concurrency import all_at_once
 from tests.test_admin import ADMIN
 from tests.test_programmes import join_programme, new_programme
 
@@ -82,3 +83,22 @@ def test_leaving_one_of_two_programmes_names_the_one_left(admin_sandbox: Sandbox
     left = sandbox.emulator.responses[-1]["text"]
     assert left.startswith("You've left Directors.") and "`/peercoach join Directors`" in left
     assert "active" in sandbox.people.command("U001", "status").text.lower()  # still in PeerCoach
+
+
+def test_two_admins_creating_the_same_programme_at_once_get_one_programme(
+    admin_sandbox: Sandbox,
+) -> None:
+    sandbox = admin_sandbox
+    sandbox.join("U001")
+    answers = all_at_once(
+        [
+            lambda name=name: sandbox.people.command(ADMIN, f"admin programme new {name}")
+            for name in ("Sales leads", "sales leads", "SALES LEADS", "Sales Leads")
+        ]
+    )
+    texts = [response.json()["text"] for response, _ in answers]
+    assert sum("is ready" in t for t in texts) == 1, texts
+    assert sum("already a programme" in t for t in texts) == 3, texts
+    with sandbox.deps.unit_of_work() as session:
+        names = session.scalars(select(Programme.name).order_by(Programme.id)).all()
+    assert len(names) == 2 and names[1].casefold() == "sales leads", names

@@ -91,6 +91,26 @@ def add_programme(
 MAX_PROGRAMME_NAME = 80
 
 
+def create_programme(
+    session: Session, workspace: Workspace, *, name: str, now: datetime
+) -> Programme:
+    """Create a new programme (default settings) called `name`. Names are unique in any case:
+    the workspace's row lock is held from the check to the insert, so two admins creating
+    `Sales` and `sales` at once get one programme. Raises UsageError when one of that name
+    exists already, or for an empty or over-long name (see add_programme)."""
+    session.execute(  # a no-op UPDATE: the row lock (PostgreSQL), the write lock (SQLite)
+        update(Workspace)
+        .where(Workspace.id == workspace.id)
+        .values(team_id=Workspace.team_id)
+        .execution_options(synchronize_session=False)
+    )
+    wanted = programme_name(name).casefold()
+    existing = session.scalars(select(Programme.name).where(Programme.workspace_id == workspace.id))
+    if any(found.casefold() == wanted for found in existing):
+        raise UsageError(f"There's already a programme called `{name[:MAX_PROGRAMME_NAME]}`.")
+    return add_programme(session, workspace, name=name, now=now)
+
+
 def programmes_of(session: Session, workspace_id: int) -> list[Programme]:
     """A workspace's programmes, oldest first."""
     return list(
