@@ -102,3 +102,15 @@ def test_two_admins_creating_the_same_programme_at_once_get_one_programme(
     with sandbox.deps.unit_of_work() as session:
         names = session.scalars(select(Programme.name).order_by(Programme.id)).all()
     assert len(names) == 2 and names[1].casefold() == "sales leads", names
+
+
+def test_asked_which_programme_the_example_is_the_command_i_typed(admin_sandbox: Sandbox) -> None:
+    sandbox = admin_sandbox
+    sandbox.join("U001")
+    new_programme(sandbox, "Directors")
+    join_programme(sandbox, "U001", "Directors")
+
+    for typed in ("leave", "pause 2 weeks", "goal"):
+        text = sandbox.people.command("U001", typed).json()["text"]
+        assert "more than one programme" in text, text
+        assert f"e.g. `/peercoach {typed} --programme PeerCoach`" in text, text
