@@ -8,6 +8,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.enums import MemberStatus, OutboxStatus
@@ -68,6 +69,19 @@ class Workspace(Base):
     )
     # Single- and multi-channel guests may be invited and paired only when an admin says so.
     include_guests: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Hard matching rules (bot.domain.programme.ProgramSettings says what each one means).
+    never_pair_reporting_line: Mapped[bool] = mapped_column(
+        default=DEFAULTS.never_pair_reporting_line, server_default=sa_true()
+    )
+    never_pair_skip_level: Mapped[bool] = mapped_column(
+        default=DEFAULTS.never_pair_skip_level, server_default=sa_false()
+    )
+    avoid_same_team: Mapped[bool] = mapped_column(
+        default=DEFAULTS.avoid_same_team, server_default=sa_false()
+    )
+    min_shared_hours: Mapped[int] = mapped_column(
+        Integer, default=DEFAULTS.min_shared_hours, server_default="0"
+    )
     # When a round last started (any kind). Starting a round updates it under a row lock, so
     # two requests or processes racing to start one serialize here and the second sees the
     # first (bot.services.rounds.claim_round_start).
@@ -129,6 +143,20 @@ class Exclusion(Base):
     excluded_user_id: Mapped[str] = mapped_column(String(32))
 
     member: Mapped[Member] = relationship(back_populates="exclusions")
+
+
+class ReportingLine(Base):
+    """One line of the imported org chart: a person and one of their managers (Slack user
+    ids; the emails they came from are not kept). An import replaces all of a workspace's."""
+
+    __tablename__ = "reporting_lines"
+    __table_args__ = (UniqueConstraint("workspace_id", "slack_user_id", "manager_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    manager_user_id: Mapped[str] = mapped_column(String(32))
+    imported_at: Mapped[datetime]
 
 
 class Round(Base):

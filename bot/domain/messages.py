@@ -174,6 +174,21 @@ class DeliveryResumedNotice(_Notice):
     since: datetime
 
 
+class OrgImportNotice(_Notice):
+    """Told to the admin who imported an org chart: what was stored, every email Slack does
+    not know, loops in the chart; or why the file could not be read (`failed`)."""
+
+    kind: Literal["org_import"] = "org_import"
+    rows: int = 0
+    stored: int = 0
+    people: int = 0
+    unknown_emails: tuple[str, ...] = ()
+    rows_with_unknown: int = 0
+    bad_lines: tuple[int, ...] = ()
+    cycles: tuple[tuple[str, ...], ...] = ()
+    failed: str | None = None
+
+
 class TextNotice(_Notice):
     """A message whose text and blocks were fixed when it was recorded."""
 
@@ -200,6 +215,7 @@ Notice = Annotated[
     | NotPairableNotice
     | DeliveryBlockedNotice
     | DeliveryResumedNotice
+    | OrgImportNotice
     | TextNotice,
     Field(discriminator="kind"),
 ]

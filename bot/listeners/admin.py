@@ -12,6 +12,7 @@ from bot import ids
 from bot.deps import Deps
 from bot.errors import Busy, NotAdmin, StaleAction
 from bot.jobs.invites import invite_channel
+from bot.jobs.orgchart import import_from_slack
 from bot.listeners.commands import Invocation, subcommand
 from bot.listeners.common import (
     dm_through_outbox,
@@ -48,6 +49,27 @@ def open_settings(
         respond,
         trigger_id=trigger_id,
         view=views.settings_modal(current),
+        team_id=team_id,
+        user_id=user_id,
+    )
+
+
+def open_org_import(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    team_id: str,
+    user_id: str,
+) -> None:
+    """Open the org-chart upload modal (right after the ack)."""
+    open_view_later(
+        deps,
+        client,
+        respond,
+        trigger_id=trigger_id,
+        view=views.org_import_modal(),
         team_id=team_id,
         user_id=user_id,
     )
@@ -238,10 +260,40 @@ def register(app: App, deps: Deps) -> None:
 
     app.view(ids.SETTINGS_MODAL)(settings_submitted)
 
+    app.action(ids.ADMIN_ORG_IMPORT)(
+        guarded(
+            lambda body, client, respond, team, user: open_org_import(
+                deps, client, respond, trigger_id=body["trigger_id"], team_id=team, user_id=user
+            )
+        )
+    )
+
+    def org_chart_submitted(
+        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id = context.team_id or "", context.user_id or ""
+        file_id = views.parse_org_import(view["state"]["values"])
+        if not require_admin(deps, client, team_id=team_id, user_id=user_id):
+            raise NotAdmin()
+        started = deps.background.try_submit(
+            import_from_slack,
+            deps,
+            client,
+            team_id=team_id,
+            user_id=user_id,
+            file_id=file_id,
+            key=f"{view.get('id')}:{view.get('hash')}",
+        )
+        if started is None:
+            raise Busy()
+        ack()
+
+    app.view(ids.ORG_IMPORT_MODAL)(org_chart_submitted)
+
 
 @subcommand("admin")
 def _admin(deps: Deps, call: Invocation) -> None:
-    """`/peercoach admin [invite #channel | export | preview]`."""
+    """`/peercoach admin [invite #channel | export | preview | org]`."""
     if not require_admin(deps, call.client, team_id=call.team_id, user_id=call.user_id):
         raise NotAdmin()
     action = call.args[0].lower() if call.args else "settings"
@@ -274,6 +326,16 @@ def _admin(deps: Deps, call: Invocation) -> None:
             user_id=call.user_id,
         )
         call.ack()
+    elif action == "org":
+        open_org_import(
+            deps,
+            call.client,
+            call.respond,
+            trigger_id=call.trigger_id,
+            team_id=call.team_id,
+            user_id=call.user_id,
+        )
+        call.ack()
     elif action == "settings":
         open_settings(
             deps,
@@ -289,6 +351,6 @@ def _admin(deps: Deps, call: Invocation) -> None:
             **membership_views.ephemeral(
                 "Admin commands: `/peercoach admin` (settings), "
                 "`/peercoach admin invite #channel`, `/peercoach admin export`, "
-                "`/peercoach admin preview`."
+                "`/peercoach admin preview`, `/peercoach admin org` (import the org chart)."
             )
         )

@@ -129,6 +129,10 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         retention_months=workspace.retention_months,
         agreement_text=workspace.agreement_text or "",
         include_guests=workspace.include_guests,
+        never_pair_reporting_line=workspace.never_pair_reporting_line,
+        never_pair_skip_level=workspace.never_pair_skip_level,
+        avoid_same_team=workspace.avoid_same_team,
+        min_shared_hours=workspace.min_shared_hours,
     )
 
 
@@ -141,6 +145,8 @@ def match_rules_of(workspace: Workspace) -> MatchRules:
         goal_weight=workspace.goal_weight,
         tz_weight=workspace.tz_weight,
         cross_team_weight=workspace.cross_team_weight,
+        avoid_same_team=workspace.avoid_same_team,
+        min_shared_minutes=60 * workspace.min_shared_hours,
     )
 
 
@@ -193,6 +199,11 @@ def apply_settings(
         ):
             ask_to_accept(session, workspace, member.slack_user_id, now)
     workspace.include_guests = new.include_guests
+    workspace.never_pair_reporting_line = new.never_pair_reporting_line
+    # Skip-level widens the reporting-line rule and applies only while that rule is on.
+    workspace.never_pair_skip_level = new.never_pair_skip_level
+    workspace.avoid_same_team = new.avoid_same_team
+    workspace.min_shared_hours = new.min_shared_hours
     if any(c.field in SCHEDULE_FIELDS for c in changes):
         workspace.schedule_changed_at = now
     _set_added_admins(session, workspace, new.admins, changed_by, now)

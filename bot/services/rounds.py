@@ -25,7 +25,8 @@ from bot.domain.messages import (
 )
 from bot.domain.programme import DEFAULTS
 from bot.errors import UsageError
-from bot.matching import MatchMember, MatchResult, PastGroup, match_members
+from bot.matching import MatchMember, MatchResult, PastGroup, match_members, may_group
+from bot.matching.worktime import WorkingWindow, default_window, working_intervals
 from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load_toolkit
 from bot.schedule import Schedule, due_slot
 from bot.services.admin import match_rules_of
@@ -38,6 +39,7 @@ from bot.services.membership import (
     resume_due_members,
     schedule_of,
 )
+from bot.services.orgchart import reporting_exclusions
 from bot.services.outbox import add_to_outbox, commitment_key, enqueue
 from db.models import (
     Exclusion,
@@ -155,29 +157,45 @@ def plan_round(
     eligible = eligible_members(session, workspace.id, now, left_out)
     waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
-    exclusions = session.execute(
-        select(Member.slack_user_id, Exclusion.excluded_user_id)
-        .join(Exclusion, Exclusion.member_id == Member.id)
-        .where(Exclusion.workspace_id == workspace.id)
-    ).all()
-    candidates = [
-        MatchMember(
-            id=user_id,
-            level=m.level,
-            team=m.team,
-            goals=frozenset(m.goals or ()),
-            tz_offset_minutes=m.tz_offset_minutes,
-        )
-        for user_id, m in members.items()
-    ]
     result = match_members(
-        candidates,
+        [match_member(m, now=now, hours=workspace.min_shared_hours > 0) for m in members.values()],
         history=past_groups(session, workspace.id),
-        exclusions=[(a, b) for a, b in exclusions],
+        exclusions=hard_exclusions(session, workspace),
         rules=match_rules_of(workspace),
         seed=seed,
     )
     return RoundPlan(members=members, result=result, awaiting_agreement=waiting)
+
+
+def hard_exclusions(session: Session, workspace: Workspace) -> list[tuple[str, str]]:
+    """Every pair that may never share a group: members' private never-pair lists and, when
+    the programme says so, the reporting lines of the imported org chart."""
+    private = session.execute(
+        select(Member.slack_user_id, Exclusion.excluded_user_id)
+        .join(Exclusion, Exclusion.member_id == Member.id)
+        .where(Exclusion.workspace_id == workspace.id)
+    ).all()
+    return [(a, b) for a, b in private] + sorted(reporting_exclusions(session, workspace))
+
+
+def working_window(member: Member) -> WorkingWindow | None:
+    """The member's working window: standard hours in their Slack time zone (None: unknown)."""
+    return default_window(member.tz_name)
+
+
+def match_member(member: Member, *, now: datetime, hours: bool) -> MatchMember:
+    """The member as the matcher sees them; with `hours`, their working stretches in the
+    week from `now` (for the shared-hours limit). Teams compare ignoring case and spacing."""
+    window = working_window(member) if hours else None
+    team = " ".join((member.team or "").split()).casefold() or None
+    return MatchMember(
+        id=member.slack_user_id,
+        level=member.level,
+        team=team,
+        goals=frozenset(member.goals or ()),
+        tz_offset_minutes=member.tz_offset_minutes,
+        work_intervals=working_intervals(window, now) if window else (),
+    )
 
 
 @observability.timed_round_start
@@ -602,23 +620,17 @@ def regroup_lone_member(
     """Seat someone whose peer fell away in another pair of the same round, as a trio.
 
     Only pairs whose intro has not gone out yet qualify (their DM is opened with all three),
-    and never a pair with someone either side excluded. Returns the new group, or None.
+    and only a trio every hard rule allows (never-pair lists, reporting lines, same team,
+    shared working hours). Returns the new group, or None.
     """
     lone = next(s for s in group.seats if s.slack_user_id == user_id and s.removed_at is None)
-    excluded = set(
-        session.scalars(
-            select(Exclusion.excluded_user_id).where(Exclusion.member_id == lone.member_id)
-        )
-    )
-    excluded |= set(
-        session.scalars(
-            select(Member.slack_user_id)
-            .join(Exclusion, Exclusion.member_id == Member.id)
-            .where(
-                Exclusion.workspace_id == group.workspace_id, Exclusion.excluded_user_id == user_id
-            )
-        )
-    )
+    workspace = session.get(Workspace, group.workspace_id)
+    assert workspace is not None
+    rules = match_rules_of(workspace)
+    hours = workspace.min_shared_hours > 0
+    exclusions = [p for p in hard_exclusions(session, workspace) if user_id in p]
+    lone_member = session.get(Member, lone.member_id)
+    assert lone_member is not None
     waiting = session.scalars(
         select(OutboxMessage)
         .where(
@@ -640,7 +652,14 @@ def regroup_lone_member(
         candidate = session.get(PairGroup, intro.group_id)
         assert candidate is not None
         seated = [s for s in candidate.seats if s.removed_at is None]
-        if len(seated) != 2 or any(s.slack_user_id in excluded for s in seated):
+        if len(seated) != 2:
+            continue
+        trio = [lone_member, *(session.get(Member, s.member_id) for s in seated)]
+        if not may_group(
+            [match_member(m, now=now, hours=hours) for m in trio if m is not None],
+            exclusions=exclusions,
+            rules=rules,
+        ):
             continue
         lone.removed_at = now
         candidate.seats.append(
