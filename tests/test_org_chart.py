@@ -16,6 +16,7 @@ from bot.cli import main
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_requests import file_input, prefilled_values
 from db.models import ReportingLine, Workspace
+from tests.concurrency import all_at_once
 from tests.cycle_helpers import dms_to, go_to, intro_groups
 from tests.surface_helpers import every_logger_at
 
@@ -275,3 +276,43 @@ def test_the_shared_hours_limit_follows_each_zones_own_daylight_saving(
     # and first meetings are preferred over a third repeat.
     groups = run_round(sandbox, datetime.fromisoformat("2027-03-15T12:00:00+00:00"))
     assert len(groups) == 2 and mixed(groups)
+
+
+def test_two_imports_at_the_same_moment_leave_one_chart_whole(org_sandbox: Sandbox) -> None:
+    sandbox = org_sandbox
+    sandbox.emulator.add_user("U039", name="second-admin", is_admin=True, email=email("U039"))
+    first = chart(*[(email(f"U{n:03d}"), email("U001")) for n in range(2, 15)])
+    second = chart(*[(email(f"U{n:03d}"), email("U020")) for n in range(21, 34)])
+    submissions = []
+    for admin, data in ((ADMIN, first), ("U039", second)):
+        sandbox.people.command(admin, "admin org")
+        sandbox.settle()
+        view = sandbox.emulator.successful("views.open")[-1].response["view"]
+        uploaded = sandbox.emulator.upload_file(admin, "org.csv", data)
+        values = file_input(ids.ORG_FILE_BLOCK, ids.ORG_FILE_ACTION, [uploaded])
+        submissions.append(lambda a=admin, v=view, s=values: sandbox.people.submit(a, v, s))
+    answers = all_at_once(submissions)
+    sandbox.settle()
+    assert [response.status for response, _ in answers] == [200, 200]
+    lines = stored_lines(sandbox)
+    assert lines in (
+        {(f"U{n:03d}", "U001") for n in range(2, 15)},
+        {(f"U{n:03d}", "U020") for n in range(21, 34)},
+    )
+    assert "13 reporting line(s)" in dms_to(sandbox, ADMIN)[-1].text
+    assert "13 reporting line(s)" in dms_to(sandbox, "U039")[-1].text
+
+
+def test_a_large_chart_reads_the_people_list_instead_of_one_lookup_each(
+    org_sandbox: Sandbox,
+) -> None:
+    sandbox = org_sandbox
+    for n in range(100, 400):
+        sandbox.emulator.add_user(f"U{n}", name=f"person{n}", email=f"Person{n}@Example.com")
+    lines = [(f"person{n}@example.com", f"person{n + 1}@example.com") for n in range(100, 399)]
+    upload_in_slack(sandbox, chart(*lines, (email("U001"), GHOST)))
+    assert sandbox.emulator.calls_to("users.lookupByEmail") == []
+    assert len(sandbox.emulator.successful("users.list")) >= 2  # paginated, 200 a page
+    assert len(stored_lines(sandbox)) == 299
+    told = dms_to(sandbox, ADMIN)[-1].text
+    assert "Slack knows no one by 1 email(s)" in told and GHOST in told

@@ -27,19 +27,26 @@ from bot.services.membership import workspace_for
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 5_000_000
+LIST_ABOVE = 200  # more emails than this: page users.list rather than one lookup each
 SLACK_FILE_ORIGINS = ("https://files.slack.com",)
 
 
 def lookup_emails(
     client: WebClient, emails: Iterable[str], sleep: Callable[[float], None]
 ) -> dict[str, str | None]:
-    """Map each email to its Slack user id (None when Slack answers users_not_found).
+    """Map each email to its Slack user id (None when Slack knows no one by it).
 
-    One users.lookupByEmail per email (tier 3); an HTTP 429 is slept out for its
-    Retry-After. Any other Slack error raises SlackApiError (the import stops, nothing stored).
+    One users.lookupByEmail per email (tier 3, about 50 a minute); beyond LIST_ABOVE emails,
+    the workspace's users.list pages instead (tier 2, 200 people a page: a 10,000-person chart
+    in about 50 calls, not 10,000), matched on profile emails ignoring case. An HTTP 429 is
+    slept out for its Retry-After. Any other Slack error raises SlackApiError (the import
+    stops, nothing stored).
     """
+    wanted = set(emails)
+    if len(wanted) > LIST_ABOVE:
+        return _from_users_list(client, wanted, sleep)
     found: dict[str, str | None] = {}
-    for email in sorted(set(emails)):
+    for email in sorted(wanted):
         try:
             answer = with_retry(sleep, client.users_lookupByEmail, email=email)
             found[email] = str(answer["user"]["id"])
@@ -48,6 +55,23 @@ def lookup_emails(
                 raise
             found[email] = None
     return found
+
+
+def _from_users_list(
+    client: WebClient, wanted: set[str], sleep: Callable[[float], None]
+) -> dict[str, str | None]:
+    """Map emails to user ids from users.list pages (profile.email, lower-cased)."""
+    found: dict[str, str | None] = dict.fromkeys(wanted)
+    cursor = None
+    while True:
+        page = with_retry(sleep, client.users_list, limit=200, cursor=cursor)
+        for user in page["members"]:
+            address = str((user.get("profile") or {}).get("email") or "").strip().lower()
+            if address in found and found[address] is None:
+                found[address] = str(user["id"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return found
 
 
 def import_org_chart(

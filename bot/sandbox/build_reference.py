@@ -28,6 +28,7 @@ METHODS = [
     "files.info",
     "oauth.v2.access",
     "users.info",
+    "users.list",
     "users.lookupByEmail",
     "views.open",
     "views.publish",

@@ -159,13 +159,12 @@ def reporting_lines(session: Session, workspace_id: int) -> list[tuple[str, str]
     ]
 
 
-def reporting_exclusions(session: Session, workspace: Workspace) -> set[tuple[str, str]]:
-    """The pairs the programme's reporting-line rule keeps apart (empty when it is off)."""
-    if not workspace.never_pair_reporting_line:
-        return set()
-    return reporting_pairs(
-        reporting_lines(session, workspace.id), skip_level=workspace.never_pair_skip_level
-    )
+def reporting_exclusions(
+    session: Session, workspace_id: int, *, skip_level: bool
+) -> set[tuple[str, str]]:
+    """The pairs a reporting-line rule keeps apart: each person and their managers (and,
+    with `skip_level`, their managers' managers), from the workspace's imported chart."""
+    return reporting_pairs(reporting_lines(session, workspace_id), skip_level=skip_level)
 
 
 def org_chart_of(session: Session, workspace_id: int, user_id: str) -> dict[str, list[str]]:

@@ -23,13 +23,13 @@ from bot.domain.messages import (
     UnpairedNotice,
     notice_to_payload,
 )
-from bot.domain.programme import DEFAULTS
+from bot.domain.programme import DEFAULTS, ProgramSettings
 from bot.errors import UsageError
 from bot.matching import MatchMember, MatchResult, PastGroup, match_members, may_group
 from bot.matching.worktime import WorkingWindow, default_window, working_intervals
 from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load_toolkit
 from bot.schedule import Schedule, due_slot
-from bot.services.admin import match_rules_of
+from bot.services.admin import match_rules_of, settings_of
 from bot.services.digest import queue_digests
 from bot.services.membership import (
     ROUND_COOLDOWN,
@@ -157,25 +157,34 @@ def plan_round(
     eligible = eligible_members(session, workspace.id, now, left_out)
     waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
+    settings = settings_of(session, workspace)
+    hours = settings.min_shared_hours > 0
     result = match_members(
-        [match_member(m, now=now, hours=workspace.min_shared_hours > 0) for m in members.values()],
+        [match_member(m, now=now, hours=hours) for m in members.values()],
         history=past_groups(session, workspace.id),
-        exclusions=hard_exclusions(session, workspace),
+        exclusions=hard_exclusions(session, workspace, settings),
         rules=match_rules_of(workspace),
         seed=seed,
     )
     return RoundPlan(members=members, result=result, awaiting_agreement=waiting)
 
 
-def hard_exclusions(session: Session, workspace: Workspace) -> list[tuple[str, str]]:
+def hard_exclusions(
+    session: Session, workspace: Workspace, settings: ProgramSettings
+) -> list[tuple[str, str]]:
     """Every pair that may never share a group: members' private never-pair lists and, when
-    the programme says so, the reporting lines of the imported org chart."""
+    the programme's settings say so, the reporting lines of the imported org chart."""
     private = session.execute(
         select(Member.slack_user_id, Exclusion.excluded_user_id)
         .join(Exclusion, Exclusion.member_id == Member.id)
         .where(Exclusion.workspace_id == workspace.id)
     ).all()
-    return [(a, b) for a, b in private] + sorted(reporting_exclusions(session, workspace))
+    lines: set[tuple[str, str]] = set()
+    if settings.never_pair_reporting_line:
+        lines = reporting_exclusions(
+            session, workspace.id, skip_level=settings.never_pair_skip_level
+        )
+    return [(a, b) for a, b in private] + sorted(lines)
 
 
 def working_window(member: Member) -> WorkingWindow | None:
@@ -627,8 +636,9 @@ def regroup_lone_member(
     workspace = session.get(Workspace, group.workspace_id)
     assert workspace is not None
     rules = match_rules_of(workspace)
-    hours = workspace.min_shared_hours > 0
-    exclusions = [p for p in hard_exclusions(session, workspace) if user_id in p]
+    settings = settings_of(session, workspace)
+    hours = settings.min_shared_hours > 0
+    exclusions = [p for p in hard_exclusions(session, workspace, settings) if user_id in p]
     lone_member = session.get(Member, lone.member_id)
     assert lone_member is not None
     waiting = session.scalars(
