@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import zlib
 from collections.abc import Collection
@@ -203,8 +204,14 @@ def match_member(member: Member, *, now: datetime, hours: bool) -> MatchMember:
         team=team,
         goals=frozenset(member.goals or ()),
         tz_offset_minutes=member.tz_offset_minutes,
-        work_intervals=working_intervals(window, now) if window else (),
+        work_intervals=_intervals(window, now) if window else (),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _intervals(window: WorkingWindow, now: datetime) -> tuple[tuple[int, int], ...]:
+    # Most people share a handful of windows: one computation per window and round.
+    return working_intervals(window, now)
 
 
 @observability.timed_round_start
