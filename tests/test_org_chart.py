@@ -18,7 +18,7 @@ from bot.sandbox.slack_requests import file_input, prefilled_values
 from db.models import ReportingLine, Workspace
 from tests.concurrency import all_at_once
 from tests.cycle_helpers import dms_to, go_to, intro_groups
-from tests.surface_helpers import every_logger_at
+from tests.surface_helpers import Attacker, every_logger_at
 
 ADMIN = "U040"
 GHOST = "ghost.writer@example.com"
@@ -316,3 +316,21 @@ def test_a_large_chart_reads_the_people_list_instead_of_one_lookup_each(
     assert len(stored_lines(sandbox)) == 299
     told = dms_to(sandbox, ADMIN)[-1].text
     assert "Slack knows no one by 1 email(s)" in told and GHOST in told
+
+
+def test_the_bot_token_goes_to_no_file_url_outside_slack(
+    org_sandbox: Sandbox, attacker: Attacker
+) -> None:
+    sandbox = org_sandbox
+    sandbox.people.command(ADMIN, "admin org")
+    sandbox.settle()
+    view = sandbox.emulator.successful("views.open")[-1].response["view"]
+    uploaded = sandbox.emulator.upload_file(ADMIN, "org.csv", chart((email("U1"), email("U2"))))
+    sandbox.emulator.files[uploaded["id"]]["url_private_download"] = attacker.url
+    sandbox.people.submit(
+        ADMIN, view, file_input(ids.ORG_FILE_BLOCK, ids.ORG_FILE_ACTION, [uploaded])
+    )
+    sandbox.settle()
+    assert attacker.hits == []
+    assert "couldn't download that file" in dms_to(sandbox, ADMIN)[-1].text
+    assert stored_lines(sandbox) == set()

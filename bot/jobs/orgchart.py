@@ -8,6 +8,7 @@ thousands of emails takes minutes at Slack's tier-3 limit of about 50 lookups a 
 from __future__ import annotations
 
 import logging
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 
@@ -121,6 +122,16 @@ def download_file(deps: Deps, client: WebClient, file_id: str) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise UsageError("That file is too big for an org chart (over 5 MB).")
     return data
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: urllib would carry the bot token to wherever it points."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
 
 
 def import_from_slack(
