@@ -35,6 +35,7 @@ class OutboxKind(enum.StrEnum):
     DELIVERY_BLOCKED = "delivery_blocked"
     DELIVERY_RESUMED = "delivery_resumed"
     ORG_IMPORT = "org_import"
+    PULSE = "pulse"
 
 
 class OutboxStatus(enum.StrEnum):

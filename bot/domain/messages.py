@@ -189,6 +189,13 @@ class OrgImportNotice(_Notice):
     failed: str | None = None
 
 
+class PulseNotice(_Notice):
+    """Asks a member, 1:1, for the programme's anonymous feedback pulse of one cycle."""
+
+    kind: Literal["pulse"] = "pulse"
+    pulse_id: int
+
+
 class TextNotice(_Notice):
     """A message whose text and blocks were fixed when it was recorded."""
 
@@ -216,6 +223,7 @@ Notice = Annotated[
     | DeliveryBlockedNotice
     | DeliveryResumedNotice
     | OrgImportNotice
+    | PulseNotice
     | TextNotice,
     Field(discriminator="kind"),
 ]

@@ -39,6 +39,8 @@ class ProgramSettings:
     never_pair_skip_level: bool = False
     avoid_same_team: bool = False
     min_shared_hours: int = 0
+    # An anonymous feedback pulse every this many rounds (bot.services.pulse); 0 is off.
+    pulse_every_cycles: int = 4
 
 
 # What members agree to when they join (docs/coaching.md); owners may reword it.

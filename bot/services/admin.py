@@ -133,6 +133,7 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         never_pair_skip_level=workspace.never_pair_skip_level,
         avoid_same_team=workspace.avoid_same_team,
         min_shared_hours=workspace.min_shared_hours,
+        pulse_every_cycles=workspace.pulse_every_cycles,
     )
 
 
@@ -204,6 +205,7 @@ def apply_settings(
     workspace.never_pair_skip_level = new.never_pair_skip_level
     workspace.avoid_same_team = new.avoid_same_team
     workspace.min_shared_hours = new.min_shared_hours
+    workspace.pulse_every_cycles = new.pulse_every_cycles
     if any(c.field in SCHEDULE_FIELDS for c in changes):
         workspace.schedule_changed_at = now
     _set_added_admins(session, workspace, new.admins, changed_by, now)

@@ -2,7 +2,7 @@
 programme's hard matching rules (reporting line, skip-level, same team, shared hours)
 
 Revision ID: 0014
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-30 23:30:00.000000
 """
 
@@ -17,7 +17,7 @@ import db.types
 from migrations.ops import drop_columns
 
 revision: str = "0014"
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
