@@ -17,6 +17,8 @@ NEVER_PAIR_BLOCK, NEVER_PAIR_ACTION = "never_pair_block", "never_pair_select"
 
 # Buttons on the App Home and in messages
 HOME_JOIN = "home_join"
+# "Join <programme>" (the value is the programme's id): the join picker and invitations.
+JOIN_PROGRAMME = "join_programme"
 HOME_EDIT = "home_edit"
 HOME_PAUSE = "home_pause"
 HOME_RESUME = "home_resume"
@@ -78,7 +80,6 @@ HARD_RULES_BLOCK, HARD_RULES_ACTION = "hard_rules_block", "hard_rules_checkboxes
 SHARED_HOURS_BLOCK, SHARED_HOURS_ACTION = "shared_hours_block", "shared_hours_input"
 ORG_IMPORT_MODAL = "org_import_modal"
 ORG_FILE_BLOCK, ORG_FILE_ACTION = "org_file_block", "org_file_input"
-ADMIN_ORG_IMPORT = "admin_org_import"
 PULSE_EVERY_BLOCK, PULSE_EVERY_ACTION = "pulse_every_block", "pulse_every_input"
 ADMIN_SETTINGS = "admin_settings"
 ADMIN_PREVIEW = "admin_preview"

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.cli import main
+from bot.domain.programme import ProgramSettings
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_requests import file_input, prefilled_values
-from db.models import ReportingLine, Workspace
+from db.models import Programme, ReportingLine
 from tests.concurrency import all_at_once
 from tests.cycle_helpers import dms_to, go_to, intro_groups
 from tests.surface_helpers import Attacker, every_logger_at
@@ -236,12 +237,13 @@ def test_skip_level_and_same_team_rules_set_in_settings_hold_in_rounds(
     upload_in_slack(sandbox, chart((email("U001"), email("U002")), (email("U002"), email("U003"))))
     save_settings(sandbox, "reporting_line", "skip_level", "same_team")
     with sandbox.deps.unit_of_work() as session:
-        workspace = session.scalar(select(Workspace))
-        assert workspace is not None
+        programme = session.scalar(select(Programme))
+        assert programme is not None
+        stored = ProgramSettings.from_stored(programme.settings)
         assert (
-            workspace.never_pair_reporting_line,
-            workspace.never_pair_skip_level,
-            workspace.avoid_same_team,
+            stored.never_pair_reporting_line,
+            stored.never_pair_skip_level,
+            stored.avoid_same_team,
         ) == (True, True, True)
     banned = {frozenset(p) for p in (("U001", "U002"), ("U002", "U003"), ("U001", "U003"))}
     banned.add(frozenset(("U001", "U006")))

@@ -9,21 +9,44 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.people import CurrentChat, MemberStatusView
-from bot.services.membership import agreement_of, find_member, member_status, needs_agreement
+from bot.services.membership import (
+    agreement_of,
+    find_member,
+    join_choice,
+    memberships_of,
+    needs_agreement,
+    status_of,
+)
 from bot.services.pairing import history_of
-from db.models import GroupSeat, PairGroup, Reflection, Round
+from db.models import GroupSeat, Member, MemberStatus, PairGroup, Reflection, Round
 
 RECENT_CHATS = 3
 
 
 def member_home(session: Session, *, team_id: str, user_id: str, now: datetime) -> MemberStatusView:
-    """The person's own view of the programme; nothing about anyone else's private data.
+    """The person's own view of their programmes; nothing about anyone else's private data.
 
-    Current chat (partners, whether it happened), open commitment, goal and its latest
-    progress, their last RECENT_CHATS chats with their own reflections, and the agreement.
+    Per programme: current chat (partners, whether it happened), open commitment, goal and
+    its latest progress, their last RECENT_CHATS chats with their own reflections, and the
+    agreement. Someone in several programmes gets the first one's view with the others in
+    `others`.
     """
-    status = member_status(session, team_id=team_id, user_id=user_id, now=now)
-    member = find_member(session, team_id=team_id, user_id=user_id)
+    rows = memberships_of(session, team_id=team_id, user_id=user_id)
+    current = [m for m in rows if m.status != MemberStatus.LEFT]
+    if len(current) > 1:
+        views = [_membership_home(session, m, now) for m in current]
+        return dataclasses.replace(views[0], others=tuple(views[1:]))
+    member = current[0] if current else find_member(session, team_id=team_id, user_id=user_id)
+    view = _membership_home(session, member, now)
+    if view.status == "none":
+        choice = join_choice(session, team_id=team_id, user_id=user_id, now=now)
+        if isinstance(choice, list):
+            view = dataclasses.replace(view, joinable=tuple(choice))
+    return view
+
+
+def _membership_home(session: Session, member: Member | None, now: datetime) -> MemberStatusView:
+    status = status_of(session, member, now=now)
     if member is None or status.status == "none":
         return status
     current = session.execute(
@@ -58,7 +81,14 @@ def member_home(session: Session, *, team_id: str, user_id: str, now: datetime) 
         current=chat,
         open_commitment=open_commitment,
         last_goal_progress=progress,
-        recent=tuple(history_of(session, team_id=team_id, user_id=user_id)[:RECENT_CHATS]),
-        agreement_text=agreement_of(member.workspace),
-        agreement_pending=needs_agreement(member, member.workspace),
+        recent=tuple(
+            history_of(
+                session,
+                team_id=member.workspace.team_id,
+                user_id=member.slack_user_id,
+                programme=member.programme_id,
+            )[:RECENT_CHATS]
+        ),
+        agreement_text=agreement_of(member.programme),
+        agreement_pending=needs_agreement(member, member.programme),
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.enums import CommitmentOutcome
 from bot.domain.messages import (
@@ -143,9 +144,12 @@ def seat_context(session: Session, *, group_id: int, user_id: str) -> SeatContex
     )
 
 
-def latest_group_of(session: Session, *, team_id: str, user_id: str) -> int:
-    """The id of the person's most recent pairing, for `/peercoach reflect`."""
-    group_id = session.scalar(
+def latest_group_of(
+    session: Session, *, team_id: str, user_id: str, programme: int | str | None = None
+) -> int:
+    """The id of the person's most recent pairing (in `programme` when given), for
+    `/peercoach reflect`."""
+    query = (
         select(PairGroup.id)
         .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
         .join(Workspace, Workspace.id == PairGroup.workspace_id)
@@ -156,9 +160,11 @@ def latest_group_of(session: Session, *, team_id: str, user_id: str) -> int:
             GroupSeat.removed_at.is_(None),
             PairGroup.cancelled_at.is_(None),
         )
-        .order_by(Round.started_at.desc(), PairGroup.id.desc())
-        .limit(1)
     )
+    if programme is not None:
+        member = find_member(session, team_id=team_id, user_id=user_id, programme=programme)
+        query = query.where(GroupSeat.member_id == (member.id if member else -1))
+    group_id = session.scalar(query.order_by(Round.started_at.desc(), PairGroup.id.desc()).limit(1))
     if group_id is None:
         raise UsageError("You haven't been paired yet: reflections open after your first chat.")
     return group_id
@@ -262,28 +268,57 @@ def record_commitment_outcome(
     return reflection.commitment or ""
 
 
-def history_of(session: Session, *, team_id: str, user_id: str) -> list[HistoryEntry]:
-    """The person's own recent pairings with their own reflections (nobody else's)."""
-    member = find_member(session, team_id=team_id, user_id=user_id)
+def history_of(
+    session: Session, *, team_id: str, user_id: str, programme: int | str | None = None
+) -> list[HistoryEntry]:
+    """The person's own recent pairings in a programme with their own reflections (nobody
+    else's). Raises ChooseProgramme when they are in several and `programme` is None."""
+    member = find_member(session, team_id=team_id, user_id=user_id, programme=programme)
     if member is None:
         return []
-    seats = session.execute(
+    return member_history(session, member)
+
+
+SeatRow = tuple[GroupSeat, PairGroup, Round]
+
+
+def recent_seats(session: Session, member: Member, *, limit: int = HISTORY_LIMIT) -> list[SeatRow]:
+    """A loaded member's `limit` most recent seats in groups not cancelled, newest first, with
+    their group (its seats loaded) and round: two queries, one when there are none."""
+    rows = session.execute(
         select(GroupSeat, PairGroup, Round)
         .join(PairGroup, PairGroup.id == GroupSeat.group_id)
         .join(Round, Round.id == PairGroup.round_id)
         .where(GroupSeat.member_id == member.id, PairGroup.cancelled_at.is_(None))
         .order_by(Round.started_at.desc(), PairGroup.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
-    mine = {
-        r.group_id: r
-        for r in session.scalars(
+        .limit(limit)
+        .options(selectinload(PairGroup.seats))
+    )
+    return [(seat, group, pairing_round) for seat, group, pairing_round in rows]
+
+
+def member_history(
+    session: Session,
+    member: Member,
+    *,
+    seats: Sequence[SeatRow] | None = None,
+    reflections: Sequence[Reflection] | None = None,
+) -> list[HistoryEntry]:
+    """A loaded member's most recent pairings (`seats` from recent_seats, else the last
+    HISTORY_LIMIT), newest first, with their own reflections: `reflections` when the caller
+    loaded all of the member's already, else one query for them."""
+    if seats is None:
+        seats = recent_seats(session, member)
+    if not seats:
+        return []
+    if reflections is None:
+        reflections = session.scalars(
             select(Reflection).where(
                 Reflection.member_id == member.id,
-                Reflection.group_id.in_([g.id for _, g, _ in seats] or [-1]),
+                Reflection.group_id.in_([g.id for _, g, _ in seats]),
             )
-        )
-    }
+        ).all()
+    mine = {r.group_id: r for r in reflections}
     entries = []
     for seat, group, pairing_round in seats:
         reflection = mine.get(group.id)
