@@ -34,6 +34,7 @@ class OutboxKind(enum.StrEnum):
     NOT_PAIRABLE = "not_pairable"
     DELIVERY_BLOCKED = "delivery_blocked"
     DELIVERY_RESUMED = "delivery_resumed"
+    ORG_IMPORT = "org_import"
     PULSE = "pulse"
 
 

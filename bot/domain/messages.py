@@ -181,6 +181,21 @@ class DeliveryResumedNotice(_Notice):
     since: datetime
 
 
+class OrgImportNotice(_Notice):
+    """Told to the admin who imported an org chart: what was stored, every email Slack does
+    not know, loops in the chart; or why the file could not be read (`failed`)."""
+
+    kind: Literal["org_import"] = "org_import"
+    rows: int = 0
+    stored: int = 0
+    people: int = 0
+    unknown_emails: tuple[str, ...] = ()
+    rows_with_unknown: int = 0
+    bad_lines: tuple[int, ...] = ()
+    cycles: tuple[tuple[str, ...], ...] = ()
+    failed: str | None = None
+
+
 class PulseNotice(_Notice):
     """Asks a member, 1:1, for the programme's anonymous feedback pulse of one cycle."""
 
@@ -217,6 +232,7 @@ Notice = Annotated[
     | NotPairableNotice
     | DeliveryBlockedNotice
     | DeliveryResumedNotice
+    | OrgImportNotice
     | PulseNotice
     | TextNotice,
     Field(discriminator="kind"),

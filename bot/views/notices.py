@@ -17,6 +17,7 @@ from bot.domain.messages import (
     InviteNotice,
     NotPairableNotice,
     NudgeNotice,
+    OrgImportNotice,
     PartnerCantMakeItNotice,
     PartnerUnreachableNotice,
     PulseNotice,
@@ -142,3 +143,8 @@ def _delivery_blocked(notice: DeliveryBlockedNotice) -> Rendered:
 @render.register
 def _delivery_resumed(notice: DeliveryResumedNotice) -> Rendered:
     return _plain(admin.delivery_resumed_text(notice.error, notice.since))
+
+
+@render.register
+def _org_import(notice: OrgImportNotice) -> Rendered:
+    return _plain(admin.org_import_text(notice))
