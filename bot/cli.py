@@ -298,6 +298,65 @@ def _digest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _org_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from slack_sdk.errors import SlackApiError
+    from sqlalchemy import select
+
+    from bot.errors import UsageError
+    from bot.installations import SlackClients
+    from bot.jobs.orgchart import import_org_chart
+    from bot.runtime import open_database
+    from db.models import Workspace
+
+    settings = load_settings()
+    configure_logging(settings)
+    _, deps = open_database(settings)
+    with deps.unit_of_work() as session:
+        workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == args.team))
+    if workspace_id is None:
+        print(f"peercoach: no workspace {args.team}", file=sys.stderr)
+        return 1
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as problem:
+        print(f"peercoach: cannot read {args.file}: {problem.strerror}", file=sys.stderr)
+        return 1
+    client = SlackClients(settings, deps.sessions, deps.installation_store).for_workspace(
+        workspace_id
+    )
+    try:
+        report = import_org_chart(deps, client, team_id=args.team, data=data)
+    except UsageError as problem:
+        print(f"peercoach: {problem.message}", file=sys.stderr)
+        return 1
+    except SlackApiError as error:
+        print(
+            f"peercoach: Slack refused the lookups ({error.response.get('error')}); "
+            "nothing was changed",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"imported {report.stored} reporting line(s) between {report.people} people "
+        f"from {report.rows} row(s) for {args.team} (replacing the previous import)"
+    )
+    if report.unknown_emails:
+        print(
+            f"unknown emails: {len(report.unknown_emails)} (Slack knows no one by them); "
+            f"{report.rows_with_unknown} row(s) naming them were not imported:"
+        )
+        for email in report.unknown_emails:
+            print(f"  {email}")
+    if report.bad_lines:
+        lines = ", ".join(str(n) for n in report.bad_lines)
+        print(f"rows that are not two emails (skipped): {len(report.bad_lines)}, line(s) {lines}")
+    for loop in report.cycles:
+        print(f"loop in the chart (imported; fix it at the source): {' -> '.join(loop)}")
+    return 0
+
+
 def _keys_generate(args: argparse.Namespace) -> int:
     from bot.crypto import generate_key
 
@@ -405,6 +464,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the programme's name (default: the workspace's first programme)",
     )
     digest.set_defaults(func=_digest)
+    org = commands.add_parser("org", help="the org chart (reporting lines)")
+    org_commands = org.add_subparsers(dest="org_command", required=True)
+    org_import = org_commands.add_parser(
+        "import",
+        help="replace a workspace's reporting lines from a CSV (person email, manager email)",
+    )
+    org_import.add_argument("--team", required=True, help="the Slack team id")
+    org_import.add_argument("file", help="the CSV file, with a header row")
+    org_import.set_defaults(func=_org_import)
     keys = commands.add_parser("keys", help="encryption keys for text stored at rest")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)
     keys_commands.add_parser(

@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_scopes: str = (
-        "chat:write,commands,im:write,mpim:write,users:read,channels:read,groups:read,files:write"
+        "chat:write,commands,im:write,mpim:write,users:read,users:read.email,channels:read,"
+        "groups:read,files:write,files:read"
     )
     # How long an uninstalled workspace's data is kept, so a reinstall keeps the programme.
     uninstall_grace_days: int = Field(default=30, ge=0, le=365)

@@ -159,8 +159,9 @@ ADMIN_CACHE_TTL_S = 300.0
 # lists the added admins) or deleting one's data forgets it in this process at once; other
 # processes see the change within this many seconds.
 ADMIN_ANSWER_TTL_S = 30.0
-# The digest of the App Home last published for (team, user): an identical view is not
-# published again within this many seconds (Slack keeps showing the one it has).
+# The digest of the App Home this process last published for (team, user): opening the tab
+# again within this many seconds publishes nothing when the view is identical (Slack keeps
+# showing the one it has). Actions always publish: another replica may have published since.
 HOME_CACHE_TTL_S = 60.0
 
 

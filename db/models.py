@@ -161,6 +161,20 @@ class Exclusion(Base):
     member: Mapped[Member] = relationship(back_populates="exclusions")
 
 
+class ReportingLine(Base):
+    """One line of the imported org chart: a person and one of their managers (Slack user
+    ids; the emails they came from are not kept). An import replaces all of a workspace's."""
+
+    __tablename__ = "reporting_lines"
+    __table_args__ = (UniqueConstraint("workspace_id", "slack_user_id", "manager_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    manager_user_id: Mapped[str] = mapped_column(String(32))
+    imported_at: Mapped[datetime]
+
+
 class Round(Base):
     """One pairing cycle of a programme. A scheduled round exists once per period."""
 

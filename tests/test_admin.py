@@ -39,6 +39,8 @@ def settings_values(**overrides: object) -> dict:
         "repeat": None,
         "themes": [],
         "admins": [],
+        # As the modal opens for a new programme: the reporting-line rule ticked.
+        "rules": ["reporting_line"],
     }
     values.update(overrides)
     return (
@@ -61,6 +63,14 @@ def settings_values(**overrides: object) -> dict:
             }
         }
         | multi_select(ids.THEMES_BLOCK, ids.THEMES_ACTION, list(values["themes"]))
+        | {
+            ids.HARD_RULES_BLOCK: {
+                ids.HARD_RULES_ACTION: {
+                    "type": "checkboxes",
+                    "selected_options": [{"value": v} for v in values["rules"]],
+                }
+            }
+        }
         | {
             ids.ADMINS_BLOCK: {
                 ids.ADMINS_ACTION: {

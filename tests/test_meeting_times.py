@@ -20,7 +20,7 @@ from bot.sandbox.slack_emulator import Message
 from bot.sandbox.slack_requests import join_values
 from bot.sandbox.slack_requests import select as select_state
 from bot.services.metrics import cycle_figures
-from db.models import GroupSeat, OutboxMessage, PairGroup, Programme, Workspace
+from db.models import GroupSeat, OutboxMessage, PairGroup, Programme
 from tests.concurrency import ACK_DEADLINE_S, all_at_once
 from tests.cycle_helpers import MONDAY_9, button_value, go_to, intros, press, set_schedule
 from tests.test_admin import ADMIN, open_settings, settings_values
@@ -347,9 +347,9 @@ def test_figures_show_time_picked_and_met_after_picking_per_cycle(sandbox: Sandb
             sandbox.settle()
 
     with sandbox.deps.unit_of_work() as session:
-        workspace_id = session.scalar(select(Workspace.id))
-        assert workspace_id is not None
-        [cycle] = cycle_figures(session, workspace_id)
+        programme_id = session.scalar(select(Programme.id))
+        assert programme_id is not None
+        [cycle] = cycle_figures(session, programme_id)
     assert cycle.time_picked_rate.shown() == "80%"
     assert cycle.met_after_pick_rate.shown() == "75%"
     assert "time_picked_rate" in cycle.as_row()
@@ -363,9 +363,9 @@ def test_met_after_picking_is_hidden_below_five_people(sandbox: Sandbox) -> None
     press(sandbox, "U001", ids.WE_MET, current(sandbox, intro))
     sandbox.settle()
     with sandbox.deps.unit_of_work() as session:
-        workspace_id = session.scalar(select(Workspace.id))
-        assert workspace_id is not None
-        [cycle] = cycle_figures(session, workspace_id)
+        programme_id = session.scalar(select(Programme.id))
+        assert programme_id is not None
+        [cycle] = cycle_figures(session, programme_id)
     assert cycle.time_picked_rate.shown() == "fewer than 5"
     assert cycle.met_after_pick_rate.shown() == "fewer than 5"
 

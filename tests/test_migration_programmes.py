@@ -73,7 +73,7 @@ def test_0013_keeps_every_row_down_and_up(sandbox: Sandbox, db: Engine, database
     db.dispose()
     with db.connect() as connection:
         for table, count in before.items():
-            if table == "programmes":
+            if table in ("programmes", "reporting_lines"):  # tables of 0013 and later
                 continue
             assert connection.scalar(sa.text(f"SELECT count(*) FROM {table}")) == count, table
         hour, zone, last_started = connection.execute(
@@ -114,4 +114,5 @@ def test_0013_downgrade_refuses_a_workspace_with_several_programmes(
     with pytest.raises(RuntimeError, match="several"):
         command.downgrade(alembic_config(database_url), "0011")
     db.dispose()
-    assert row_counts(db)["programmes"] == 2
+    with db.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM programmes")) == 2

@@ -95,3 +95,48 @@ def test_socket_mode_urls_need_an_app_level_token(slack: SlackEmulator, client: 
 
     assert refused.value.response["error"] == "invalid_auth"
     assert opened["url"].startswith("ws://127.0.0.1:") and "ticket=" in opened["url"]
+
+
+def test_users_are_found_by_email_like_slack(slack: SlackEmulator, client: WebClient) -> None:
+    slack.add_user("U077", name="ana", email="Ana@Example.com")
+    assert client.users_lookupByEmail(email="ana@example.com")["user"]["id"] == "U077"
+    with pytest.raises(SlackApiError) as unknown:
+        client.users_lookupByEmail(email="nobody@example.com")
+    assert unknown.value.response["error"] == "users_not_found"
+
+
+def test_a_shared_file_is_described_and_downloaded_only_with_a_token(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    uploaded = slack.upload_file("U001", "org.csv", b"email,manager\n")
+    info = client.files_info(file=uploaded["id"])["file"]
+    assert info["name"] == "org.csv" and info["size"] == 14
+    with pytest.raises(SlackApiError) as missing:
+        client.files_info(file="F0NOPE")
+    assert missing.value.response["error"] == "file_not_found"
+    url = info["url_private_download"]
+    with pytest.raises(urllib.error.HTTPError) as anonymous:
+        urllib.request.urlopen(url, timeout=5)
+    assert anonymous.value.code == 403
+    signed = urllib.request.Request(url, headers={"Authorization": "Bearer xoxb-test"})
+    with urllib.request.urlopen(signed, timeout=5) as answer:
+        assert answer.read() == b"email,manager\n"
+
+
+def test_a_file_input_belongs_in_a_modals_input_block() -> None:
+    element = {"type": "file_input", "action_id": "f", "max_files": 1}
+    assert (
+        check_view(
+            {
+                "type": "modal",
+                "title": {"type": "plain_text", "text": "Upload"},
+                "blocks": [{"type": "input", "block_id": "b", "element": element}],
+            }
+        )
+        == []
+    )
+    home = {"type": "home", "blocks": [{"type": "input", "block_id": "b", "element": element}]}
+    assert check_view(home) == ["file_input outside a modal's input block"]

@@ -37,6 +37,7 @@ class OutboxKind(enum.StrEnum):
     MEETING_REMINDER = "meeting_reminder"
     AUTO_PICKED = "auto_picked"
     CALENDAR_INVITE = "calendar_invite"
+    ORG_IMPORT = "org_import"
     PULSE = "pulse"
 
 

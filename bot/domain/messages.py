@@ -225,11 +225,29 @@ class DeliveryResumedNotice(_Notice):
     since: datetime
 
 
+class OrgImportNotice(_Notice):
+    """Told to the admin who imported an org chart: what was stored, every email Slack does
+    not know, loops in the chart; or why the file could not be read (`failed`)."""
+
+    kind: Literal["org_import"] = "org_import"
+    rows: int = 0
+    stored: int = 0
+    people: int = 0
+    unknown_emails: tuple[str, ...] = ()
+    rows_with_unknown: int = 0
+    bad_lines: tuple[int, ...] = ()
+    cycles: tuple[tuple[str, ...], ...] = ()
+    failed: str | None = None
+
+
 class PulseNotice(_Notice):
     """Asks a member, 1:1, for the programme's anonymous feedback pulse of one cycle."""
 
     kind: Literal["pulse"] = "pulse"
     pulse_id: int
+    # The programme it asks about (someone in two gets one of each); None: notices queued
+    # before it was recorded, about "PeerCoach".
+    programme: str | None = None
 
 
 class TextNotice(_Notice):
@@ -261,6 +279,7 @@ Notice = Annotated[
     | NotPairableNotice
     | DeliveryBlockedNotice
     | DeliveryResumedNotice
+    | OrgImportNotice
     | PulseNotice
     | TextNotice,
     Field(discriminator="kind"),

@@ -41,6 +41,14 @@ class ProgramSettings:
     # Auto-schedule: PeerCoach picks a time for a group that picked none within this many
     # days of its intro (None: off).
     auto_schedule_days: int | None = None
+    # Hard matching rules (bot.services.orgchart): never a person and their manager in one
+    # group (from the imported org chart), optionally nor their manager's manager; never two
+    # people of the same team (as their profiles say); and at least this many hours of
+    # working time in common (each person's Slack time zone and working hours; 0 = off).
+    never_pair_reporting_line: bool = True
+    never_pair_skip_level: bool = False
+    avoid_same_team: bool = False
+    min_shared_hours: int = 0
     # An anonymous feedback pulse every this many rounds (bot.services.pulse); 0 is off.
     pulse_every_cycles: int = 4
 

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 USERS_LIST_ABOVE = 200
 
 
-def _with_retry(sleep: Callable[[float], None], call: Callable[..., Any], **kwargs: Any) -> Any:
+def with_retry(sleep: Callable[[float], None], call: Callable[..., Any], **kwargs: Any) -> Any:
     """Call Slack, sleeping out HTTP 429 Retry-After; other errors raise SlackApiError."""
     while True:
         try:
@@ -31,7 +31,7 @@ def _with_retry(sleep: Callable[[float], None], call: Callable[..., Any], **kwar
 def app_user_id(client: WebClient, sleep: Callable[[float], None]) -> str | None:
     """The app's own bot user id (auth.test), or None if Slack would not say."""
     try:
-        return str(_with_retry(sleep, client.auth_test)["user_id"])
+        return str(with_retry(sleep, client.auth_test)["user_id"])
     except SlackApiError as error:
         logger.warning("auth.test failed: %s", error.response.get("error"))
         return None
@@ -52,7 +52,7 @@ def slack_users(
         cursor = None
         try:
             while True:
-                page = _with_retry(sleep, client.users_list, limit=200, cursor=cursor)
+                page = with_retry(sleep, client.users_list, limit=200, cursor=cursor)
                 found.update({u["id"]: u for u in page["members"] if u["id"] in wanted})
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -63,7 +63,7 @@ def slack_users(
         return found | {u: {"id": u, "deleted": True} for u in wanted - found.keys()}
     for user_id in sorted(wanted):
         try:
-            found[user_id] = _with_retry(sleep, client.users_info, user=user_id)["user"]
+            found[user_id] = with_retry(sleep, client.users_info, user=user_id)["user"]
         except SlackApiError as error:
             code = error.response.get("error")
             if code == "user_not_found":

@@ -12,9 +12,10 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.domain.programme import FIRST_PROGRAMME_NAME, ProgrammeRef, programme_name
+from bot.domain.programme import FIRST_PROGRAMME_NAME, ProgrammeRef
 from bot.errors import Busy, StaleAction, UsageError
 from bot.jobs.invites import invite_channel
+from bot.jobs.orgchart import import_from_slack
 from bot.listeners.actions import programme_of
 from bot.listeners.commands import Invocation, subcommand
 from bot.listeners.common import (
@@ -58,6 +59,27 @@ def open_settings(
         respond,
         trigger_id=trigger_id,
         view=views.settings_modal(current, programme if several else None),
+        team_id=team_id,
+        user_id=user_id,
+    )
+
+
+def open_org_import(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    *,
+    trigger_id: str,
+    team_id: str,
+    user_id: str,
+) -> None:
+    """Open the org-chart upload modal (right after the ack)."""
+    open_view_later(
+        deps,
+        client,
+        respond,
+        trigger_id=trigger_id,
+        view=views.org_import_modal(),
         team_id=team_id,
         user_id=user_id,
     )
@@ -304,6 +326,27 @@ def register(app: App, deps: Deps) -> None:
 
     app.view(ids.SETTINGS_MODAL)(settings_submitted)
 
+    def org_chart_submitted(
+        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id = context.team_id or "", context.user_id or ""
+        file_id = views.parse_org_import(view["state"]["values"])
+        require_slack_admin(deps, client, team_id=team_id, user_id=user_id)
+        started = deps.background.try_submit(
+            import_from_slack,
+            deps,
+            client,
+            team_id=team_id,
+            user_id=user_id,
+            file_id=file_id,
+            key=f"{view.get('id')}:{view.get('hash')}",
+        )
+        if started is None:
+            raise Busy()
+        ack()
+
+    app.view(ids.ORG_IMPORT_MODAL)(org_chart_submitted)
+
 
 def body_has_bar(body: dict[str, Any]) -> bool:
     """Whether a button's value carries something before the programme id ("<start>|<id>")."""
@@ -320,7 +363,7 @@ ADMIN_HELP = (
     "`/peercoach admin run`, `/peercoach admin figures`, `/peercoach admin digest`, "
     "`/peercoach admin open|close`, `/peercoach admin describe <text>`; "
     "Slack admins: `/peercoach admin programme new <name>`, `/peercoach admin programmes` "
-    "(a summary of every programme)."
+    "(a summary of every programme), `/peercoach admin org` (import the org chart)."
 )
 
 
@@ -335,6 +378,9 @@ def _admin(deps: Deps, call: Invocation) -> None:
         return
     if action in ("programmes", "programs", "summary"):
         _summary(deps, call)
+        return
+    if action == "org":
+        _org_import(deps, call)
         return
     if action not in PER_PROGRAMME:
         call.ack(**membership_views.ephemeral(ADMIN_HELP))
@@ -517,12 +563,24 @@ def _new_programme(deps: Deps, call: Invocation) -> None:
     now = deps.clock()
     with deps.request_unit_of_work() as session:
         workspace = membership.workspace_for(session, call.team_id, now=now)
-        existing = {p.name.casefold() for p in membership.programmes_of(session, workspace.id)}
-        if programme_name(name).casefold() in existing:
-            raise UsageError(f"There's already a programme called `{name}`.")
-        created = membership.add_programme(session, workspace, name=name, now=now)
+        created = membership.create_programme(session, workspace, name=name, now=now)
         created_name = created.name
     call.ack(**membership_views.ephemeral(views.programme_created_text(created_name)))
+
+
+def _org_import(deps: Deps, call: Invocation) -> None:
+    """`/peercoach admin org`: Slack admins upload the workspace's org chart (every
+    programme's reporting-line rule reads it)."""
+    require_slack_admin(deps, call.client, team_id=call.team_id, user_id=call.user_id)
+    open_org_import(
+        deps,
+        call.client,
+        call.respond,
+        trigger_id=call.trigger_id,
+        team_id=call.team_id,
+        user_id=call.user_id,
+    )
+    call.ack()
 
 
 def _summary(deps: Deps, call: Invocation) -> None:

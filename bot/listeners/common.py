@@ -238,13 +238,16 @@ def join_modal_view(
     """The join modal of a programme (`programme`: id or name; None: the first), prefilled
     with the person's profile there or, joining a second programme, with the profile of
     their other membership; it asks for the programme's agreement unless the person
-    accepted its current version."""
+    accepted its current version. Raises UsageError when the programme is closed to
+    newcomers and the person was never in it."""
     with deps.request_unit_of_work() as session:
         chosen = membership.programme_for(
             session, team_id=team_id, programme=programme, now=deps.clock()
         )
         rows = membership.memberships_of(session, team_id=team_id, user_id=user_id)
         member = next((m for m in rows if m.programme_id == chosen.id), None)
+        if not chosen.is_open and member is None:  # no form to fill in vain
+            raise UsageError(membership.closed_text(chosen))
         starting = member if member and member.status != MemberStatus.LEFT else None
         if starting is None:
             starting = next((m for m in rows if m.status != MemberStatus.LEFT), None)
@@ -418,12 +421,23 @@ def admin_programme(
     return chosen
 
 
-def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+def publish_home(
+    deps: Deps,
+    client: WebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    skip_unchanged: bool = False,
+) -> None:
     """Render the person's App Home and publish it (background work: never in a listener).
 
     Admins also see the programme section (aggregates). Usually one session and two
     queries; users.info only when the admin answer is not remembered or a member's time
     zone is still unknown. A refused publish is dropped (the next open renders again).
+
+    `skip_unchanged` (for a Home open only): no publish when this process last published
+    this very view. After an action it is always published: with several web replicas,
+    another one may have published since, and Slack would keep showing its view.
     """
     now = deps.clock()
     slack_admin = deps.admin_cache.get(team_id, user_id)
@@ -452,8 +466,8 @@ def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
                 deps, session, rows[0] if rows else None, team_id, user_id, slack_admin, now
             )
     digest = hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()
-    if deps.home_cache.get(team_id, user_id) == digest:
-        return  # Slack shows this very view already
+    if skip_unchanged and deps.home_cache.get(team_id, user_id) == digest:
+        return  # Slack shows this very view already, unless another replica changed it
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
@@ -518,9 +532,20 @@ def _programme_admin(
     return answer
 
 
-def refresh_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    """Re-render the App Home after the ack if there is room (a refresh nobody waits for)."""
-    later(deps, publish_home, deps, client, team_id=team_id, user_id=user_id)
+def refresh_home(
+    deps: Deps, client: WebClient, *, team_id: str, user_id: str, opened: bool = False
+) -> None:
+    """Re-render the App Home after the ack if there is room (a refresh nobody waits for);
+    `opened`: the person opened the tab (an unchanged view need not be published again)."""
+    later(
+        deps,
+        publish_home,
+        deps,
+        client,
+        team_id=team_id,
+        user_id=user_id,
+        skip_unchanged=opened,
+    )
 
 
 def fill_time_zone(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:

@@ -22,7 +22,9 @@ def register(app: App, deps: Deps) -> None:
         # background (dropped, with a log line, if it is full: the next open renders again).
         if event.get("tab", "home") != "home":
             return
-        refresh_home(deps, client, team_id=context.team_id or "", user_id=event["user"])
+        refresh_home(
+            deps, client, team_id=context.team_id or "", user_id=event["user"], opened=True
+        )
 
     def app_uninstalled(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         """Stop all work for the workspace now; its data goes after the grace period."""

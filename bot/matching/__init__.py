@@ -1,6 +1,6 @@
 """Pure peer-matching engine: members, history and never-pair lists in, groups out."""
 
-from .engine import match_members
+from .engine import match_members, may_group
 from .model import (
     NO_COMPATIBLE_GROUP,
     NO_COMPATIBLE_PARTNER,
@@ -26,4 +26,5 @@ __all__ = [
     "PastGroup",
     "Unmatched",
     "match_members",
+    "may_group",
 ]

@@ -17,6 +17,8 @@ _RULE_FIELDS = {
     "goal_weight": float,
     "tz_weight": float,
     "cross_team_weight": float,
+    "avoid_same_team": bool,
+    "min_shared_minutes": int,
 }
 
 
@@ -58,13 +60,27 @@ def _list(value: Any, where: str) -> list[Any]:
     return value
 
 
+def _intervals(value: Any, where: str) -> tuple[tuple[int, int], ...]:
+    """Return [[start, end], ...] (minutes from the round's week start) as a tuple of pairs."""
+    out = []
+    for raw in _list(value, f"{where}.work_intervals"):
+        pair = _list(raw, f"{where}.work_intervals[]")
+        if len(pair) != 2:
+            raise MatchingInputError(f"{where}.work_intervals[] must be [start, end]")
+        start = _int(pair[0], f"{where}.work_intervals[]")
+        end = _int(pair[1], f"{where}.work_intervals[]")
+        assert start is not None and end is not None
+        out.append((start, end))
+    return tuple(out)
+
+
 def parse_request(doc: Any) -> dict[str, Any]:
     """Turn a decoded JSON request into match_members keyword arguments."""
     doc = _obj(doc, "request", {"members", "history", "exclusions", "rules", "seed"})
     if "members" not in doc:
         raise MatchingInputError("request needs a 'members' list")
     members = []
-    fields = {"id", "level", "team", "goals", "tz_offset_minutes"}
+    fields = {"id", "level", "team", "goals", "tz_offset_minutes", "work_intervals"}
     for k, raw in enumerate(_list(doc["members"], "members")):
         m = _obj(raw, f"members[{k}]", fields)
         goals = _list(m.get("goals", []), f"members[{k}].goals")
@@ -77,6 +93,7 @@ def parse_request(doc: Any) -> dict[str, Any]:
                 tz_offset_minutes=_int(
                     m.get("tz_offset_minutes"), f"members[{k}].tz_offset_minutes", optional=True
                 ),
+                work_intervals=_intervals(m.get("work_intervals", []), f"members[{k}]"),
             )
         )
     ids = [m.id for m in members]
@@ -116,7 +133,11 @@ def parse_request(doc: Any) -> dict[str, Any]:
         if name not in rules_doc:
             continue
         value = rules_doc[name]
-        if kind is int:
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise MatchingInputError(f"rules.{name} must be true or false")
+            rules[name] = value
+        elif kind is int:
             rules[name] = _int(value, f"rules.{name}", optional=name == "repeat_window")
         elif isinstance(value, bool) or not isinstance(value, int | float):
             raise MatchingInputError(f"rules.{name} must be a number")

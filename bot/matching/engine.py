@@ -57,6 +57,11 @@ def _check_input(members: Sequence[MatchMember], rules: MatchRules, seed: int) -
             isinstance(m.tz_offset_minutes, bool) or not isinstance(m.tz_offset_minutes, int)
         ):
             raise MatchingInputError(f"tz_offset_minutes of {m.id} must be an integer or None")
+        if not isinstance(m.work_intervals, tuple) or not all(
+            isinstance(w, tuple) and len(w) == 2 and all(type(x) is int for x in w)
+            for w in m.work_intervals
+        ):
+            raise MatchingInputError(f"work_intervals of {m.id} must be (start, end) integers")
     if rules.group_size not in (2, 3, 4):
         raise MatchingInputError("group_size must be 2, 3 or 4")
     if rules.repeat_window is not None and (
@@ -73,6 +78,14 @@ def _check_input(members: Sequence[MatchMember], rules: MatchRules, seed: int) -
             or not math.isfinite(value)
         ):
             raise MatchingInputError(f"{name} must be a finite number")
+    if not isinstance(rules.avoid_same_team, bool):
+        raise MatchingInputError("avoid_same_team must be True or False")
+    if (
+        isinstance(rules.min_shared_minutes, bool)
+        or not isinstance(rules.min_shared_minutes, int)
+        or not 0 <= rules.min_shared_minutes <= 24 * 60
+    ):
+        raise MatchingInputError("min_shared_minutes must be an integer from 0 to 1440")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise MatchingInputError("seed must be an integer")
 
@@ -280,6 +293,20 @@ def _validate(
         raise MatchingInternalError("off-size group in a partial grouping")
     if size == 2 and sum(len(g) == 3 for g in groups) > 1:
         raise MatchingInternalError("more than one trio")
+
+
+def may_group(
+    members: Sequence[MatchMember],
+    *,
+    exclusions: Iterable[tuple[str, str]] = (),
+    rules: MatchRules = MatchRules(),  # noqa: B008 - frozen dataclass, safe as a default
+) -> bool:
+    """Answer whether these members may share one group under every hard rule (never-pair
+    lists, same team, shared working time), as match_members would judge it."""
+    _check_input(members, rules, 0)
+    s = Scorer(sorted(members, key=lambda m: m.id), (), exclusions, rules, 0)
+    a, b = np.triu_indices(s.n, 1)
+    return bool(s.allowed(a, b).all())
 
 
 def match_members(

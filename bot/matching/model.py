@@ -53,6 +53,9 @@ class MatchMember:
     team: str | None = None
     goals: frozenset[str] = frozenset()
     tz_offset_minutes: int | None = None
+    # Working stretches in the round's week, minutes from its start (bot.matching.worktime
+    # .working_intervals); empty: unknown, and the shared-hours limit does not apply to them.
+    work_intervals: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,10 @@ class MatchRules:
     goal_weight: float = 1.0
     tz_weight: float = 1.0
     cross_team_weight: float = 0.0
+    # Hard rules: never two people of the same team (MatchMember.team) in a group, and never
+    # a group in which two people share less than this many working minutes (0: off).
+    avoid_same_team: bool = False
+    min_shared_minutes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,8 @@ class MatchedGroup:
 
 @dataclass(frozen=True, slots=True)
 class Unmatched:
-    """A member left out because the never-pair lists made a full grouping impossible."""
+    """A member left out because the hard rules (never-pair lists, reporting lines, same
+    team, shared working hours) made a full grouping impossible."""
 
     id: str
     reason: str

@@ -93,6 +93,25 @@ class _KeyTable:
         return found.reshape(shape), row.reshape(shape)
 
 
+def _overlap_at_least(classes: list[tuple[tuple[int, int], ...]], limit: int) -> np.ndarray:
+    """Return a (C, C) table: do the two classes' intervals share a stretch of >= limit?
+
+    Vectorised over class pairs (the same measure as worktime.longest_overlap).
+    """
+    width = max(len(c) for c in classes)
+    iv = np.zeros((len(classes), width, 2), np.int64)  # padding: empty (0, 0) intervals
+    for k, c in enumerate(classes):
+        iv[k, : len(c)] = c
+    out = np.zeros((len(classes), len(classes)), bool)
+    step = max(1, 4_000_000 // (len(classes) * width * width))
+    for lo in range(0, len(classes), step):
+        a = iv[lo : lo + step, None, :, None, :]  # (rows, 1, K, 1, 2)
+        b = iv[None, :, None, :, :]  # (1, C, 1, K, 2)
+        overlap = np.minimum(a[..., 1], b[..., 1]) - np.maximum(a[..., 0], b[..., 0])
+        out[lo : lo + step] = overlap.max(axis=(2, 3)) >= limit
+    return out
+
+
 class Scorer:
     """Everything the solvers need to know about the members of one round."""
 
@@ -135,6 +154,7 @@ class Scorer:
         self.hash = np.array([_member_hash(seed, mid) for mid in self.ids], np.uint64)
         self._set_units(rules)
         self._load_exclusions(exclusions)
+        self._load_hard_rules(members, rules)
         self._load_history(history)
 
     def _set_units(self, rules: MatchRules) -> None:
@@ -167,6 +187,37 @@ class Scorer:
         self.excl = _KeyTable(keys)
         self.excl_degree = np.bincount(np.concatenate([ai, bi]), minlength=self.n)
         self.excl_pairs = (ai, bi)
+
+    def _load_hard_rules(self, members: Sequence[MatchMember], rules: MatchRules) -> None:
+        """Index the rule-wide hard rules: same team, and too little shared working time.
+
+        Working windows are grouped into classes of identical intervals (people in one time
+        zone with the same hours share one), so a pair's check is one lookup in a small
+        class-by-class table. The count of people each member may not meet is added to
+        `excl_degree` (the hardest members are seated first).
+        """
+        n = self.n
+        self.same_team_hard = rules.avoid_same_team
+        if self.same_team_hard:
+            known = self.team >= 0
+            sizes = np.bincount(self.team[known], minlength=1)
+            self.excl_degree = self.excl_degree + np.where(known, sizes[self.team] - 1, 0)
+        self.tz_class = np.full(n, -1, np.int64)
+        self.tz_ok = np.ones((0, 0), bool)
+        limit = rules.min_shared_minutes
+        if limit <= 0:
+            return
+        classes: dict[tuple[tuple[int, int], ...], int] = {}
+        for i, m in enumerate(members):
+            if m.work_intervals:
+                self.tz_class[i] = classes.setdefault(m.work_intervals, len(classes))
+        if not classes:
+            return
+        self.tz_ok = _overlap_at_least(list(classes), limit)
+        counts = np.bincount(self.tz_class[self.tz_class >= 0], minlength=len(classes))
+        refused = (~self.tz_ok).astype(np.int64) @ counts
+        has = self.tz_class >= 0
+        self.excl_degree = self.excl_degree + np.where(has, refused[self.tz_class], 0)
 
     def _load_history(self, history: Sequence[PastGroup]) -> None:
         """Turn past groups into per-pair penalties, keep flags and fairness counters."""
@@ -303,13 +354,22 @@ class Scorer:
         return w + self.history_weight(i, j)
 
     def allowed(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Return True where the pair may share a group (distinct, not excluded)."""
+        """Return True where the pair may share a group: distinct, not excluded, and (when
+        the rules say so) not of one team and sharing enough working time."""
         i = np.asarray(i, np.int64)
         j = np.asarray(j, np.int64)
-        if self.excl.keys.size == 0:
-            return i != j
-        found, _ = self.excl.find(pair_keys(i, j, self.n))
-        return (i != j) & ~found
+        ok = i != j
+        if self.excl.keys.size:
+            found, _ = self.excl.find(pair_keys(i, j, self.n))
+            ok = ok & ~found
+        if self.same_team_hard:
+            ti, tj = self.team[i], self.team[j]
+            ok = ok & ((ti < 0) | (ti != tj))
+        if self.tz_ok.size:
+            ci, cj = self.tz_class[i], self.tz_class[j]
+            known = (ci >= 0) & (cj >= 0)
+            ok = ok & (~known | self.tz_ok[np.maximum(ci, 0), np.maximum(cj, 0)])
+        return ok
 
     def is_repeat(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Return True where the pair carries a repeat-level penalty (and was not kept)."""

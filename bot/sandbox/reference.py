@@ -80,6 +80,11 @@ def check_blocks(blocks: list[dict[str, Any]], surface: str) -> list[str]:
                 and len(element.get("options", [])) > 100
             ):
                 problems.append("select with more than 100 options")
+            if element.get("type") == "file_input":
+                if surface != "modal" or block.get("type") != "input":
+                    problems.append("file_input outside a modal's input block")
+                if not 1 <= int(element.get("max_files", 10)) <= 10:
+                    problems.append("file_input max_files must be 1 to 10")
     return problems
 
 

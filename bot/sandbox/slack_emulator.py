@@ -89,6 +89,9 @@ class SlackEmulator:
         # transcript can put both in the order people saw them).
         self.response_positions: list[int] = []
         self.uploads: dict[str, dict[str, Any]] = {}
+        # Files people uploaded through Slack (a modal's file_input, a DM): id -> record.
+        self.files: dict[str, dict[str, Any]] = {}
+        self.file_contents: dict[str, bytes] = {}
         # OAuth: the app's credentials, tokens issued per workspace, codes awaiting exchange.
         self.client_id = "0000000001.0000000001"
         self.client_secret = "sandbox-client-secret"
@@ -135,6 +138,17 @@ class SlackEmulator:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                # Downloads of files people shared (url_private_download), like files.slack.com.
+                status, content, kind = emulator._download(
+                    self.path, self.headers.get("Authorization", "")
+                )
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
@@ -192,11 +206,12 @@ class SlackEmulator:
         is_restricted: bool = False,
         is_ultra_restricted: bool = False,
         team_id: str | None = None,
+        email: str | None = None,
     ) -> None:
         """Add a person (or a bot user) to the emulated workspace; users.info and users.list
         answer for them with Slack's flags. A `team_id` other than the workspace's is someone
         from another organisation seen through a shared channel (Slack marks them
-        is_stranger)."""
+        is_stranger). `email` is their profile email (users.lookupByEmail finds them by it)."""
         display = name or user_id.lower()
         home_team = team_id or self.team_id
         self.users[user_id] = {
@@ -214,8 +229,40 @@ class SlackEmulator:
             "tz": tz,
             "tz_label": tz,
             "tz_offset": tz_offset_seconds,
-            "profile": {"real_name": display.title(), "display_name": display},
+            "profile": {"real_name": display.title(), "display_name": display}
+            | ({"email": email} if email else {}),
         }
+
+    def upload_file(
+        self, user_id: str, filename: str, content: bytes, *, filetype: str = "csv"
+    ) -> dict[str, Any]:
+        """Someone uploads a file through Slack's own UI (a modal's file_input): returns the
+        file object Slack then puts in the view's state (and files.info answers)."""
+        file_id = self._new_id("F")
+        url = f"{self.root_url}/files-pri/{self.team_id}-{file_id}"
+        record = {
+            "id": file_id,
+            "created": 1_700_000_000,
+            "timestamp": 1_700_000_000,
+            "name": filename,
+            "title": filename,
+            "mimetype": "text/csv" if filetype == "csv" else "text/plain",
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": user_id,
+            "user_team": self.team_id,
+            "editable": False,
+            "size": len(content),
+            "mode": "hosted",
+            "is_external": False,
+            "is_public": False,
+            "url_private": f"{url}/{filename}",
+            "url_private_download": f"{url}/download/{filename}",
+        }
+        with self._changed:
+            self.files[file_id] = record
+            self.file_contents[file_id] = content
+        return dict(record)
 
     def break_token(self, error: str = "account_inactive") -> None:
         """Answer every call with `error`, as Slack does for a revoked or broken token."""
@@ -373,6 +420,23 @@ class SlackEmulator:
             self._changed.notify_all()
         return status, body, headers
 
+    def _download(self, path: str, authorization: str) -> tuple[int, bytes, str]:
+        """Serve a file's private URL: only with a token of the file's workspace (Slack
+        answers anyone else with its sign-in page; here a 403)."""
+        token = authorization.removeprefix("Bearer ").strip()
+        parts = path.split("/")
+        file_id = parts[2].partition("-")[2] if len(parts) > 2 and parts[1] == "files-pri" else ""
+        with self._changed:
+            record = self.files.get(file_id)
+            content = self.file_contents.get(file_id)
+            team = self.tokens.get(token, self.team_id if token else None)
+            allowed = token not in self.revoked and record is not None
+        if record is None or content is None:
+            return 404, b"not found", "text/plain"
+        if not allowed or team != record["user_team"] or self.token_error is not None:
+            return 403, b"<html>sign in to Slack</html>", "text/html"
+        return 200, content, str(record["mimetype"])
+
     @staticmethod
     def _parse_args(raw: bytes, content_type: str) -> dict[str, Any]:
         args: dict[str, Any]
@@ -500,6 +564,22 @@ class SlackEmulator:
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"user": self._as_seen_by(self._user(args["user"]), args["_team_id"])}
+
+    def _m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        wanted = str(args["email"]).strip().lower()
+        for user in list(self.users.values()):
+            if str(user["profile"].get("email", "")).lower() == wanted:
+                return {"user": self._as_seen_by(user, args["_team_id"])}
+        raise SlackError("users_not_found")
+
+    def _m_files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            record = self.files.get(str(args["file"]))
+        if record is None:
+            raise SlackError("file_not_found")
+        if record["user_team"] != args["_team_id"]:
+            raise SlackError("not_visible")
+        return {"file": dict(record), "comments": [], "response_metadata": {"next_cursor": ""}}
 
     def _as_seen_by(self, user: dict[str, Any], team_id: str) -> dict[str, Any]:
         """A user as a workspace's token sees them: someone of another organisation (not this

@@ -306,6 +306,11 @@ def text_input(block_id: str, action_id: str, value: str | None) -> dict[str, An
     return {block_id: {action_id: {"type": "plain_text_input", "value": value}}}
 
 
+def file_input(block_id: str, action_id: str, files: list[dict[str, Any]]) -> dict[str, Any]:
+    """A file_input's state as Slack sends it: the uploaded files' objects (ids, names, URLs)."""
+    return {block_id: {action_id: {"type": "file_input", "files": files}}}
+
+
 def users_select(block_id: str, action_id: str, users: list[str]) -> dict[str, Any]:
     return {block_id: {action_id: {"type": "multi_users_select", "selected_users": users}}}
 
@@ -358,6 +363,8 @@ def prefilled_values(view: dict[str, Any]) -> dict[str, Any]:
             state["selected_users"] = element.get("initial_users", [])
         elif kind in ("plain_text_input", "number_input"):
             state["value"] = element.get("initial_value")
+        elif kind == "file_input":
+            state["files"] = []
         else:
             raise ValueError(f"no submitted state known for a {kind} element")
         values[block["block_id"]] = {element["action_id"]: state}

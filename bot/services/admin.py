@@ -180,6 +180,8 @@ def match_rules_of(programme: Programme) -> MatchRules:
         goal_weight=1.0 if settings.prefer_shared_goals else 0.0,
         tz_weight=1.0 if settings.prefer_tz_overlap else 0.0,
         cross_team_weight=1.0 if settings.prefer_cross_team else 0.0,
+        avoid_same_team=settings.avoid_same_team,
+        min_shared_minutes=60 * settings.min_shared_hours,
     )
 
 

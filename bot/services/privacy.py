@@ -26,6 +26,7 @@ from bot.domain.privacy import DeletionReport, RetentionReport
 from bot.domain.programme import ProgramSettings
 from bot.services.meetings import store_working_hours
 from bot.services.membership import memberships_of
+from bot.services.orgchart import org_chart_of
 from bot.services.outbox import commitment_key
 from bot.services.pulse import answered_cycles, forget_old_suggestions, forget_responder
 from db.models import (
@@ -49,7 +50,15 @@ from db.upsert import affected_rows
 PLACEHOLDER_PREFIX = "deleted-"
 # Another person's "never pair me with" entry naming the deleted person stays: it is that
 # person's private choice, and it must keep protecting them if the deleted person rejoins.
-KEPT_COLUMNS = frozenset({("exclusions", "excluded_user_id")})
+# Kept on deletion: other people's never-pair entries naming the person, and the org chart an
+# admin imported (it keeps people apart; the next import replaces it).
+KEPT_COLUMNS = frozenset(
+    {
+        ("exclusions", "excluded_user_id"),
+        ("reporting_lines", "slack_user_id"),
+        ("reporting_lines", "manager_user_id"),
+    }
+)
 WAITING = (OutboxStatus.PENDING,)
 SCAN_BATCH = 500
 
@@ -263,6 +272,7 @@ def export_my_data(
         "programme_admin": None,
         "settings_changes_made": [],
         "messages_to_you": [],
+        "org_chart": {"managers": [], "reports": []},
     }
     workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
     if workspace is None:
@@ -287,6 +297,7 @@ def export_my_data(
             "added_by": admin.added_by,
             "added_at": _iso(admin.added_at),
         }
+    data["org_chart"] = org_chart_of(session, workspace.id, user_id)
     data["settings_changes_made"] = [
         {
             "changed_at": _iso(change.changed_at),

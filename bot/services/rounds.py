@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -23,14 +24,15 @@ from bot.domain.messages import (
     UnpairedNotice,
     notice_to_payload,
 )
-from bot.domain.programme import FIRST_PROGRAMME_NAME
+from bot.domain.programme import FIRST_PROGRAMME_NAME, ProgramSettings
 from bot.errors import UsageError
-from bot.matching import MatchMember, MatchResult, PastGroup, match_members
+from bot.matching import MatchMember, MatchResult, PastGroup, match_members, may_group
+from bot.matching.worktime import WorkingWindow, default_window, working_intervals
 from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load_toolkit
 from bot.schedule import Schedule, due_slot
-from bot.services.admin import match_rules_of
+from bot.services.admin import match_rules_of, settings_of
 from bot.services.digest import queue_digests
-from bot.services.meetings import meeting_fields, plan_group_slots
+from bot.services.meetings import meeting_fields, plan_group_slots, working_hours_of
 from bot.services.membership import (
     ROUND_COOLDOWN,
     ask_to_accept,
@@ -41,6 +43,7 @@ from bot.services.membership import (
     schedule_of,
     settings_of_programme,
 )
+from bot.services.orgchart import reporting_exclusions
 from bot.services.outbox import add_to_outbox, commitment_key, enqueue
 from bot.services.pulse import open_pulse_if_due
 from db.models import (
@@ -191,29 +194,71 @@ def plan_round(
     ]
     waiting = tuple(m for m in eligible if needs_agreement(m, programme))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
-    exclusions = session.execute(
-        select(Member.slack_user_id, Exclusion.excluded_user_id)
-        .join(Exclusion, Exclusion.member_id == Member.id)
-        .where(Member.programme_id == programme.id)
-    ).all()
-    candidates = [
-        MatchMember(
-            id=user_id,
-            level=m.level,
-            team=m.team,
-            goals=frozenset(m.goals or ()),
-            tz_offset_minutes=m.tz_offset_minutes,
-        )
-        for user_id, m in members.items()
-    ]
+    settings = settings_of(session, programme)
+    hours = settings.min_shared_hours > 0
     result = match_members(
-        candidates,
+        [match_member(m, now=now, hours=hours) for m in members.values()],
         history=past_groups(session, programme.id),
-        exclusions=[(a, b) for a, b in exclusions],
+        exclusions=hard_exclusions(session, programme, settings),
         rules=match_rules_of(programme),
         seed=seed,
     )
     return RoundPlan(members=members, result=result, awaiting_agreement=waiting)
+
+
+def hard_exclusions(
+    session: Session, programme: Programme, settings: ProgramSettings
+) -> list[tuple[str, str]]:
+    """Every pair that may never share a group: members' private never-pair lists and, when
+    the programme's settings say so, the reporting lines of the workspace's imported org
+    chart."""
+    private = session.execute(
+        select(Member.slack_user_id, Exclusion.excluded_user_id)
+        .join(Exclusion, Exclusion.member_id == Member.id)
+        .where(Member.programme_id == programme.id)
+    ).all()
+    lines: set[tuple[str, str]] = set()
+    if settings.never_pair_reporting_line:
+        lines = reporting_exclusions(
+            session, programme.workspace_id, skip_level=settings.never_pair_skip_level
+        )
+    return [(a, b) for a, b in private] + sorted(lines)
+
+
+def working_window(member: Member) -> WorkingWindow | None:
+    """The member's working window: their own working hours (bot.services.meetings; the
+    meeting days, no-meeting days left out) in their Slack time zone (None: zone unknown)."""
+    if default_window(member.tz_name) is None or member.tz_name is None:
+        return None
+    hours = working_hours_of(member)
+    return WorkingWindow(
+        member.tz_name,
+        start=time(hours.start_minute // 60, hours.start_minute % 60),
+        # 24:00 is written as midnight: an end at or before the start runs to the next day.
+        end=time((hours.end_minute // 60) % 24, hours.end_minute % 60),
+        weekdays=hours.meeting_days,
+    )
+
+
+def match_member(member: Member, *, now: datetime, hours: bool) -> MatchMember:
+    """The member as the matcher sees them; with `hours`, their working stretches in the
+    week from `now` (for the shared-hours limit). Teams compare ignoring case and spacing."""
+    window = working_window(member) if hours else None
+    team = " ".join((member.team or "").split()).casefold() or None
+    return MatchMember(
+        id=member.slack_user_id,
+        level=member.level,
+        team=team,
+        goals=frozenset(member.goals or ()),
+        tz_offset_minutes=member.tz_offset_minutes,
+        work_intervals=_intervals(window, now) if window else (),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _intervals(window: WorkingWindow, now: datetime) -> tuple[tuple[int, int], ...]:
+    # Most people share a handful of windows: one computation per window and round.
+    return working_intervals(window, now)
 
 
 def preview_round(session: Session, programme: Programme, *, now: datetime) -> RoundPlan:
@@ -703,23 +748,18 @@ def regroup_lone_member(
     """Seat someone whose peer fell away in another pair of the same round, as a trio.
 
     Only pairs whose intro has not gone out yet qualify (their DM is opened with all three),
-    and never a pair with someone either side excluded. Returns the new group, or None.
+    and only a trio every hard rule allows (never-pair lists, reporting lines, same team,
+    shared working hours). Returns the new group, or None.
     """
     lone = next(s for s in group.seats if s.slack_user_id == user_id and s.removed_at is None)
-    excluded = set(
-        session.scalars(
-            select(Exclusion.excluded_user_id).where(Exclusion.member_id == lone.member_id)
-        )
-    )
-    excluded |= set(
-        session.scalars(
-            select(Member.slack_user_id)
-            .join(Exclusion, Exclusion.member_id == Member.id)
-            .where(
-                Exclusion.workspace_id == group.workspace_id, Exclusion.excluded_user_id == user_id
-            )
-        )
-    )
+    programme = session.get(Programme, group.round.programme_id)
+    assert programme is not None
+    rules = match_rules_of(programme)
+    settings = settings_of(session, programme)
+    hours = settings.min_shared_hours > 0
+    exclusions = [p for p in hard_exclusions(session, programme, settings) if user_id in p]
+    lone_member = session.get(Member, lone.member_id)
+    assert lone_member is not None
     waiting = session.scalars(
         select(OutboxMessage)
         .where(
@@ -741,7 +781,14 @@ def regroup_lone_member(
         candidate = session.get(PairGroup, intro.group_id)
         assert candidate is not None
         seated = [s for s in candidate.seats if s.removed_at is None]
-        if len(seated) != 2 or any(s.slack_user_id in excluded for s in seated):
+        if len(seated) != 2:
+            continue
+        trio = [lone_member, *(session.get(Member, s.member_id) for s in seated)]
+        if not may_group(
+            [match_member(m, now=now, hours=hours) for m in trio if m is not None],
+            exclusions=exclusions,
+            rules=rules,
+        ):
             continue
         lone.removed_at = now
         candidate.seats.append(

@@ -19,6 +19,7 @@ from bot.domain.figures import (
     MembershipFigures,
     PulseResults,
 )
+from bot.domain.messages import OrgImportNotice
 from bot.domain.programme import (
     DEFAULT_AGREEMENT,
     DEFAULTS,
@@ -26,6 +27,7 @@ from bot.domain.programme import (
     ProgrammeRef,
     ProgramSettings,
 )
+from bot.errors import StaleAction
 from bot.matching import MatchResult
 from bot.profile_options import GOALS
 from bot.views.blocks import (
@@ -57,6 +59,12 @@ PREFERENCES = {
 }
 # Auto-schedule: days without a picked time before PeerCoach picks one (0: off).
 AUTO_SCHEDULE = {0: "Off", **{n: f"After {n} days" for n in (2, 3, 5, 7)}}
+HARD_RULES = {
+    "reporting_line": "Never a person and their manager (imported org chart)",
+    "skip_level": "… nor their manager's manager (skip-level)",
+    "same_team": "Never two people from the same team",
+}
+MAX_SHARED_HOURS = 8
 MAX_PREVIEW_LINES = 60
 MAX_AGREEMENT_LENGTH = 1000
 
@@ -129,6 +137,28 @@ def settings_modal(
         themes["initial_options"] = [
             option(GOALS[t], t) for t in current.prompt_themes if t in GOALS
         ]
+    rules = {
+        "reporting_line": current.never_pair_reporting_line,
+        "skip_level": current.never_pair_skip_level,
+        "same_team": current.avoid_same_team,
+    }
+    rules_element: dict[str, Any] = {
+        "type": "checkboxes",
+        "action_id": ids.HARD_RULES_ACTION,
+        "options": [option(text, key) for key, text in HARD_RULES.items()],
+    }
+    if any(rules.values()):
+        rules_element["initial_options"] = [
+            option(HARD_RULES[k], k) for k, on in rules.items() if on
+        ]
+    shared_hours: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": ids.SHARED_HOURS_ACTION,
+        "is_decimal_allowed": False,
+        "min_value": "0",
+        "max_value": str(MAX_SHARED_HOURS),
+        "initial_value": str(current.min_shared_hours),
+    }
     pulse_every: dict[str, Any] = {
         "type": "number_input",
         "action_id": ids.PULSE_EVERY_ACTION,
@@ -197,6 +227,28 @@ def settings_modal(
                 "optional": True,
                 "label": plain("Matching preferences"),
                 "element": pref_element,
+            },
+            {
+                "type": "input",
+                "block_id": ids.HARD_RULES_BLOCK,
+                "optional": True,
+                "label": plain("Never group (hard rules)"),
+                "hint": plain(
+                    "Kept in every round, like each person's private never-pair list. Teams "
+                    "come from people's profiles; the org chart from `/peercoach admin org`."
+                ),
+                "element": rules_element,
+            },
+            {
+                "type": "input",
+                "block_id": ids.SHARED_HOURS_BLOCK,
+                "optional": True,
+                "label": plain("Shared working hours, at least"),
+                "hint": plain(
+                    "Never group people whose working hours (09:00-17:00 on weekdays in each "
+                    "one's Slack time zone) overlap by fewer hours than this. 0: no limit."
+                ),
+                "element": shared_hours,
             },
             {
                 "type": "input",
@@ -337,6 +389,14 @@ def parse_settings(
     auto_raw = selected_value(
         values, ids.AUTO_SCHEDULE_BLOCK, ids.AUTO_SCHEDULE_ACTION, map(str, AUTO_SCHEDULE)
     )
+    rules = selected_values(values, ids.HARD_RULES_BLOCK, ids.HARD_RULES_ACTION, HARD_RULES)
+    hours_raw = text_value(values, ids.SHARED_HOURS_BLOCK, ids.SHARED_HOURS_ACTION)
+    shared_hours = 0
+    if hours_raw:
+        if not (hours_raw.isascii() and hours_raw.isdigit()) or int(hours_raw) > MAX_SHARED_HOURS:
+            errors[ids.SHARED_HOURS_BLOCK] = f"Use whole hours from 0 to {MAX_SHARED_HOURS}."
+        else:
+            shared_hours = int(hours_raw)
     if errors:
         return None, errors
     return replace(
@@ -358,6 +418,10 @@ def parse_settings(
         agreement_text="" if agreement == DEFAULT_AGREEMENT else agreement,
         include_guests=include_guests,
         auto_schedule_days=(int(auto_raw) or None) if auto_raw else None,
+        never_pair_reporting_line="reporting_line" in rules,
+        never_pair_skip_level="skip_level" in rules,
+        avoid_same_team="same_team" in rules,
+        min_shared_hours=shared_hours,
         pulse_every_cycles=pulse_every,
     ), {}
 
@@ -378,6 +442,10 @@ SETTING_LABELS = {
     "admins": "programme admins",
     "agreement_text": "agreement",
     "auto_schedule_days": "auto-schedule",
+    "never_pair_reporting_line": "reporting-line rule",
+    "never_pair_skip_level": "skip-level rule",
+    "avoid_same_team": "same-team rule",
+    "min_shared_hours": "shared working hours",
     "retention_months": "text retention",
     "include_guests": "guests",
     "pulse_every_cycles": "feedback pulse",
@@ -613,6 +681,90 @@ def delivery_resumed_text(error: str, since: datetime) -> str:
         f":white_check_mark: Slack accepts PeerCoach's token again. Messages were on hold "
         f"since {slack_date(since)} (`{error}`); they are going out now."
     )
+
+
+def org_import_modal() -> dict[str, Any]:
+    """The admin's org-chart upload: one CSV file (person email, manager email)."""
+    return {
+        "type": "modal",
+        "callback_id": ids.ORG_IMPORT_MODAL,
+        "title": plain("Import org chart"),
+        "submit": plain("Import"),
+        "close": plain("Cancel"),
+        "blocks": [
+            section(
+                "Upload a CSV file with a header row and two columns: the person's email and "
+                "their manager's email (empty for the top of the chart). It replaces the "
+                "reporting lines imported before. I'll DM you what was imported and every "
+                "email Slack doesn't know; only you see that."
+            ),
+            {
+                "type": "input",
+                "block_id": ids.ORG_FILE_BLOCK,
+                "label": plain("Org chart (CSV)"),
+                "element": {
+                    "type": "file_input",
+                    "action_id": ids.ORG_FILE_ACTION,
+                    "filetypes": ["csv", "txt"],
+                    "max_files": 1,
+                },
+            },
+            context(
+                "Emails are used only to find people in Slack and are not stored. The "
+                "\u201cnever a person and their manager\u201d rule is in Settings."
+            ),
+        ],
+    }
+
+
+def parse_org_import(values: dict[str, Any]) -> str:
+    """Read the org-chart modal: the uploaded file's id. Raises StaleAction (under the file
+    block) when no file came with it."""
+    files = (values.get(ids.ORG_FILE_BLOCK, {}).get(ids.ORG_FILE_ACTION) or {}).get("files")
+    if not isinstance(files, list) or len(files) != 1 or not isinstance(files[0], dict):
+        raise StaleAction("Attach one CSV file.", block_id=ids.ORG_FILE_BLOCK)
+    file_id = files[0].get("id")
+    if not isinstance(file_id, str) or not ids.SLACK_ID.fullmatch(file_id):
+        raise StaleAction(block_id=ids.ORG_FILE_BLOCK)
+    return file_id
+
+
+MAX_LISTED_EMAILS = 50
+
+
+def org_import_text(notice: OrgImportNotice) -> str:
+    """The import's outcome for the admin who ran it: counts, the emails Slack does not know
+    (only this admin sees them), rows that were not two emails, loops in the chart."""
+    if notice.failed is not None:
+        return f"The org chart was not imported: {notice.failed}"
+    lines = [
+        f"*Org chart imported:* {notice.stored} reporting line(s) between {notice.people} "
+        f"people, from {notice.rows} row(s). They replace the lines imported before."
+    ]
+    if notice.unknown_emails:
+        shown = notice.unknown_emails[:MAX_LISTED_EMAILS]
+        more = len(notice.unknown_emails) - len(shown)
+        lines.append(
+            f":warning: Slack knows no one by {len(notice.unknown_emails)} email(s), so "
+            f"{notice.rows_with_unknown} row(s) naming them were not imported: "
+            + ", ".join(shown)
+            + (f" and {more} more" if more else "")
+            + ". Fix them in the file and import it again."
+        )
+    if notice.bad_lines:
+        listed = ", ".join(str(n) for n in notice.bad_lines[:MAX_LISTED_EMAILS])
+        more = len(notice.bad_lines) - min(len(notice.bad_lines), MAX_LISTED_EMAILS)
+        lines.append(
+            f":warning: {len(notice.bad_lines)} row(s) are not two email addresses and were "
+            f"skipped (line {listed}{f' and {more} more' if more else ''})."
+        )
+    if notice.cycles:
+        loops = "; ".join(" → ".join(f"<@{u}>" for u in loop) for loop in notice.cycles[:10])
+        lines.append(
+            f":warning: The chart has {len(notice.cycles)} loop(s) (people who end up "
+            f"managing themselves): {loops}. They were imported; fix them at the source."
+        )
+    return "\n".join(lines)
 
 
 def programme_summary_text(rows: Sequence[tuple[ProgrammeRef, MembershipFigures]]) -> str:

@@ -20,6 +20,7 @@ from bot.domain.messages import (
     MeetingReminderNotice,
     NotPairableNotice,
     NudgeNotice,
+    OrgImportNotice,
     PartnerCantMakeItNotice,
     PartnerUnreachableNotice,
     PulseNotice,
@@ -149,7 +150,7 @@ def _digest(report: DigestReport) -> Rendered:
 
 @render.register
 def _pulse(notice: PulseNotice) -> Rendered:
-    return pulse.pulse_message(notice.pulse_id)
+    return pulse.pulse_message(notice.pulse_id, notice.programme)
 
 
 @render.register
@@ -179,3 +180,8 @@ def _delivery_blocked(notice: DeliveryBlockedNotice) -> Rendered:
 @render.register
 def _delivery_resumed(notice: DeliveryResumedNotice) -> Rendered:
     return _plain(admin.delivery_resumed_text(notice.error, notice.since))
+
+
+@render.register
+def _org_import(notice: OrgImportNotice) -> Rendered:
+    return _plain(admin.org_import_text(notice))

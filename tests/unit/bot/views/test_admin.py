@@ -7,9 +7,26 @@ from typing import Any
 import pytest
 
 from bot import ids
+from bot.domain.messages import OrgImportNotice
 from bot.errors import StaleAction
-from bot.sandbox.slack_requests import multi_select, select, text_input, users_select
-from bot.views.admin import CADENCES, DAYS, GROUP_SIZES, parse_settings, settings_modal
+from bot.sandbox.slack_requests import (
+    file_input,
+    multi_select,
+    prefilled_values,
+    select,
+    text_input,
+    users_select,
+)
+from bot.views.admin import (
+    CADENCES,
+    DAYS,
+    GROUP_SIZES,
+    org_import_modal,
+    org_import_text,
+    parse_org_import,
+    parse_settings,
+    settings_modal,
+)
 from tests.unit.bot.views.modals import (
     assert_refused_under,
     assert_slack_would_open,
@@ -71,6 +88,14 @@ ZONE_RULE = "Use a time zone name such as Europe/London."
             )
             for raw in ("0", "53", "2.5")
         ),
+        *(
+            pytest.param(
+                text_input(ids.SHARED_HOURS_BLOCK, ids.SHARED_HOURS_ACTION, raw),
+                "Use whole hours from 0 to 8.",
+                id=f"shared hours {raw}",
+            )
+            for raw in ("9", "-1", "1.5")
+        ),
     ],
 )
 def test_a_problem_is_shown_under_its_own_input(change: dict[str, Any], message: str) -> None:
@@ -106,3 +131,54 @@ def test_the_modal_offers_every_choice_and_saving_unchanged_keeps_the_settings()
 def test_an_option_the_modal_never_offered_is_out_of_date(change: dict[str, Any]) -> None:
     with pytest.raises(StaleAction):
         parse_settings(FILLED_IN | change)
+
+
+def test_the_hard_rules_are_chosen_in_the_modal_and_kept_when_saved_unchanged() -> None:
+    values = (
+        FILLED_IN
+        | {
+            ids.HARD_RULES_BLOCK: {
+                ids.HARD_RULES_ACTION: {
+                    "type": "checkboxes",
+                    "selected_options": [{"value": "reporting_line"}, {"value": "same_team"}],
+                }
+            }
+        }
+        | text_input(ids.SHARED_HOURS_BLOCK, ids.SHARED_HOURS_ACTION, "3")
+    )
+    chosen, errors = parse_settings(values)
+    assert errors == {} and chosen is not None
+    assert (chosen.never_pair_reporting_line, chosen.never_pair_skip_level) == (True, False)
+    assert (chosen.avoid_same_team, chosen.min_shared_hours) == (True, 3)
+    assert submitted_unchanged(settings_modal(chosen), parse_settings) == (chosen, {})
+
+
+def test_the_org_chart_modal_takes_one_file() -> None:
+    modal = org_import_modal()
+    assert_slack_would_open(modal)
+    with pytest.raises(StaleAction):
+        parse_org_import(prefilled_values(modal))  # submitted without a file
+    attached = file_input(ids.ORG_FILE_BLOCK, ids.ORG_FILE_ACTION, [{"id": "F0123ABC"}])
+    assert parse_org_import(attached) == "F0123ABC"
+    with pytest.raises(StaleAction):
+        parse_org_import(file_input(ids.ORG_FILE_BLOCK, ids.ORG_FILE_ACTION, [{"id": "<x>"}]))
+
+
+def test_the_import_report_names_every_problem_for_the_admin() -> None:
+    text = org_import_text(
+        OrgImportNotice(
+            rows=5,
+            stored=2,
+            people=3,
+            unknown_emails=("a@x.io", "b@x.io"),
+            rows_with_unknown=2,
+            bad_lines=(4,),
+            cycles=(("UA", "UB"),),
+        )
+    )
+    assert "2 reporting line(s) between 3 people, from 5 row(s)" in text
+    assert "2 email(s), so 2 row(s)" in text and "a@x.io, b@x.io" in text
+    assert "1 row(s) are not two email addresses" in text and "line 4" in text
+    assert "<@UA> → <@UB>" in text
+    failed = org_import_text(OrgImportNotice(failed="That file has no rows below its header."))
+    assert failed.startswith("The org chart was not imported: That file has no rows")
