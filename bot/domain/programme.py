@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.domain.enums import ProgrammeFormat
+
 
 @dataclass(frozen=True)
 class ProgramSettings:
@@ -31,7 +33,18 @@ class ProgramSettings:
     agreement_text: str = ""
     # Single- and multi-channel guests are left out unless an admin includes them.
     include_guests: bool = False
+    # "pairs": everyone is re-matched each round (docs/cycles.md); "circles": coaching
+    # circles of `circle_size` (3-5) kept together for `season_sessions` rounds.
+    format: ProgrammeFormat = ProgrammeFormat.PAIRS
+    season_sessions: int = 6
+    circle_size: int = 4
+    # Pairs format: the most rounds a pair may choose to keep meeting (0: not offered).
+    keep_meeting_max: int = 3
 
+
+CIRCLE_SIZES = (3, 4, 5)
+# A circle below this many members is merged into another; above the largest size it is full.
+MIN_CIRCLE, MAX_CIRCLE = 3, 5
 
 # What members agree to when they join (docs/coaching.md); owners may reword it.
 DEFAULT_AGREEMENT = (

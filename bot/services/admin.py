@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.enums import AdminSource, OutboxKind, OutboxStatus
+from bot.domain.enums import AdminSource, OutboxKind, OutboxStatus, ProgrammeFormat
 from bot.domain.figures import DeliveryHealth
 from bot.domain.messages import DeliveryBlockedNotice, DeliveryResumedNotice, Notice
 from bot.domain.programme import ProgramSettings
@@ -129,13 +129,18 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         retention_months=workspace.retention_months,
         agreement_text=workspace.agreement_text or "",
         include_guests=workspace.include_guests,
+        format=ProgrammeFormat(workspace.format),
+        season_sessions=workspace.season_sessions,
+        circle_size=workspace.circle_size,
+        keep_meeting_max=workspace.keep_meeting_max,
     )
 
 
 def match_rules_of(workspace: Workspace) -> MatchRules:
-    """The matcher's rules as the workspace's admins set them."""
+    """The matcher's rules as the workspace's admins set them (circles: the circle size)."""
+    circles = workspace.format == ProgrammeFormat.CIRCLES
     return MatchRules(
-        group_size=workspace.group_size,
+        group_size=workspace.circle_size if circles else workspace.group_size,
         repeat_window=workspace.repeat_window,
         level_weight=workspace.level_weight,
         goal_weight=workspace.goal_weight,
@@ -193,6 +198,9 @@ def apply_settings(
         ):
             ask_to_accept(session, workspace, member.slack_user_id, now)
     workspace.include_guests = new.include_guests
+    workspace.format = new.format.value
+    workspace.season_sessions, workspace.circle_size = new.season_sessions, new.circle_size
+    workspace.keep_meeting_max = new.keep_meeting_max
     if any(c.field in SCHEDULE_FIELDS for c in changes):
         workspace.schedule_changed_at = now
     _set_added_admins(session, workspace, new.admins, changed_by, now)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 import zlib
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot import observability
-from bot.domain.enums import OutboxKind, OutboxStatus, RoundKind
+from bot.domain.enums import OutboxKind, OutboxStatus, ProgrammeFormat, RoundKind
 from bot.domain.messages import (
     AutoPausedNotice,
     CheckinNotice,
@@ -25,11 +24,17 @@ from bot.domain.messages import (
 )
 from bot.domain.programme import DEFAULTS
 from bot.errors import UsageError
-from bot.matching import MatchMember, MatchResult, PastGroup, match_members
+from bot.matching import NO_COMPATIBLE_GROUP, MatchedGroup, MatchResult, Unmatched
+from bot.matching.model import Reason
 from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load_toolkit
 from bot.schedule import Schedule, due_slot
-from bot.services.admin import match_rules_of
+from bot.services import circles, keep_meeting
 from bot.services.digest import queue_digests
+from bot.services.grouping import (
+    RoundPlan,
+    eligible_members,
+    match_these,
+)
 from bot.services.membership import (
     ROUND_COOLDOWN,
     ask_to_accept,
@@ -53,20 +58,9 @@ from db.models import (
 )
 from db.upsert import affected_rows
 
-HISTORY_ROUNDS = 104  # two years of weekly rounds is plenty to keep pairs fresh
 MISSED_ROUNDS_BEFORE_PAUSE = 3
 # A scheduled round missed while the process was down still runs if it comes back within this.
 ROUND_GRACE = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class RoundPlan:
-    """What a round would do: the members considered and the matcher's answer."""
-
-    members: dict[str, Member]
-    result: MatchResult
-    # Eligible but left out until they accept the programme's current agreement.
-    awaiting_agreement: tuple[Member, ...] = ()
 
 
 def seed_for(team_id: str, period_key: str) -> int:
@@ -80,69 +74,6 @@ def follow_up_times(schedule: Schedule, started_at: datetime) -> tuple[datetime,
     return started_at + timedelta(days=cycle_days - 4), started_at + timedelta(days=cycle_days - 3)
 
 
-def eligible_members(
-    session: Session, workspace_id: int, now: datetime, left_out: Collection[str] = ()
-) -> list[Member]:
-    """Active members, plus paused ones whose pause has ended by `now`, less `left_out`
-    (Slack user ids found at round time not to be pairable: see bot.jobs.rounds)."""
-    members = session.scalars(
-        select(Member)
-        .where(
-            Member.workspace_id == workspace_id,
-            Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
-        )
-        .order_by(Member.id)
-    ).all()
-    return [
-        m
-        for m in members
-        if (
-            m.status == MemberStatus.ACTIVE
-            or (m.paused_until is not None and m.paused_until <= now)
-        )
-        and m.slack_user_id not in left_out
-    ]
-
-
-def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
-    """The recent groups of a workspace, newest round first, as the matcher wants them."""
-    recent = (
-        select(
-            Round.id,
-            func.row_number()
-            .over(order_by=(Round.started_at.desc(), Round.id.desc()))
-            .label("age"),
-        )
-        .where(Round.workspace_id == workspace_id)
-        .order_by(Round.started_at.desc(), Round.id.desc())
-        .limit(HISTORY_ROUNDS)
-        .subquery()
-    )
-    # One flat query (not ORM objects): a 5,000-member programme has 250,000 seats in history.
-    rows = session.execute(
-        select(
-            recent.c.age,
-            PairGroup.id,
-            PairGroup.met_at.is_not(None),
-            PairGroup.first_user_id,
-            GroupSeat.slack_user_id,
-        )
-        .join(PairGroup, PairGroup.round_id == recent.c.id)
-        .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
-        .where(GroupSeat.removed_at.is_(None))
-        .order_by(recent.c.age, PairGroup.id, GroupSeat.position)
-    )
-    groups: dict[int, tuple[int, bool, str, list[str]]] = {}
-    for age, group_id, met, first, user_id in rows:
-        # Interned: one string object per person however many rounds they appear in.
-        groups.setdefault(group_id, (age, bool(met), first, []))[3].append(sys.intern(user_id))
-    return [
-        PastGroup(members=tuple(seated), cycles_ago=age, met=met, first=first)
-        for age, met, first, seated in groups.values()
-        if len(seated) >= 2
-    ]
-
-
 def plan_round(
     session: Session,
     workspace: Workspace,
@@ -151,33 +82,30 @@ def plan_round(
     seed: int,
     left_out: Collection[str] = (),
 ) -> RoundPlan:
-    """Pair the eligible members without writing anything (also the dry run)."""
+    """Pair the eligible members without writing anything (also the dry run).
+
+    Pairs format: groups whose members all chose to keep meeting stay together (pinned,
+    outside the matcher). Circles format: the matcher forms circles as a new season would.
+    """
     eligible = eligible_members(session, workspace.id, now, left_out)
     waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
-    exclusions = session.execute(
-        select(Member.slack_user_id, Exclusion.excluded_user_id)
-        .join(Exclusion, Exclusion.member_id == Member.id)
-        .where(Exclusion.workspace_id == workspace.id)
-    ).all()
-    candidates = [
-        MatchMember(
-            id=user_id,
-            level=m.level,
-            team=m.team,
-            goals=frozenset(m.goals or ()),
-            tz_offset_minutes=m.tz_offset_minutes,
-        )
-        for user_id, m in members.items()
-    ]
-    result = match_members(
-        candidates,
-        history=past_groups(session, workspace.id),
-        exclusions=[(a, b) for a, b in exclusions],
-        rules=match_rules_of(workspace),
-        seed=seed,
+    kept: dict[tuple[str, ...], int] = {}
+    if workspace.format == ProgrammeFormat.PAIRS:
+        kept = keep_meeting.kept_groups(session, workspace, set(members))
+    pinned = {u for group in kept for u in group}
+    result = match_these(
+        session, workspace, {u: m for u, m in members.items() if u not in pinned}, seed=seed
     )
-    return RoundPlan(members=members, result=result, awaiting_agreement=waiting)
+    if kept:
+        result = replace(
+            result,
+            groups=result.groups
+            + tuple(
+                MatchedGroup(members=group, reasons=(Reason.KEPT_TOGETHER.value,)) for group in kept
+            ),
+        )
+    return RoundPlan(members=members, result=result, awaiting_agreement=waiting, kept=kept)
 
 
 @observability.timed_round_start
@@ -205,7 +133,10 @@ def start_round(
     close_open_rounds(session, workspace, now=now)
     resume_due_members(session, workspace_id=workspace.id, now=now)
     seed = seed_for(workspace.team_id, period_key)
-    plan = plan_round(session, workspace, now=now, seed=seed, left_out=left_out)
+    if workspace.format == ProgrammeFormat.CIRCLES:
+        plan = _plan_circle_session(session, workspace, now=now, seed=seed, left_out=left_out)
+    else:
+        plan = plan_round(session, workspace, now=now, seed=seed, left_out=left_out)
     nudge_at, checkin_at = follow_up_times(schedule_of(workspace), now)
     new_round = Round(
         workspace_id=workspace.id,
@@ -216,6 +147,8 @@ def start_round(
         nudge_at=nudge_at,
         checkin_at=checkin_at,
         unmatched=[u.id for u in plan.result.unmatched],
+        season=plan.season,
+        session=plan.session,
     )
     session.add(new_round)
     session.flush()
@@ -234,6 +167,35 @@ def start_round(
             now=now,
         )
     return new_round
+
+
+def _plan_circle_session(
+    session: Session,
+    workspace: Workspace,
+    *,
+    now: datetime,
+    seed: int,
+    left_out: Collection[str] = (),
+) -> RoundPlan:
+    """The next session of the workspace's coaching circles (bot.services.circles), recorded:
+    circles formed or kept whole, newcomers placed, everyone told where they sit."""
+    eligible = eligible_members(session, workspace.id, now, left_out)
+    waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
+    members = {m.slack_user_id: m for m in eligible if m not in waiting}
+    planned = circles.plan_session(session, workspace, members=members, now=now, seed=seed)
+    result = MatchResult(
+        groups=planned.groups,
+        unmatched=tuple(Unmatched(id=u, reason=NO_COMPATIBLE_GROUP) for u in planned.unmatched),
+        seed=seed,
+    )
+    return RoundPlan(
+        members=members,
+        result=result,
+        awaiting_agreement=waiting,
+        circles=planned.circle_of,
+        season=planned.season,
+        session=planned.session,
+    )
 
 
 def _record_groups(
@@ -272,6 +234,8 @@ def _record_groups(
             round=new_round,
             first_user_id=matched.members[0],
             reasons=list(matched.reasons),
+            circle_id=plan.circles.get(matched.members),
+            kept_from_id=plan.kept.get(matched.members),
             prompt_ids=[p.id for p in prompts],
             seats=[
                 GroupSeat(
@@ -382,6 +346,9 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
         asked_about_commitments=any(member_id in asked for member_id in seated_ids),
         cadence_weeks=workspace.cadence_weeks if workspace else DEFAULTS.cadence_weeks,
         coach_questions=coach_questions(load_toolkit(), prompts, seed=_group_seed(group)),
+        rescue=group.rescue,
+        circle_session=group.round.session if group.circle_id else None,
+        season_sessions=workspace.season_sessions if workspace and group.circle_id else None,
     )
 
 
@@ -436,7 +403,12 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
                 if seat.removed_at is not None:
                     continue
                 # A group that met counts for everyone in it: one press speaks for the chat.
-                responded = group.met_at or seat.cant_make_it_at or seat.member_id in reflected
+                responded = (
+                    group.met_at
+                    or seat.cant_make_it_at
+                    or seat.rescued_at
+                    or seat.member_id in reflected
+                )
                 _count_response(session, workspace, seat.member_id, bool(responded), old, now)
 
 
@@ -525,6 +497,9 @@ def enqueue_follow_ups(session: Session, workspace: Workspace, *, now: datetime)
                 continue
             seated = [s for s in group.seats if s.removed_at is None]
             if kind == OutboxKind.NUDGE and any(s.cant_make_it_at for s in seated):
+                continue
+            # A group that already said it won't meet is not asked whether it met.
+            if sum(1 for s in seated if s.cant_make_it_at is None and not s.rescued_at) < 2:
                 continue
             if enqueue(
                 session,
