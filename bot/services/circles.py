@@ -174,8 +174,8 @@ def _user_ids(session: Session, seats: list[CircleSeat]) -> dict[int, str]:
     ids = [s.member_id for s in seats]
     rows = session.execute(
         select(Member.id, Member.slack_user_id).where(Member.id.in_(ids or [-1]))
-    ).tuples()
-    return dict(rows)
+    )
+    return {member_id: user_id for member_id, user_id in rows}
 
 
 def _keep_whole(
@@ -192,11 +192,12 @@ def _keep_whole(
     everyone = [s for seats in circles.values() for s in seats]
     who = _user_ids(session, everyone)
     gone_status = {MemberStatus.LEFT.value, MemberStatus.INACTIVE.value}
-    statuses = dict(
-        session.execute(
+    statuses = {
+        member_id: status
+        for member_id, status in session.execute(
             select(Member.id, Member.status).where(Member.id.in_(list(who) or [-1]))
-        ).tuples()
-    )
+        )
+    }
     for seats in circles.values():
         for seat in list(seats):
             if statuses.get(seat.member_id) in gone_status:
