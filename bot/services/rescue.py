@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from bot.domain.enums import MemberStatus
 from bot.domain.messages import NoNewPartnerNotice
-from bot.errors import StaleAction
 from bot.services.grouping import match_these
 from bot.services.membership import needs_agreement
 from bot.services.outbox import add_to_outbox, enqueue
@@ -37,9 +36,8 @@ def cant_make_it(session: Session, *, group_id: int, user_id: str, now: datetime
     Raises StaleAction when the group is not theirs.
     """
     round_id = session.scalar(select(PairGroup.round_id).where(PairGroup.id == group_id))
-    if round_id is None:
-        raise StaleAction()
-    lock_row(session, Round.__table__, round_id)  # type: ignore[arg-type]
+    if round_id is not None:  # no group: record_not_meeting says it is not theirs
+        lock_row(session, Round.__table__, round_id)  # type: ignore[arg-type]
     first = record_not_meeting(
         session, group_id=group_id, user_id=user_id, now=now, tell_partners=True
     )
