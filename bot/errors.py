@@ -6,6 +6,10 @@ Listeners never catch these: `bot.slack_app`'s `@app.error` turns them into an e
 
 from __future__ import annotations
 
+# The one answer when Slack itself asked us to wait (a 429) or refused to open a view in time:
+# nothing was changed, and trying again shortly works.
+SLACK_BUSY_TEXT = "Slack is busy right now, so nothing was changed. Please try again in a minute."
+
 
 class PeerCoachError(Exception):
     """A known failure with a message fit to show the person as is (never user-written text)."""

@@ -153,7 +153,12 @@ def _parse_body(text: str, content_type: str) -> dict[str, Any]:
         raise Refused(400, "empty body")
     if content_type.split(";")[0].strip().lower() == "application/json" or text.startswith("{"):
         return _json_object(text, "body")
-    form = dict(parse_qsl(text, keep_blank_values=True))
+    fields = parse_qsl(text, keep_blank_values=True)
+    form = dict(fields)
+    if len(form) != len(fields):
+        # Slack never repeats a field; a repeated one (two `payload=`) would be read one way
+        # here and another way by Bolt.
+        raise Refused(400, "repeated form field")
     if "payload" in form:
         return _json_object(form["payload"], "payload")
     return form

@@ -13,12 +13,13 @@ from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.middleware.authorization.multi_teams_authorization import MultiTeamsAuthorization
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import ids, observability
 from bot.deps import Deps
-from bot.errors import PeerCoachError, StaleAction
+from bot.errors import SLACK_BUSY_TEXT, PeerCoachError, StaleAction
 from bot.installations import oauth_settings
 from bot.listeners import actions, admin, commands, events, pairing, privacy, views
 from bot.listeners.common import answerable
@@ -44,7 +45,24 @@ class _TokenFromEnvironment(logging.Filter):
 
 _TOKEN_FROM_ENVIRONMENT = _TokenFromEnvironment()
 
-SLACK_BUSY = "Slack is busy right now and asked PeerCoach to wait: please try again in a minute."
+
+class _NotInstalledIsAWarning(logging.Filter):
+    """Log Bolt's "installation ... was not found" at WARNING, not ERROR.
+
+    A signed request from a workspace with no installation is expected, not a fault of ours:
+    the workspace uninstalled (its events may still be in flight) or someone used the app
+    config page's install button. Bolt answers the person itself; nothing is written or sent
+    by us. ERROR stays for what an operator must act on.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and "AuthorizeResult" in record.getMessage():
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_NOT_INSTALLED_IS_A_WARNING = _NotInstalledIsAWarning()
+
 SORRY = "Sorry, something went wrong on our side (reference `{ref}`). Please try again."
 # Set by our own middleware, which Bolt runs only after the request's signature checked out.
 VERIFIED = "peercoach_verified"
@@ -64,6 +82,7 @@ def create_app(
     settings = deps.settings
     redact_library_logs()
     get_bolt_logger(App).addFilter(_TOKEN_FROM_ENVIRONMENT)  # idempotent: same filter object
+    get_bolt_logger(MultiTeamsAuthorization).addFilter(_NOT_INSTALLED_IS_A_WARNING)
     client = client or make_web_client(settings)
     # Listeners run on pool threads: carry the request's id (and kind) over to them.
     executor = observability.ContextPropagatingExecutor(
@@ -142,7 +161,7 @@ def create_app(
         elif isinstance(error, SlackApiError) and error.response.status_code == 429:
             # Slack asked us to slow down: nothing is wrong, the person tries again shortly.
             logger.warning("Slack rate-limited a listener's call (429)")
-            answer = _answer(deps, SLACK_BUSY, None, body, response, client, respond)
+            answer = _answer(deps, SLACK_BUSY_TEXT, None, body, response, client, respond)
         else:
             ref = uuid.uuid4().hex[:8]
             observability.listener_failed()

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.listeners.common import IN_HAND_TEXT, TRY_AGAIN_TEXT
+from bot.errors import SLACK_BUSY_TEXT
+from bot.listeners.common import IN_HAND_TEXT
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import SlackEmulator
 from bot.sandbox.slack_requests import join_values
@@ -79,7 +80,7 @@ def test_a_429_storm_delays_no_ack_and_loses_no_join(sandbox: Sandbox) -> None:
         assert sorted(enrolled) == PEOPLE
     # The six whose modal Slack would not open were told to try again, each exactly once.
     told = [r["text"] for r in sandbox.emulator.responses]
-    assert told == [TRY_AGAIN_TEXT] * len(join_commands)
+    assert told == [SLACK_BUSY_TEXT] * len(join_commands)
     # Welcome DMs wait in the outbox through the storm; each person gets exactly one.
     deliver_everything(sandbox)
     calm(sandbox.emulator)
@@ -98,7 +99,7 @@ def test_when_slack_rate_limits_views_open_the_person_is_told_to_try_again_once(
     sandbox.settle()
 
     assert took < ACK_DEADLINE_S and response.status == 200
-    assert [r["text"] for r in sandbox.emulator.responses] == [TRY_AGAIN_TEXT]
+    assert [r["text"] for r in sandbox.emulator.responses] == [SLACK_BUSY_TEXT]
     assert len(sandbox.emulator.calls_to("views.open")) == 1  # no retry behind the person's back
 
 

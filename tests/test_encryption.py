@@ -23,6 +23,7 @@ from db.migrate import alembic_config, upgrade_to_head
 from db.models import Base
 from db.types import UtcDateTime, encrypted_columns
 from tests.cycle_helpers import MONDAY_9, dms_to, go_to, intro_groups
+from tests.migration_helpers import insert_row
 from tests.test_data_rights import every_stored_value, reflect
 
 TAKEAWAY, COMMITMENT = "IBEX-takeaway-3141", "TAPIR-commitment-2718"
@@ -182,136 +183,76 @@ def test_migration_0006_encrypts_text_written_before_it_and_downgrade_restores_i
     moment = datetime(2026, 11, 2, 9, tzinfo=UTC)
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": COMMITMENT}}]
 
-    def table(name: str, **columns: sa.types.TypeEngine[object]) -> sa.TableClause:
-        return sa.table(name, *(sa.column(n, t) for n, t in columns.items()))
-
-    when = UtcDateTime()
     with db.begin() as connection:
         row = {"workspace_id": 1}
         connection.execute(
             sa.text(
                 "INSERT INTO workspaces (id, team_id, created_at, cadence_weeks, day_of_week, "
                 "hour, timezone, group_size) VALUES (1, 'TOLD', :at, 1, 0, 9, 'UTC', 2)"
-            ).bindparams(sa.bindparam("at", moment, type_=when))
+            ).bindparams(sa.bindparam("at", moment, type_=UtcDateTime()))
         )
-        connection.execute(
-            sa.insert(
-                table(
-                    "members",
-                    id=sa.Integer(),
-                    workspace_id=sa.Integer(),
-                    slack_user_id=sa.String(),
-                    status=sa.String(),
-                    joined_at=when,
-                    updated_at=when,
-                    goals=sa.JSON(),
-                )
-            ).values(
-                id=1,
-                slack_user_id="U001",
-                status="active",
-                joined_at=moment,
-                updated_at=moment,
-                goals=[],
-                **row,
-            )
+        insert_row(
+            connection,
+            "members",
+            id=1,
+            slack_user_id="U001",
+            status="active",
+            joined_at=moment,
+            updated_at=moment,
+            goals=[],
+            **row,
         )
-        connection.execute(
-            sa.insert(
-                table(
-                    "rounds",
-                    id=sa.Integer(),
-                    workspace_id=sa.Integer(),
-                    period_key=sa.String(),
-                    kind=sa.String(),
-                    seed=sa.Integer(),
-                    started_at=when,
-                    nudge_at=when,
-                    checkin_at=when,
-                    unmatched=sa.JSON(),
-                )
-            ).values(
-                id=1,
-                period_key="p",
-                kind="scheduled",
-                seed=1,
-                started_at=moment,
-                nudge_at=moment,
-                checkin_at=moment,
-                unmatched=[],
-                **row,
-            )
+        insert_row(
+            connection,
+            "rounds",
+            id=1,
+            period_key="p",
+            kind="scheduled",
+            seed=1,
+            started_at=moment,
+            nudge_at=moment,
+            checkin_at=moment,
+            unmatched=[],
+            **row,
         )
-        connection.execute(
-            sa.insert(
-                table(
-                    "pair_groups",
-                    id=sa.Integer(),
-                    workspace_id=sa.Integer(),
-                    round_id=sa.Integer(),
-                    first_user_id=sa.String(),
-                    reasons=sa.JSON(),
-                    prompt_ids=sa.JSON(),
-                )
-            ).values(id=1, round_id=1, first_user_id="U001", reasons=[], prompt_ids=[], **row)
+        insert_row(
+            connection,
+            "pair_groups",
+            id=1,
+            round_id=1,
+            first_user_id="U001",
+            reasons=[],
+            prompt_ids=[],
+            **row,
         )
-        connection.execute(
-            sa.insert(
-                table(
-                    "reflections",
-                    id=sa.Integer(),
-                    workspace_id=sa.Integer(),
-                    group_id=sa.Integer(),
-                    member_id=sa.Integer(),
-                    usefulness=sa.Integer(),
-                    takeaway=sa.String(),
-                    commitment=sa.String(),
-                    share_takeaway=sa.Boolean(),
-                    created_at=when,
-                    updated_at=when,
-                )
-            ).values(
-                id=1,
-                group_id=1,
-                member_id=1,
-                usefulness=4,
-                takeaway=TAKEAWAY,
-                commitment=COMMITMENT,
-                share_takeaway=False,
-                created_at=moment,
-                updated_at=moment,
-                **row,
-            )
+        insert_row(
+            connection,
+            "reflections",
+            id=1,
+            group_id=1,
+            member_id=1,
+            usefulness=4,
+            takeaway=TAKEAWAY,
+            commitment=COMMITMENT,
+            share_takeaway=False,
+            created_at=moment,
+            updated_at=moment,
+            **row,
         )
-        connection.execute(
-            sa.insert(
-                table(
-                    "outbox",
-                    id=sa.Integer(),
-                    workspace_id=sa.Integer(),
-                    dedupe_key=sa.String(),
-                    kind=sa.String(),
-                    recipients=sa.JSON(),
-                    text=sa.String(),
-                    blocks=sa.JSON(),
-                    status=sa.String(),
-                    attempts=sa.Integer(),
-                    created_at=when,
-                    not_before=when,
-                )
-            ).values(
-                id=1,
-                dedupe_key="commitment:reflection:1",
-                kind="commitment",
-                recipients=["U001"],
-                text=f"You committed to {COMMITMENT}",
-                blocks=blocks,
-                status="sent",
-                attempts=1,
-                created_at=moment,
-                not_before=moment,
-                **row,
-            )
+        insert_row(
+            connection,
+            "outbox",
+            id=1,
+            dedupe_key="commitment:reflection:1",
+            kind="commitment",
+            recipients=["U001"],
+            text=f"You committed to {COMMITMENT}",
+            blocks=blocks,
+            status="sent",
+            attempts=1,
+            created_at=moment,
+            not_before=moment,
+            **row,
         )
 
     upgrade_to_head(database_url)

@@ -198,3 +198,22 @@ def test_installation_tokens_are_stored_only_encrypted(oauth_sandbox: Sandbox, d
         ]
     assert len(stored) == 4 and not any(token in value for value in stored for token in issued)
     assert all(value.startswith("gAAAAA") for value in stored)
+
+
+def test_a_workspace_that_uninstalled_is_told_to_install_again_and_nothing_is_logged_at_error(
+    oauth_sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    acme, _ = install_both(oauth_sandbox)
+    oauth_sandbox.emulator.revoke_tokens(ACME)
+    acme.event({"type": "app_uninstalled"})
+    oauth_sandbox.settle()
+    daily(oauth_sandbox.deps, MONDAY_9 + timedelta(days=31))  # the installation is purged
+
+    with caplog.at_level("DEBUG"):
+        answer = acme.command(ACME_PEOPLE[1], "status")
+
+    assert answer.status == 200
+    oauth_sandbox.settle()
+    assert "reinstall" in oauth_sandbox.emulator.responses[-1]["text"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= 40] == []
+    assert any("AuthorizeResult" in r.getMessage() for r in caplog.records)  # still seen, quietly

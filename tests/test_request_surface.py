@@ -147,6 +147,18 @@ MISSHAPEN = {
         FORM,
     ),
     "command without a user": (urlencode({"command": ids.COMMAND, "text": "join"}).encode(), FORM),
+    "two payloads": (
+        urlencode(
+            [("payload", json.dumps(WHO | SUBMISSION)), ("payload", json.dumps(WHO | SUBMISSION))]
+        ).encode(),
+        FORM,
+    ),
+    "a repeated command field": (
+        urlencode(
+            [("command", ids.COMMAND), ("command", ids.COMMAND), ("user_id", "U001")]
+        ).encode(),
+        FORM,
+    ),
 }
 
 

@@ -4,6 +4,8 @@ at invite, at join and at round time."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot import ids
@@ -120,7 +122,13 @@ def test_status_changes_after_joining_are_checked_at_round_time(sandbox: Sandbox
         statuses = dict(session.execute(select(Member.slack_user_id, Member.status)).all())
     assert statuses["U005"] == "inactive" and statuses["U003"] == "active"
 
-    include_guests(sandbox)  # from the next round, guests take part
-    go_to(sandbox, MONDAY_9.replace(day=30))
+    go_to(sandbox, MONDAY_9 + timedelta(weeks=1))  # the next round: still a guest
     sandbox.tick()
-    assert {u for g in intro_groups(sandbox, since=1) for u in g} == {"U001", "U002", "U003"}
+    assert intro_groups(sandbox, since=1) == [("U001", "U002")]
+    told = [m for m in dms_to(sandbox, "U003") if "guest accounts aren't included" in m.text]
+    assert len(told) == 1  # told once, not every round
+
+    include_guests(sandbox)  # from the next round, guests take part
+    go_to(sandbox, MONDAY_9 + timedelta(weeks=2))
+    sandbox.tick()
+    assert {u for g in intro_groups(sandbox, since=2) for u in g} == {"U001", "U002", "U003"}

@@ -31,7 +31,7 @@ from bot.config import origin_of
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
 from bot.domain.messages import TextNotice
-from bot.errors import Busy, PeerCoachError, UsageError
+from bot.errors import SLACK_BUSY_TEXT, Busy, PeerCoachError, UsageError
 from bot.jobs.rounds import deliver_workspace
 from bot.services import admin, home, membership, outbox
 from bot.services.metrics import cycle_figures, membership_figures
@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 # users.info in the request path (an admin check nothing remembers) gets this long, so the
 # ack still fits in Slack's 3 s after the database's budget.
 QUICK_SLACK_TIMEOUT_S = 0.8
-TRY_AGAIN_TEXT = "Slack is busy right now, so I couldn't open that. Please try again in a minute."
 IN_HAND_TEXT = "Working on it: I'll confirm here in a moment."
 SORRY_TEXT = "Sorry, something went wrong on our side (reference `{ref}`). Please try again."
 
@@ -187,12 +186,12 @@ def open_view_later(
                 respond,
                 team_id=team_id,
                 user_id=user_id,
-                text=TRY_AGAIN_TEXT,
+                text=SLACK_BUSY_TEXT,
                 key=f"try_again:{trigger_id}",
             )
 
     if deps.background.try_submit(open_now) is None:
-        raise Busy(TRY_AGAIN_TEXT)
+        raise Busy(SLACK_BUSY_TEXT)
 
 
 def answer_in_time(

@@ -479,7 +479,8 @@ def leave_out_unpairable(
 ) -> None:
     """Record what a round-time check found (Slack user id -> reason they were not paired):
     deactivated members become inactive (as when Slack refuses to reach them); people left
-    out for their account type are told once per round day, never silently skipped."""
+    out for their account type are told, never silently skipped: once per reason while their
+    membership lasts (a guest is not told again every round; joining again starts afresh)."""
     members = session.scalars(
         select(Member).where(
             Member.workspace_id == workspace_id, Member.slack_user_id.in_(list(reasons))
@@ -493,7 +494,9 @@ def leave_out_unpairable(
             enqueue(
                 session,
                 workspace_id=workspace_id,
-                dedupe_key=f"not_pairable:{member.slack_user_id}:{reason}:{now:%Y-%m-%d}",
+                dedupe_key=(
+                    f"not_pairable:{member.slack_user_id}:{reason}:{member.joined_at:%Y%m%d%H%M%S}"
+                ),
                 recipients=[member.slack_user_id],
                 notice=NotPairableNotice(reason=reason),
                 now=now,
