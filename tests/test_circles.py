@@ -148,3 +148,16 @@ def test_a_circle_left_with_two_is_merged_and_its_members_are_told(sandbox: Sand
     for user in remnant:
         merged = [m.text for m in dms_to(sandbox, user) if "too small to carry on" in m.text]
         assert len(merged) == 1
+
+
+def test_a_joiner_is_never_placed_beside_someone_on_their_never_pair_list(
+    sandbox: Sandbox,
+) -> None:
+    start_circles(sandbox, users(6), size=3, sessions=4)
+    run_session(sandbox, 0)
+    sandbox.join("U007", level=3, goals=["delegation"], never=["U001"])
+
+    started = run_session(sandbox, 1)
+
+    joined = next(c for c in circles_of(sandbox, started) if "U007" in c)
+    assert "U001" not in joined

@@ -201,19 +201,21 @@ def kept_groups(
     )
     if latest is None:
         return {}
+    groups = session.scalars(
+        select(PairGroup).where(PairGroup.round_id == latest, PairGroup.cancelled_at.is_(None))
+    ).all()
+    origins = {g.id for g in groups} | {g.kept_from_id for g in groups if g.kept_from_id}
     wished = set(
         session.scalars(
             select(KeepMeeting.group_id).where(
-                KeepMeeting.workspace_id == workspace.id, KeepMeeting.ended_at.is_(None)
+                KeepMeeting.group_id.in_(origins or [-1]), KeepMeeting.ended_at.is_(None)
             )
         )
     )
     if not wished:
         return {}
     kept: dict[tuple[str, ...], int] = {}
-    for group in session.scalars(
-        select(PairGroup).where(PairGroup.round_id == latest, PairGroup.cancelled_at.is_(None))
-    ):
+    for group in groups:
         for origin_id in (group.id, group.kept_from_id):
             if origin_id not in wished:
                 continue

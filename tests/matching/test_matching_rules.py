@@ -184,3 +184,11 @@ def test_history_and_exclusions_naming_absent_members_are_ignored():
     history = [PastGroup(("GONE", ms[0].id), cycles_ago=1)]
     result = match_members(ms, history=history, exclusions=[("GONE", ms[1].id)])
     assert len(result.groups) == 2
+
+
+@pytest.mark.parametrize("n", range(3, 40))
+def test_circles_of_five_cover_everyone_in_circles_of_three_to_five(n):
+    sizes = group_sizes(n, 5)
+    assert sum(sizes) == n
+    assert all(3 <= s <= 5 for s in sizes)
+    assert sizes.count(5) >= len(sizes) - 2  # at most two off-size circles
