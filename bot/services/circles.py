@@ -12,7 +12,7 @@ doubling it; callers hold the workspace's lock (bot.services.rounds.start_round)
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +23,6 @@ from bot.domain.enums import MemberStatus
 from bot.domain.messages import CircleMergedNotice, CirclePlacedNotice, CircleWaitingNotice
 from bot.domain.programme import MAX_CIRCLE, MIN_CIRCLE
 from bot.matching import MatchedGroup, MatchResult
-from bot.services.grouping import exclusion_pairs, match_these
 from bot.services.outbox import enqueue
 from db.models import Circle, CircleSeat, Member, Round, Workspace
 
@@ -77,10 +76,6 @@ def next_session(session: Session, workspace: Workspace) -> SeasonSlot:
     return SeasonSlot(season, number + 1, False)
 
 
-def _blocked(session: Session, workspace_id: int) -> set[frozenset[str]]:
-    return {frozenset(p) for p in exclusion_pairs(session, workspace_id) if p[0] != p[1]}
-
-
 def _fits(user_id: str, others: Collection[str], blocked: set[frozenset[str]]) -> bool:
     return all(frozenset((user_id, o)) not in blocked for o in others)
 
@@ -90,15 +85,18 @@ def plan_session(
     workspace: Workspace,
     *,
     members: dict[str, Member],
+    exclusions: Collection[tuple[str, str]],
+    match: Callable[[dict[str, Member]], MatchResult],
     now: datetime,
-    seed: int,
 ) -> CircleSession:
     """Form (new season) or keep (mid-season) the circles for the next round, recording
-    circles and seats and queuing the placement notices. `members`: who is eligible now."""
+    circles and seats and queuing the placement notices. `members`: who is eligible now;
+    `exclusions`: every never-pair entry (both directions count); `match`: the round's
+    matcher over some members (bot.services.rounds.match_these, with the circle size)."""
     which = next_session(session, workspace)
-    blocked = _blocked(session, workspace.id)
+    blocked = {frozenset(p) for p in exclusions if p[0] != p[1]}
     if which.new_season:
-        _form(session, workspace, which.season, members, blocked, now=now, seed=seed)
+        _form(session, workspace, which.season, members, blocked, match, now=now)
     else:
         _keep_whole(session, workspace, which, members, blocked, now=now)
     return _session_groups(session, workspace, which, members)
@@ -110,12 +108,12 @@ def _form(
     season: int,
     members: dict[str, Member],
     blocked: set[frozenset[str]],
+    match: Callable[[dict[str, Member]], MatchResult],
     *,
     now: datetime,
-    seed: int,
 ) -> None:
     """Form a season's circles with the matching engine; groups under three join others."""
-    result: MatchResult = match_these(session, workspace, members, seed=seed)
+    result = match(members)
     circles = [list(g.members) for g in result.groups]
     small = [c for c in circles if len(c) < MIN_CIRCLE]
     circles = [c for c in circles if len(c) >= MIN_CIRCLE]

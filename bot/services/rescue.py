@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.domain.enums import MemberStatus
 from bot.domain.messages import NoNewPartnerNotice
-from bot.services.grouping import match_these
 from bot.services.membership import needs_agreement
 from bot.services.outbox import add_to_outbox, enqueue
 from bot.services.pairing import record_not_meeting
-from bot.services.rounds import intro_notice
+from bot.services.rounds import intro_notice, match_these
 from db.models import GroupSeat, Member, PairGroup, PromptShown, Round, Workspace
 from db.upsert import affected_rows, lock_row
 
