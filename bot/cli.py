@@ -152,7 +152,7 @@ def _round_run(args: argparse.Namespace) -> int:
     from bot.errors import UsageError
     from bot.jobs.rounds import make_delivery
     from bot.runtime import open_database
-    from bot.services.rounds import plan_round, seed_for, start_manual_round
+    from bot.services.rounds import preview_round, start_manual_round
     from db.models import Workspace
 
     settings = load_settings(required=[] if args.dry_run else ["SLACK_BOT_TOKEN"])
@@ -167,8 +167,7 @@ def _round_run(args: argparse.Namespace) -> int:
             if workspace is None:
                 print(f"peercoach: no workspace {args.team}", file=sys.stderr)
                 return 1
-            seed = seed_for(args.team, f"manual:{now.isoformat()}")
-            plan = plan_round(session, workspace, now=now, seed=seed).result
+            plan = preview_round(session, workspace, now=now).result
         for group in plan.groups:
             print(" + ".join(group.members), " ", ", ".join(group.reasons))
         for left in plan.unmatched:

@@ -47,6 +47,13 @@ COMMITMENT_BLOCK, COMMITMENT_ACTION = "commitment_block", "commitment_input"
 SHARE_BLOCK, SHARE_ACTION = "share_block", "share_checkbox"
 GOAL_PROGRESS_BLOCK, GOAL_PROGRESS_ACTION = "goal_progress_block", "goal_progress_select"
 
+# The anonymous feedback pulse
+PULSE_OPEN = "pulse_open"
+PULSE_MODAL = "pulse_modal"
+PULSE_SCORE_BLOCK, PULSE_SCORE_ACTION = "pulse_score_block", "pulse_score_select"
+PULSE_SUGGESTION_BLOCK, PULSE_SUGGESTION_ACTION = "pulse_suggestion_block", "pulse_suggestion"
+PULSE_SHARE_BLOCK, PULSE_SHARE_ACTION = "pulse_share_block", "pulse_share_checkbox"
+
 # Personal goal and the agreement
 GOAL_MODAL = "goal_modal"
 GOAL_BLOCK, GOAL_ACTION = "goal_block", "goal_input"
@@ -74,6 +81,7 @@ THEMES_BLOCK, THEMES_ACTION = "themes_block", "themes_select"
 ADMINS_BLOCK, ADMINS_ACTION = "admins_block", "admins_select"
 RETENTION_BLOCK, RETENTION_ACTION = "retention_block", "retention_input"
 AGREEMENT_TEXT_BLOCK, AGREEMENT_TEXT_ACTION = "agreement_text_block", "agreement_text_input"
+PULSE_EVERY_BLOCK, PULSE_EVERY_ACTION = "pulse_every_block", "pulse_every_input"
 ADMIN_SETTINGS = "admin_settings"
 ADMIN_PREVIEW = "admin_preview"
 ADMIN_RUN_NOW = "admin_run_now"

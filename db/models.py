@@ -6,7 +6,16 @@ from datetime import datetime
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -93,6 +102,10 @@ class Workspace(Base):
     # Pairs format: the most rounds a pair may choose to keep meeting (0: not offered).
     keep_meeting_max: Mapped[int] = mapped_column(
         Integer, default=DEFAULTS.keep_meeting_max, server_default=str(DEFAULTS.keep_meeting_max)
+    )
+    # An anonymous feedback pulse every this many rounds; 0 turns it off.
+    pulse_every_cycles: Mapped[int] = mapped_column(
+        Integer, default=DEFAULTS.pulse_every_cycles, server_default="4"
     )
 
     members: Mapped[list[Member]] = relationship(back_populates="workspace")
@@ -340,6 +353,48 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     not_before: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class Pulse(Base):
+    """The anonymous feedback pulse of one round (cycle): members are asked once, during it."""
+
+    __tablename__ = "pulses"
+    __table_args__ = (UniqueConstraint("round_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+
+
+class PulseResponder(Base):
+    """That a member answered a pulse, and nothing of what: the unique key makes a double
+    submission one answer. Kept apart from PulseAnswer, with nothing joining the two."""
+
+    __tablename__ = "pulse_responders"
+    __table_args__ = (UniqueConstraint("pulse_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulses.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+
+
+class PulseAnswer(Base):
+    """One anonymous pulse answer: no member, no time (its pulse names the cycle), and a
+    random id (bot.services.pulse) so no order of rows follows the order of answers."""
+
+    __tablename__ = "pulse_answers"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulses.id", ondelete="CASCADE"), index=True)
+    # How useful the programme is to them, 1..5.
+    score: Mapped[int] = mapped_column(Integer)
+    # A suggestion, kept (encrypted) only when they ticked "share it with the organisers".
+    suggestion: Mapped[str | None] = mapped_column(EncryptedText())
+    shared: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
 class SchedulerLease(Base):

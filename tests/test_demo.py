@@ -214,3 +214,33 @@ def test_demo_ends_with_the_admins_figures_and_chart_without_anyones_words(
     assert f"chart (people paired and met rate per cycle): {chart}" in figures
     assert chart.read_bytes().startswith(b"\x89PNG")
     assert not any(text in figures for text in [*TAKEAWAYS, *COMMITMENTS])
+
+
+def test_show_messages_prints_every_message_and_view_people_saw_as_text(
+    db: Engine, database_url: str
+) -> None:
+    code, output = run_demo(database_url, "--show-messages")
+
+    assert code == 0, output
+    seen = output[output.index("Everything people saw while joining") :]
+    assert "── modal opened: “Join PeerCoach”" in seen
+    assert "│ :wave: Meet your PeerCoach peers for this round:" in seen  # an intro
+    assert "── modal opened: “Reflect”" in seen and "│ How useful was it?: [" in seen
+    assert re.search(r"── file for Pat Quinn \(programme admin\): .*\n.*│ PeerCoach digest", seen)
+    assert "── App Home of " in seen and "<@" not in seen
+
+
+def test_the_demo_shows_what_happens_to_the_person_who_never_answers(
+    db: Engine, database_url: str
+) -> None:
+    code, output = run_demo(database_url, "--cycles", "4")
+
+    assert code == 0, output
+    ghost = re.search(r"one of them, (.+?), will never respond", output).group(1)  # type: ignore[union-attr]
+    watch = [line.strip() for line in output.splitlines() if line.startswith("    ")]
+    assert any(line.startswith(f"{ghost} never answers.") and "a nudge" in line for line in watch)
+    assert "Silent rounds in a row: 1 of 3" in output and "Silent rounds in a row: 3 of 3" in output
+    last = cycles_of(output)[-1]
+    assert f"  auto-paused: {ghost} (silent three rounds running)" in last
+    assert not any(ghost in line for line in last if GROUP.match(line))
+    assert any("I've paused your pairing" in line for line in last)

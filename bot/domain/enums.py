@@ -41,6 +41,7 @@ class OutboxKind(enum.StrEnum):
     CIRCLE_PLACED = "circle_placed"
     CIRCLE_WAITING = "circle_waiting"
     CIRCLE_MERGED = "circle_merged"
+    PULSE = "pulse"
 
 
 class OutboxStatus(enum.StrEnum):

@@ -75,6 +75,9 @@ class CycleFigures:
     repeat_pairs: Figure
     # Share of those answering who report progress on their own goal (0..1).
     goal_progress: Figure = Figure(None, 0, "rate")
+    # The anonymous feedback pulse of this cycle (1..5 average), once its cycle has closed.
+    pulse_score: Figure = Figure(None, 0, "average")
+    had_pulse: bool = False
 
     def as_row(self) -> dict[str, object]:
         """A flat row for CSV/JSON export (same figures, same suppression)."""
@@ -101,7 +104,20 @@ FIGURE_COLUMNS = (
     "commitments_not_yet",
     "repeat_pairs",
     "goal_progress",
+    "pulse_score",
 )
+
+
+@dataclass(frozen=True)
+class PulseResults:
+    """A closed feedback pulse as admins see it: the cycle it belongs to (its start date, no
+    finer), the average answer from `score.people` answers, and the suggestions people chose
+    to share, sorted by their text (never in the order given, never with a name). Both stay
+    hidden below K_ANONYMITY answers."""
+
+    cycle_started_at: datetime
+    score: Figure
+    shared_suggestions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

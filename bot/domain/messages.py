@@ -235,6 +235,13 @@ class DeliveryResumedNotice(_Notice):
     since: datetime
 
 
+class PulseNotice(_Notice):
+    """Asks a member, 1:1, for the programme's anonymous feedback pulse of one cycle."""
+
+    kind: Literal["pulse"] = "pulse"
+    pulse_id: int
+
+
 class TextNotice(_Notice):
     """A message whose text and blocks were fixed when it was recorded."""
 
@@ -268,6 +275,7 @@ Notice = Annotated[
     | CirclePlacedNotice
     | CircleWaitingNotice
     | CircleMergedNotice
+    | PulseNotice
     | TextNotice,
     Field(discriminator="kind"),
 ]

@@ -60,6 +60,16 @@ class ReflectionInput:
 
 
 @dataclass(frozen=True)
+class PulseInput:
+    """An answer to the feedback pulse: how useful the programme is (1..5), an optional
+    suggestion, and whether to share it with the organisers (without a name)."""
+
+    score: int
+    suggestion: str = ""
+    share: bool = False
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     """One past pairing as its member sees it: their own notes only."""
 

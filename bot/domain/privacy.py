@@ -19,6 +19,8 @@ class DeletionReport:
     pairings: int = 0
     messages_cancelled: int = 0
     admin_role: bool = False
+    # Records that they answered feedback pulses (the answers carry no name: they stay).
+    pulses_answered: int = 0
 
     @property
     def anything(self) -> bool:
@@ -33,6 +35,7 @@ class DeletionReport:
                 self.pairings,
                 self.messages_cancelled,
                 self.admin_role,
+                self.pulses_answered,
             )
         )
 
@@ -43,3 +46,5 @@ class RetentionReport:
 
     reflections: int = 0
     messages: int = 0
+    # Shared feedback-pulse suggestions whose cycle started before the cut-off.
+    suggestions: int = 0

@@ -40,6 +40,8 @@ class ProgramSettings:
     circle_size: int = 4
     # Pairs format: the most rounds a pair may choose to keep meeting (0: not offered).
     keep_meeting_max: int = 3
+    # An anonymous feedback pulse every this many rounds (bot.services.pulse); 0 is off.
+    pulse_every_cycles: int = 4
 
 
 CIRCLE_SIZES = (3, 4, 5)

@@ -66,9 +66,7 @@ def open_preview(
     now = deps.clock()
     with deps.request_unit_of_work() as session:
         workspace = membership.workspace_for(session, team_id, now=now)
-        plan = rounds.plan_round(
-            session, workspace, now=now, seed=rounds.seed_for(team_id, f"preview:{now.isoformat()}")
-        )
+        plan = rounds.preview_round(session, workspace, now=now)
     result = plan.result
     total = len(result.groups) or 1
 

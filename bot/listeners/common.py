@@ -33,7 +33,7 @@ from bot.domain.enums import MemberStatus
 from bot.domain.messages import TextNotice
 from bot.errors import SLACK_BUSY_TEXT, Busy, PeerCoachError, UsageError
 from bot.jobs.rounds import deliver_workspace
-from bot.services import admin, home, membership, outbox
+from bot.services import admin, home, membership, outbox, pulse
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
 from bot.views import membership as views
@@ -394,6 +394,7 @@ def _home(
             cycle_figures(session, workspace.id, last=8),
             membership.next_round_at(session, workspace, now),
             admin.delivery_health(session, workspace.id),
+            pulse.latest_results(session, workspace.id),
         )
         view["blocks"] = view["blocks"] + section
     return view

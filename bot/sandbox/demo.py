@@ -26,13 +26,15 @@ from sqlalchemy import Engine, func, select
 
 from bot import ids
 from bot.sandbox.clock import ManualClock
-from bot.sandbox.demo_cast import COMMITMENTS, TAKEAWAYS, Leader, make_cast
+from bot.sandbox.demo_cast import COMMITMENTS, SUGGESTIONS, TAKEAWAYS, Leader, make_cast
 from bot.sandbox.demo_figures import programme_figures_lines
 from bot.sandbox.demo_render import blocks_to_text, indent, join_names, progress_bar
+from bot.sandbox.demo_transcript import Transcript
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import Message, SlackEmulator
 from bot.sandbox.slack_requests import HttpResponse, text_input
 from bot.sandbox.slack_requests import select as select_state
+from bot.services.rounds import MISSED_ROUNDS_BEFORE_PAUSE
 from db.migrate import upgrade_to_head
 from db.models import GroupSeat, PairGroup, Reflection, Round, Workspace
 from db.session import make_engine
@@ -54,8 +56,14 @@ SHARE_CHANCE = 0.2
 ANSWER_COMMITMENT_CHANCE = 0.85
 COMMITMENT_ANSWERS = {ids.COMMITMENT_DONE: 5, ids.COMMITMENT_PARTLY: 3, ids.COMMITMENT_NOT_YET: 2}
 USEFULNESS_WEIGHTS = {1: 1, 2: 2, 3: 5, 4: 8, 5: 6}
+PULSE_ANSWER_CHANCE = 0.75
+SUGGEST_CHANCE = 0.3
 
 INTRO_PREFIX = "Meet your PeerCoach peers"
+# The programme's admin: not a member; runs /peercoach admin once, then gets each digest.
+ADMIN_ID = "U0ADMIN"
+ADMIN_NAME = "Pat Quinn (programme admin)"
+GHOST = "ghost"  # the plan of the group with the person who never answers
 
 
 # -- arguments -------------------------------------------------------------------------------
@@ -108,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="database to use (default: a SQLite file in a temporary folder, removed afterwards)",
     )
     parser.add_argument(
+        "--show-messages",
+        action="store_true",
+        help="after each round, print every message, modal and App Home the app showed "
+        "people in it (and the admin's digest), as text",
+    )
+    parser.add_argument(
         "--chart",
         default="peercoach-demo-chart.png",
         help="where to write the admin's participation chart (PNG; default: "
@@ -140,6 +154,10 @@ class CycleReport:
     commitments_answered: int = 0
     nudges: int = 0
     checkins: int = 0
+    pulses_asked: int = 0
+    pulses_answered: int = 0
+    # What happened to the person who never answers, in words.
+    ghost: list[str] = field(default_factory=list)
 
     @property
     def paired(self) -> set[str]:
@@ -192,11 +210,15 @@ class DemoRun:
         out: TextIO,
         *,
         live: bool,
+        show_messages: bool = False,
     ) -> None:
         self.sandbox = sandbox
         self.emulator = sandbox.emulator
         self.cast = cast
         self.names = {leader.user_id: leader.name for leader in cast}
+        self.names[ADMIN_ID] = ADMIN_NAME
+        self.transcript = Transcript(self.emulator, self.names) if show_messages else None
+        self.silent_rounds = 0  # the ghost's silent rounds in a row, as the demo counts them
         self.rng = rng
         self.cycles = cycles
         self.out = out
@@ -297,6 +319,10 @@ class DemoRun:
     # -- the story ---------------------------------------------------------------------------
 
     def join_everyone(self) -> None:
+        # The programme admin opens the admin settings once: PeerCoach now knows them as an
+        # admin (a Slack admin), and sends them each round's digest.
+        self.emulator.add_user(ADMIN_ID, name=ADMIN_NAME, is_admin=True)
+        self.command(ADMIN_ID, "admin")
         for leader in self.cast:
             self.emulator.add_user(
                 leader.user_id,
@@ -388,6 +414,9 @@ class DemoRun:
             )[0]
             for intro in intros
         }
+        ghost_intro = next((i for i in intros if self.silent in self.members_of(i)), None)
+        if ghost_intro is not None:
+            plans[ghost_intro.channel] = GHOST  # nobody can meet someone who never answers
 
         # Tuesday afternoon: most groups have met; a few can't make it.
         clock.set(round_at + timedelta(days=1, hours=5))
@@ -410,8 +439,90 @@ class DemoRun:
         self.meet_after(
             intros, plans, "met_after_checkin", "The round is closing", ids.WE_MET, report
         )
+        self.ghost_round(ghost_intro, report)
+        self.answer_pulses(start, report)
         self.check_against_database(report)
         return report
+
+    def answer_pulses(self, start: int, report: CycleReport) -> None:
+        """Most members answer the round's anonymous feedback pulse (if it has one) from its
+        DM's button and modal; some share a suggestion with the organisers."""
+        for user, ask in self.dms_since(start, "Two quick questions about PeerCoach"):
+            report.pulses_asked += 1
+            if user == self.silent or self.rng.random() >= PULSE_ANSWER_CHANCE:
+                continue
+            opened = len(self.emulator.successful("views.open"))
+            if not self.press(user, ask, ids.PULSE_OPEN):
+                continue
+            views = self.emulator.successful("views.open")
+            if len(views) == opened:
+                self.result.problems.append(f"Give feedback by {self.name(user)} opened nothing")
+                continue
+            score = self.rng.choices(
+                list(USEFULNESS_WEIGHTS), weights=list(USEFULNESS_WEIGHTS.values())
+            )[0]
+            suggestion = self.rng.choice(SUGGESTIONS) if self.rng.random() < SUGGEST_CHANCE else ""
+            values = select_state(ids.PULSE_SCORE_BLOCK, ids.PULSE_SCORE_ACTION, str(score)) | {
+                ids.PULSE_SUGGESTION_BLOCK: {
+                    ids.PULSE_SUGGESTION_ACTION: {"type": "plain_text_input", "value": suggestion}
+                },
+                ids.PULSE_SHARE_BLOCK: {
+                    ids.PULSE_SHARE_ACTION: {
+                        "type": "checkboxes",
+                        "selected_options": [{"value": "share"}] if suggestion else [],
+                    }
+                },
+            }
+            response = self.sandbox.people.submit(user, views[-1].response["view"], values)
+            self.sandbox.settle()
+            if self._expect(response, f"pulse answer by {self.name(user)}"):
+                report.pulses_answered += 1
+
+    def ghost_round(self, intro: Message | None, report: CycleReport) -> None:
+        """The round of the person who never answers: their group is nudged on Thursday and
+        asked on Friday; the others press "Not this time"; the round counts as silent for
+        the ghost alone, and three silent rounds in a row pause them (with a DM saying why)."""
+        ghost = self.name(self.silent)
+        if self.silent in report.auto_paused:
+            self.silent_rounds = 0
+            paused = next(
+                m for u, m in self.dms_since(0, "paused your pairing") if u == self.silent
+            )
+            report.ghost.append(
+                f"{ghost} was silent {MISSED_ROUNDS_BEFORE_PAUSE} rounds in a row, so closing "
+                "the last round paused them (no more intros), and told them privately:"
+            )
+            report.ghost.append(indent(blocks_to_text(paused.blocks, self.names)))
+            return
+        if intro is None:
+            if self.silent in self.auto_paused:
+                report.ghost.append(f"{ghost} is paused: not paired, not messaged.")
+            return
+        others = [u for u in self.members_of(intro) if u != self.silent]
+        channel = self.emulator.messages_in(intro.channel)
+        nudged = any(m.text.startswith("A gentle nudge") for m in channel)
+        checkin = next((m for m in channel if m.text.startswith("The round is closing")), None)
+        if checkin is None:
+            self.result.problems.append(f"no check-in reached {ghost}'s group")
+            return
+        for user in others:
+            if self.press(user, checkin, ids.DIDNT_MEET):
+                report.cant_make_it += 1
+        self.silent_rounds += 1
+        report.ghost.append(
+            f"{ghost} never answers. Paired with {join_names([self.name(u) for u in others])}: "
+            f"intro Monday, {'a nudge Thursday, ' if nudged else ''}the check-in Friday, no "
+            f"word from {ghost}; the others pressed “Not this time” (that counts as an answer "
+            "for them, not for the silent one)."
+        )
+        report.ghost.append(
+            f"Silent rounds in a row: {self.silent_rounds} of {MISSED_ROUNDS_BEFORE_PAUSE}"
+            + (
+                ": the next round's start pauses them."
+                if self.silent_rounds >= MISSED_ROUNDS_BEFORE_PAUSE
+                else " before PeerCoach pauses them (a group that met would count for them)."
+            )
+        )
 
     def speaker(self, intro: Message) -> str:
         """The member of a group who presses the button (never the silent one)."""
@@ -520,6 +631,10 @@ class DemoRun:
             write(f"  auto-paused: {self.name(user)} (silent three rounds running)\n")
         for user in report.unpaired:
             write(f"  unpaired: {self.name(user)}\n")
+        if report.ghost:
+            write("  Ghost watch (the person who never answers):\n")
+        for line in report.ghost:
+            write(("" if line.startswith("    │") else "    ") + line + "\n")
         if report.intro is not None:
             members = join_names([self.name(u) for u in self.members_of(report.intro)])
             write(f"  One intro, as {members} saw it in their group DM:\n")
@@ -530,15 +645,28 @@ class DemoRun:
             f" · nudges {report.nudges} · check-ins {report.checkins}"
             f" · reflections {report.reflections} ({report.shared} shared a takeaway)"
             f" · commitments answered {report.commitments_answered}"
-            f" of {report.commitments_asked}\n\n"
+            f" of {report.commitments_asked}"
+            + (
+                f" · feedback pulse answered {report.pulses_answered} of {report.pulses_asked}"
+                if report.pulses_asked
+                else ""
+            )
+            + "\n\n"
         )
+        if self.transcript is not None:
+            write(f"  Everything people saw in round {report.number}, as text:\n")
+            write("\n".join("  " + line for line in self.transcript.lines()) + "\n\n")
 
     def run(self, pause: float) -> DemoResult:
         self.join_everyone()
         self.out.write(
             f"{len(self.cast)} leaders joined through /peercoach join and the join modal "
-            f"(one of them, {self.name(self.silent)}, will never respond).\n\n"
+            f"(one of them, {self.name(self.silent)}, will never respond); "
+            f"{ADMIN_NAME} runs the programme.\n\n"
         )
+        if self.transcript is not None:
+            self.out.write("Everything people saw while joining, as text:\n")
+            self.out.write("\n".join("  " + line for line in self.transcript.lines()) + "\n\n")
         for k in range(self.cycles):
             report = self.run_cycle(k)
             self.result.cycles.append(report)
@@ -617,7 +745,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             f"PeerCoach demo: the real app against a local Slack emulator "
             f"(seed {options.seed}, {options.people} people, {options.cycles} weekly rounds).\n"
         )
-        run = DemoRun(sandbox, cast, rng, options.cycles, out, live=live)
+        run = DemoRun(
+            sandbox, cast, rng, options.cycles, out, live=live, show_messages=options.show_messages
+        )
         result = run.run(pause)
         lines = summary_lines(result, run.names)
         lines += programme_figures_lines(sandbox, Path(options.chart))

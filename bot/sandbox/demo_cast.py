@@ -48,6 +48,14 @@ COMMITMENTS = (
     "Book a skip-level with each new starter",
 )
 
+# What some leaders suggest in the anonymous feedback pulse (shared without their name).
+SUGGESTIONS = (
+    "Longer rounds in the summer",
+    "A prompt about hiring would help",
+    "Let us pick the day of the chat",
+    "More cross-team pairs, please",
+)
+
 
 @dataclass(frozen=True)
 class Leader:

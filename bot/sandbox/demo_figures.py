@@ -6,9 +6,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.sandbox.demo_render import blocks_to_text
 from bot.sandbox.harness import Sandbox
 from bot.services.metrics import cycle_figures, membership_figures
-from bot.views.admin import figures_table
+from bot.services.pulse import latest_results
+from bot.views.admin import figures_table, pulse_blocks
 from bot.views.charts import participation_chart
 from db.models import Workspace
 
@@ -23,6 +25,7 @@ def programme_figures_lines(sandbox: Sandbox, chart_path: Path) -> list[str]:
             return []
         cycles = cycle_figures(session, workspace_id, last=12)
         members = membership_figures(session, workspace_id)
+        pulse = latest_results(session, workspace_id)
     png, _alt = participation_chart(cycles)
     chart_path.write_bytes(png)
     table = figures_table(cycles).replace("*", "")  # mrkdwn bold, as plain text
@@ -32,5 +35,6 @@ def programme_figures_lines(sandbox: Sandbox, chart_path: Path) -> list[str]:
         *(f"  {row}" for row in table.splitlines()),
         f"  members now: active {members.active.shown()}, paused {members.paused.shown()}, "
         f"left {members.left.shown()}",
+        *(f"  {line}" for line in blocks_to_text(pulse_blocks(pulse))),
         f"  chart (people paired and met rate per cycle): {chart_path}",
     ]

@@ -38,7 +38,16 @@ def _element_text(element: Mapping[str, Any], convert: Callable[[str], str]) -> 
         return _text_of(element, convert)
     if kind == "image":
         return f"({element.get('alt_text', 'image')})"
+    choices = [_text_of(o.get("text"), convert) for o in element.get("options", [])]
+    if kind in ("checkboxes", "radio_buttons"):
+        return "  ".join(f"☐ {c}" for c in choices)
     placeholder = _text_of(element.get("placeholder"), convert)
+    if choices:
+        shown = " | ".join(choices[:6]) + (f" | … {len(choices) - 6} more" if choices[6:] else "")
+        return f"[{placeholder + ': ' if placeholder else ''}{shown} ▾]"
+    if kind in ("plain_text_input", "number_input"):
+        initial = element.get("initial_value")
+        return f"[{initial or placeholder or '…'}]"
     return f"[{placeholder or kind} ▾]"
 
 

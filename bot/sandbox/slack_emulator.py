@@ -85,6 +85,9 @@ class SlackEmulator:
         self.homes: dict[str, dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.responses: list[dict[str, Any]] = []
+        # For each response_url answer, how many Web API calls had arrived before it (so a
+        # transcript can put both in the order people saw them).
+        self.response_positions: list[int] = []
         self.uploads: dict[str, dict[str, Any]] = {}
         # OAuth: the app's credentials, tokens issued per workspace, codes awaiting exchange.
         self.client_id = "0000000001.0000000001"
@@ -339,6 +342,7 @@ class SlackEmulator:
         if path.startswith("/response/"):
             with self._changed:
                 self.responses.append(json.loads(raw or b"{}"))
+                self.response_positions.append(len(self.calls))
                 self._changed.notify_all()
             return 200, {"ok": True}, {}
         if path.startswith("/upload/"):

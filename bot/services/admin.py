@@ -133,6 +133,7 @@ def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
         season_sessions=workspace.season_sessions,
         circle_size=workspace.circle_size,
         keep_meeting_max=workspace.keep_meeting_max,
+        pulse_every_cycles=workspace.pulse_every_cycles,
     )
 
 
@@ -201,6 +202,7 @@ def apply_settings(
     workspace.format = new.format.value
     workspace.season_sessions, workspace.circle_size = new.season_sessions, new.circle_size
     workspace.keep_meeting_max = new.keep_meeting_max
+    workspace.pulse_every_cycles = new.pulse_every_cycles
     if any(c.field in SCHEDULE_FIELDS for c in changes):
         workspace.schedule_changed_at = now
     _set_added_admins(session, workspace, new.admins, changed_by, now)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.figures import CycleFigures, Figure, MembershipFigures, count, rate
+from bot.services.pulse import round_pulse_score
 from db.models import Member, MemberStatus, PairGroup, Reflection, Round
 
 
@@ -107,6 +108,7 @@ def _one_cycle(
     # or more). Only the share is kept, from at least K_ANONYMITY people; never the goals.
     progress = [r.goal_progress for r in reflections if r.goal_progress is not None]
     moved = sum(1 for p in progress if p >= 1)
+    pulse = round_pulse_score(session, current.id)
     return CycleFigures(
         round_id=current.id,
         started_at=current.started_at,
@@ -131,4 +133,6 @@ def _one_cycle(
         commitments_not_yet=breakdown[2],
         repeat_pairs=Figure(repeats, 2 * repeats),
         goal_progress=Figure(moved / len(progress) if progress else None, len(progress), "rate"),
+        pulse_score=pulse or Figure(None, 0, "average"),
+        had_pulse=pulse is not None,
     )

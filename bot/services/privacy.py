@@ -24,6 +24,7 @@ from bot.domain.messages import TextNotice, notice_to_payload
 from bot.domain.privacy import DeletionReport, RetentionReport
 from bot.services.membership import find_member
 from bot.services.outbox import commitment_key
+from bot.services.pulse import answered_cycles, forget_old_suggestions, forget_responder
 from db.models import (
     Base,
     GroupSeat,
@@ -196,6 +197,7 @@ def _forget_member(session: Session, member: Member, now: datetime) -> dict[str,
         select(func.count(GroupSeat.id)).where(GroupSeat.member_id == member.id)
     )
     report = {
+        "pulses_answered": forget_responder(session, member.id),
         "membership": True,
         "profile": member.level is not None or bool(member.team),
         "goals": len(member.goals or []),
@@ -392,6 +394,10 @@ def _member_export(session: Session, member: Member) -> dict[str, Any]:
             }
             for r in reflections
         ],
+        # Which pulses they answered; what they answered has no name on it, so it is not here.
+        "feedback_pulses_answered_in_rounds_started": [
+            _iso(started) for started in answered_cycles(session, member.id)
+        ],
         "prompts_shown": list(
             session.scalars(
                 select(PromptShown.prompt_id)
@@ -414,13 +420,13 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 
 def apply_retention(session: Session, *, now: datetime) -> RetentionReport:
-    """Delete reflection free text written more than each workspace's `retention_months` ago
-    (calendar months before `now`), with the outbox's copies of those commitments; ratings,
-    commitment_made and outcomes stay for the programme's figures. Run once a day; a second
-    run finds nothing to do. `retention_months` of 0 or less keeps text until its author
-    deletes it.
+    """Delete reflection free text (and shared pulse suggestions) written more than each
+    workspace's `retention_months` ago (calendar months before `now`), with the outbox's
+    copies of those commitments; ratings, commitment_made, outcomes and pulse scores stay for
+    the programme's figures. Run once a day; a second run finds nothing to do.
+    `retention_months` of 0 or less keeps text until its author deletes it.
     """
-    reflections = messages = 0
+    reflections = messages = suggestions = 0
     for workspace_id, months in session.execute(select(Workspace.id, Workspace.retention_months)):
         if months is None or months <= 0:
             continue
@@ -456,7 +462,10 @@ def apply_retention(session: Session, *, now: datetime) -> RetentionReport:
                 or 0
             )
         reflections += len(expired)
-    return RetentionReport(reflections=reflections, messages=messages)
+        suggestions += forget_old_suggestions(
+            session, workspace_id, before=months_before(now, months)
+        )
+    return RetentionReport(reflections=reflections, messages=messages, suggestions=suggestions)
 
 
 def encrypted_column_names() -> list[tuple[str, str]]:

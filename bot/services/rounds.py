@@ -49,6 +49,7 @@ from bot.services.membership import (
     schedule_of,
 )
 from bot.services.outbox import add_to_outbox, commitment_key, enqueue
+from bot.services.pulse import open_pulse_if_due
 from db.models import (
     Exclusion,
     GroupSeat,
@@ -86,8 +87,25 @@ class RoundPlan:
 
 
 def seed_for(team_id: str, period_key: str) -> int:
-    """A reproducible seed per workspace and period (recorded with the round)."""
+    """A reproducible seed (0 .. 2**31-1) per workspace and period key."""
     return zlib.crc32(f"{team_id}|{period_key}".encode()) & 0x7FFFFFFF
+
+
+def next_round_seed(session: Session, workspace: Workspace) -> int:
+    """The seed of the workspace's next round, whatever starts it (the schedule, an admin's
+    "Run a round now", `round run`), and of every preview of it (the admin preview,
+    `round run --dry-run`): the programme's team id and the period key of the round before
+    it ("start" for the first). A manual round's own key holds the moment it starts, which no
+    preview can know; the previous round's key is the same for the preview and the round that
+    follows, so both pair the same people the same way when nothing changed in between.
+    """
+    previous = session.scalar(
+        select(Round.period_key)
+        .where(Round.workspace_id == workspace.id)
+        .order_by(Round.started_at.desc(), Round.id.desc())
+        .limit(1)
+    )
+    return seed_for(workspace.team_id, f"after:{previous or 'start'}")
 
 
 def follow_up_times(schedule: Schedule, started_at: datetime) -> tuple[datetime, datetime]:
@@ -217,7 +235,10 @@ def plan_round(
     Pairs format: groups whose members all chose to keep meeting stay together (pinned,
     outside the matcher). Circles format: the matcher forms circles as a new season would.
     """
-    eligible = eligible_members(session, workspace.id, now, left_out)
+    pausing = pausing_at_close(session, workspace)  # none once the open round is closed
+    eligible = [
+        m for m in eligible_members(session, workspace.id, now, left_out) if m.id not in pausing
+    ]
     waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
     kept: dict[tuple[str, ...], int] = {}
@@ -236,6 +257,13 @@ def plan_round(
             ),
         )
     return RoundPlan(members=members, result=result, awaiting_agreement=waiting, kept=kept)
+
+
+def preview_round(session: Session, workspace: Workspace, *, now: datetime) -> RoundPlan:
+    """What the workspace's next round would do if it started at `now`, written nowhere: the
+    same seed (next_round_seed) and the same people (auto-pauses the closing would make left
+    out) as the round that follows, so both show the same groups when nothing changed."""
+    return plan_round(session, workspace, now=now, seed=next_round_seed(session, workspace))
 
 
 @observability.timed_round_start
@@ -259,10 +287,10 @@ def start_round(
         select(Round.id).where(Round.workspace_id == workspace.id, Round.period_key == period_key)
     ):
         return None
+    seed = next_round_seed(session, workspace)
     workspace.last_round_started_at = now
     close_open_rounds(session, workspace, now=now)
     resume_due_members(session, workspace_id=workspace.id, now=now)
-    seed = seed_for(workspace.team_id, period_key)
     if workspace.format == ProgrammeFormat.CIRCLES:
         plan = _plan_circle_session(session, workspace, now=now, seed=seed, left_out=left_out)
     else:
@@ -285,6 +313,7 @@ def start_round(
     themes = set(workspace.prompt_themes or ())
     deck = tuple(p for p in load_deck() if not themes or p.theme in themes)
     _record_groups(session, workspace, new_round, plan, deck, now)
+    open_pulse_if_due(session, workspace, new_round, now=now)
     for waiting in plan.awaiting_agreement:
         ask_to_accept(session, workspace, waiting.slack_user_id, now)
     for unmatched in plan.result.unmatched:
@@ -522,31 +551,70 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
             .values(status=OutboxStatus.DROPPED)
             .execution_options(synchronize_session=False)
         )
-        reflected = set(
-            session.scalars(
-                select(Reflection.member_id).where(
-                    Reflection.group_id.in_([g.id for g in old.groups] or [-1])
-                )
+        for group, seats in _asked_groups(session, old):
+            _retire_intro(session, group, now=now)
+            for member_id, responded in seats:
+                _count_response(session, workspace, member_id, responded, old, now)
+
+
+def _asked_groups(session: Session, old: Round) -> list[tuple[PairGroup, list[tuple[int, bool]]]]:
+    """A round's groups that were asked anything (their intro reached Slack, not called
+    off), each with its seated members' ids and whether each responded."""
+    reflected = set(
+        session.scalars(
+            select(Reflection.member_id).where(
+                Reflection.group_id.in_([g.id for g in old.groups] or [-1])
             )
         )
-        delivered = _introduced_groups(session, [g.id for g in old.groups])
-        for group in old.groups:
-            # A group whose intro never reached Slack (refused, or still waiting behind a
-            # broken token) was never asked anything: it counts against no one.
-            if group.cancelled_at is not None or group.id not in delivered:
-                continue
-            _retire_intro(session, group, now=now)
-            for seat in group.seats:
-                if seat.removed_at is not None:
-                    continue
-                # A group that met counts for everyone in it: one press speaks for the chat.
-                responded = (
+    )
+    delivered = _introduced_groups(session, [g.id for g in old.groups])
+    asked = []
+    for group in old.groups:
+        # A group whose intro never reached Slack (refused, or still waiting behind a
+        # broken token) was never asked anything: it counts against no one.
+        if group.cancelled_at is not None or group.id not in delivered:
+            continue
+        # A group that met counts for everyone in it: one press speaks for the chat.
+        seats = [
+            (
+                seat.member_id,
+                bool(
                     group.met_at
                     or seat.cant_make_it_at
                     or seat.rescued_at
                     or seat.member_id in reflected
-                )
-                _count_response(session, workspace, seat.member_id, bool(responded), old, now)
+                ),
+            )
+            for seat in group.seats
+            if seat.removed_at is None
+        ]
+        asked.append((group, seats))
+    return asked
+
+
+def pausing_at_close(session: Session, workspace: Workspace) -> set[int]:
+    """The members (ids) closing the open round would auto-pause: active, silent in it, and
+    silent the rounds before (MISSED_ROUNDS_BEFORE_PAUSE in a row). A preview leaves them out,
+    as the round that follows will."""
+    open_rounds = session.scalars(
+        select(Round)
+        .where(Round.workspace_id == workspace.id, Round.closed_at.is_(None))
+        .order_by(Round.started_at, Round.id)
+        .options(selectinload(Round.groups).selectinload(PairGroup.seats))
+    ).all()
+    streaks: dict[int, int] = {}
+    pausing: set[int] = set()
+    for old in open_rounds:
+        for _, seats in _asked_groups(session, old):
+            for member_id, responded in seats:
+                member = session.get(Member, member_id)
+                if member is None or member.status != MemberStatus.ACTIVE or member_id in pausing:
+                    continue
+                streak = 0 if responded else streaks.get(member_id, member.missed_streak) + 1
+                streaks[member_id] = streak
+                if streak >= MISSED_ROUNDS_BEFORE_PAUSE:
+                    pausing.add(member_id)
+    return pausing
 
 
 # Retiring a closed round's intro buttons waits until the new round's intros are out: both

@@ -16,6 +16,7 @@ from bot.domain.figures import (
     DeliveryHealth,
     Figure,
     MembershipFigures,
+    PulseResults,
 )
 from bot.domain.programme import CIRCLE_SIZES, DEFAULT_AGREEMENT, DEFAULTS, ProgramSettings
 from bot.matching import MatchResult
@@ -69,6 +70,7 @@ def _select(
 
 
 RETENTION_MONTHS = range(1, 61)
+PULSE_EVERY = range(0, 53)
 
 
 def settings_modal(current: ProgramSettings) -> dict[str, Any]:
@@ -122,6 +124,14 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
         themes["initial_options"] = [
             option(GOALS[t], t) for t in current.prompt_themes if t in GOALS
         ]
+    pulse_every: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": ids.PULSE_EVERY_ACTION,
+        "is_decimal_allowed": False,
+        "min_value": str(PULSE_EVERY[0]),
+        "max_value": str(PULSE_EVERY[-1]),
+        "initial_value": str(current.pulse_every_cycles),
+    }
     admins: dict[str, Any] = {"type": "multi_users_select", "action_id": ids.ADMINS_ACTION}
     if current.admins:
         admins["initial_users"] = list(current.admins)
@@ -246,6 +256,17 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
                 "element": retention,
             },
             {
+                "type": "input",
+                "block_id": ids.PULSE_EVERY_BLOCK,
+                "optional": True,
+                "label": plain("Anonymous feedback pulse every (rounds)"),
+                "hint": plain(
+                    "Members are asked how useful the programme is, anonymously. 0 turns it "
+                    f"off. Empty: {DEFAULTS.pulse_every_cycles}."
+                ),
+                "element": pulse_every,
+            },
+            {
                 "block_id": ids.AGREEMENT_TEXT_BLOCK,
                 "optional": True,
                 "label": plain("Confidentiality agreement"),
@@ -328,6 +349,13 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
             errors[ids.RETENTION_BLOCK] = "Use a whole number of months from 1 to 60."
         else:
             retention_months = int(retention_raw)
+    pulse_raw = text_value(values, ids.PULSE_EVERY_BLOCK, ids.PULSE_EVERY_ACTION)
+    pulse_every = DEFAULTS.pulse_every_cycles
+    if pulse_raw:
+        if not (pulse_raw.isascii() and pulse_raw.isdigit()) or int(pulse_raw) not in PULSE_EVERY:
+            errors[ids.PULSE_EVERY_BLOCK] = "Use a whole number of rounds from 0 (off) to 52."
+        else:
+            pulse_every = int(pulse_raw)
     prefs = selected_values(values, ids.PREFERENCES_BLOCK, ids.PREFERENCES_ACTION, PREFERENCES)
     themes = selected_values(values, ids.THEMES_BLOCK, ids.THEMES_ACTION, GOALS)
     admins = selected_users(values, ids.ADMINS_BLOCK, ids.ADMINS_ACTION)
@@ -360,6 +388,7 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
         season_sessions=season_sessions,
         circle_size=circle_size,
         keep_meeting_max=keep_max,
+        pulse_every_cycles=pulse_every,
     ), {}
 
 
@@ -382,6 +411,9 @@ SETTING_LABELS = {
     "season_sessions": "sessions per season",
     "circle_size": "circle size",
     "keep_meeting_max": "keep meeting",
+    "retention_months": "text retention",
+    "include_guests": "guests",
+    "pulse_every_cycles": "feedback pulse",
 }
 
 
@@ -400,6 +432,37 @@ def usefulness_text(figure: Figure) -> str:
     return f"usefulness {figure.shown()} out of 5"
 
 
+def pulse_text(score: Figure) -> str:
+    """A pulse's average as words, or how few answered (never a fake score)."""
+    if not score.visible:
+        return f"{SUPPRESSED} answers"
+    return f"{score.shown()} out of 5 ({int(score.people)} answers)"
+
+
+MAX_SUGGESTIONS_SHOWN = 20
+
+
+def pulse_blocks(results: PulseResults | None) -> list[Block]:
+    """The latest closed feedback pulse for admins: the average and the suggestions shared
+    with them (sorted, no names, dated by the cycle only), both from at least 5 answers."""
+    if results is None:
+        return []
+    cycle = slack_date(results.cycle_started_at, "{date_short_pretty}")
+    blocks: list[Block] = [
+        section(
+            f"*Feedback pulse* (the cycle from {cycle}): how useful the programme is, "
+            f"{pulse_text(results.score)}"
+        )
+    ]
+    if results.score.visible and results.shared_suggestions:
+        shown = results.shared_suggestions[:MAX_SUGGESTIONS_SHOWN]
+        text = "\n".join(f"• {s}" for s in shown)
+        if len(text) > 2900:
+            text = text[:2900] + "…"
+        blocks.append(section(f"*Suggestions shared with you* (anonymous, in no order)\n{text}"))
+    return blocks
+
+
 def figures_table(cycles: Sequence[CycleFigures]) -> str:
     """The last cycles, one line each (aggregates only); a list reads right in any font."""
     if not cycles:
@@ -408,6 +471,7 @@ def figures_table(cycles: Sequence[CycleFigures]) -> str:
         f"• *{c.started_at:%d %b %Y}*: paired {c.paired.shown()} · met {c.met_rate.shown()} · "
         f"reflected {c.reflection_rate.shown()} · {usefulness_text(c.avg_usefulness)} · "
         f"goal progress {c.goal_progress.shown()}"
+        + (f" · feedback pulse {pulse_text(c.pulse_score)}" if c.had_pulse else "")
         for c in cycles
     )
 
@@ -435,6 +499,7 @@ def admin_home_section(
     cycles: Sequence[CycleFigures],
     next_round: datetime,
     delivery: DeliveryHealth | None = None,
+    pulse: PulseResults | None = None,
 ) -> list[Block]:
     """The admin part of the App Home: figures only, never anyone's words."""
     current = cycles[-1] if cycles else None
@@ -456,6 +521,7 @@ def admin_home_section(
         header("Programme (admins)"),
         section("\n".join(lines)),
         section(figures_table(cycles)),
+        *pulse_blocks(pulse),
         context(
             "Figures from fewer than 5 people show as “fewer than 5”. Nobody's reflections "
             "are ever shown here."

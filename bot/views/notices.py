@@ -26,13 +26,14 @@ from bot.domain.messages import (
     NudgeNotice,
     PartnerCantMakeItNotice,
     PartnerUnreachableNotice,
+    PulseNotice,
     Rendered,
     SharedTakeawayNotice,
     TextNotice,
     UnpairedNotice,
     Upload,
 )
-from bot.views import admin, membership, pairing, reflection
+from bot.views import admin, membership, pairing, pulse, reflection
 from bot.views.blocks import section
 from bot.views.charts import participation_chart
 
@@ -149,6 +150,11 @@ def _digest(report: DigestReport) -> Rendered:
             alt_text=alt,
         ),
     )
+
+
+@render.register
+def _pulse(notice: PulseNotice) -> Rendered:
+    return pulse.pulse_message(notice.pulse_id)
 
 
 @render.register

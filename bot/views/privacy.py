@@ -81,6 +81,11 @@ def deleted_text(report: DeletionReport) -> str:
         lines.append(f"• {_plural(report.messages_cancelled, 'message')} not yet sent to you")
     if report.admin_role:
         lines.append("• your programme admin role")
+    if report.pulses_answered:
+        lines.append(
+            f"• the record that you answered {_plural(report.pulses_answered, 'feedback pulse')}"
+            " (the answers themselves never carried your name, so they stay, anonymous)"
+        )
     lines.append("You're no longer in PeerCoach. `/peercoach join` starts afresh any time.")
     return "\n".join(lines)
 

@@ -1,7 +1,7 @@
 """formats: coaching circles kept for a season, keep-meeting wishes, rescued chats
 
 Revision ID: 0015
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-30 23:50:00
 
 Upgrade: workspaces gain format ("pairs", today's behaviour), season_sessions (6),
@@ -21,7 +21,7 @@ import db.types
 from migrations.ops import drop_columns
 
 revision: str = "0015"
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
