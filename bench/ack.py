@@ -153,20 +153,23 @@ def start_bare(api_url: str) -> Server:
 class Phase:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    # Which requests (by their number in the phase) were acked: 200 with no inline errors.
+    acked: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 Request = tuple[bytes, dict[str, str]]
 
 
-def send(port: int, request: Request, phase: Phase) -> None:
+def send(port: int, request: Request, phase: Phase, number: int) -> None:
     body, headers = request
     started = time.perf_counter()
+    answer = b""
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("POST", "/slack/events", body=body, headers=headers)
         response = connection.getresponse()
-        response.read()
+        answer = response.read()
         ok = response.status == 200
         connection.close()
     except OSError:
@@ -175,6 +178,8 @@ def send(port: int, request: Request, phase: Phase) -> None:
     with phase.lock:
         phase.latencies.append(took)
         phase.errors += not ok
+        if ok and b'"response_action"' not in answer:
+            phase.acked.add(number)
 
 
 def run_phase(
@@ -191,7 +196,7 @@ def run_phase(
             delay = start + n / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)  # pacing the offered load, not synchronisation
-            pool.submit(send, server.port, request, phase)
+            pool.submit(send, server.port, request, phase, n)
     return phase, server.cpu() - cpu_before, count
 
 
@@ -342,8 +347,9 @@ def main() -> None:
             for server in (bare, peercoach):
                 if server is peercoach:
                     run_phase(server, 1, 1, lambda n: traffic.run_now())
+                # Slack user ids are upper case (the guard refuses anything else with a 400).
                 joiners = [
-                    f"UJ{server.name[:4]}{n:05d}"
+                    f"UJ{server.name[:4].upper()}{n:05d}"
                     for n in range(int(args.storm_rate * args.seconds))
                 ]
 
@@ -353,6 +359,7 @@ def main() -> None:
                 phase, cpu, count = run_phase(server, args.storm_rate, args.seconds, storm_request)
                 report(server.name, args.storm_rate, phase, cpu, count)
             wanted = [u for n, u in enumerate(joiners) if n % 5 == 0]
+            acked = [u for n, u in enumerate(joiners) if n % 5 == 0 and n in phase.acked]
             with unit_of_work(sessions) as session:
                 stored = set(
                     session.scalars(
@@ -361,13 +368,17 @@ def main() -> None:
                 )
             delivered = len(emulator.successful("chat.postMessage"))
             print(
-                f"peercoach joins acked {len(wanted)}, stored {len(stored)}, lost "
-                f"{len(set(wanted) - stored)}; messages delivered meanwhile {delivered}"
+                f"peercoach joins sent {len(wanted)}, acked {len(acked)}, stored {len(stored)}, "
+                f"lost (acked, not stored) {len(set(acked) - stored)}; messages delivered "
+                f"meanwhile {delivered}"
             )
         finally:
             for server in (bare, peercoach):
                 server.process.terminate()
-                server.process.wait(timeout=30)
+                try:
+                    server.process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.process.kill()
 
 
 if __name__ == "__main__":

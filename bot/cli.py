@@ -121,6 +121,8 @@ def _wind_down(runtime: Runtime, scheduler: RoundScheduler | None, stop: Stop) -
     grace = runtime.settings.shutdown_grace_seconds
     logger.debug("winding down: up to %g s for in-flight work", stop.remaining(grace))
     unfinished = runtime.listeners.drain(stop.remaining(grace))
+    # Slack work after the acks (and deliveries a listener started) get the same grace.
+    unfinished += runtime.deps.background.drain(stop.remaining(grace))
     report = scheduler.stop(stop.remaining(grace)) if scheduler is not None else None
     lease = (
         "released the scheduler lease"
@@ -133,7 +135,7 @@ def _wind_down(runtime: Runtime, scheduler: RoundScheduler | None, stop: Stop) -
         logger.info("%s in %.1f s: in-flight work finished; %s", cause, stop.elapsed(), lease)
         runtime.engine.dispose()
         return
-    abandoned = [f"{unfinished} listener(s)"] if unfinished else []
+    abandoned = [f"{unfinished} listener(s) or background task(s)"] if unfinished else []
     if report is not None and not report.tick_finished:
         abandoned.append("the running tick")
     logger.warning(

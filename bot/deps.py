@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,12 +54,16 @@ class BoundedExecutor(Executor):
         self.inner = inner
         self.capacity = capacity
         self._slots = threading.BoundedSemaphore(capacity)
+        self._in_flight: set[Future[Any]] = set()
+        self._in_flight_lock = threading.Lock()
+        self._draining = False
 
     def try_submit(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> Future[Any] | None:
-        """Start `fn(*args, **kwargs)` in the background, or return None if there is no room."""
-        if not self._slots.acquire(blocking=False):
+        """Start `fn(*args, **kwargs)` in the background, or return None if there is no room
+        (or the process is stopping: see drain)."""
+        if self._draining or not self._slots.acquire(blocking=False):
             return None
 
         def run() -> Any:
@@ -77,10 +81,30 @@ class BoundedExecutor(Executor):
         try:
             # In a copy of the submitter's context: the request's id and kind go along.
             future = self.inner.submit(contextvars.copy_context().run, run)
+        except RuntimeError:  # shut down since the check above: stopping, no room
+            self._slots.release()
+            return None
         except BaseException:
             self._slots.release()
             raise
+        with self._in_flight_lock:
+            self._in_flight.add(future)
+        future.add_done_callback(self._forget)
         return future
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._in_flight_lock:
+            self._in_flight.discard(future)
+
+    def drain(self, timeout: float) -> int:
+        """Take no more work and wait up to `timeout` seconds for the work in hand (a delivery
+        sleeping out a Retry-After, say); return how many items are unfinished."""
+        self._draining = True
+        self.inner.shutdown(wait=False)
+        with self._in_flight_lock:
+            in_flight = list(self._in_flight)
+        _, unfinished = wait(in_flight, timeout=max(0.0, timeout))
+        return len(unfinished)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Like try_submit, but when there is no room the work is dropped with a warning and
@@ -113,6 +137,11 @@ class TtlCache:
             return None
         return entry[0]
 
+    def clear(self) -> None:
+        """Forget everything (what it remembered changed)."""
+        with self._lock:
+            self._entries.clear()
+
     def put(self, *key_and_value: Any) -> None:
         """put(*key, value): remember `value` under `key` for `ttl` seconds."""
         *key, value = key_and_value
@@ -125,6 +154,11 @@ class TtlCache:
 # Whether Slack says someone is a workspace admin or owner, (team, user) -> bool, so an App
 # Home open need not call users.info; a lost role is noticed within this many seconds.
 ADMIN_CACHE_TTL_S = 300.0
+# Whether someone is a programme admin as the database answered it for an App Home render,
+# (team, user, Slack's answer) -> bool: one query fewer per open. Saving the settings (which
+# lists the added admins) or deleting one's data forgets it in this process at once; other
+# processes see the change within this many seconds.
+ADMIN_ANSWER_TTL_S = 30.0
 # The digest of the App Home last published for (team, user): an identical view is not
 # published again within this many seconds (Slack keeps showing the one it has).
 HOME_CACHE_TTL_S = 60.0
@@ -157,6 +191,7 @@ class Deps:
     request_db_budget: float = REQUEST_DB_BUDGET_S
     admin_cache: TtlCache = field(default_factory=lambda: TtlCache(ADMIN_CACHE_TTL_S))
     home_cache: TtlCache = field(default_factory=lambda: TtlCache(HOME_CACHE_TTL_S))
+    admin_answers: TtlCache = field(default_factory=lambda: TtlCache(ADMIN_ANSWER_TTL_S))
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

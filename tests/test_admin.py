@@ -326,3 +326,27 @@ def test_report_command_prints_the_same_aggregates_as_json(
     assert report["members_now"]["active"] == 8
     with admin_sandbox.deps.unit_of_work() as session:
         assert session.scalar(select(Workspace.team_id)) == admin_sandbox.team_id
+
+
+def test_an_added_admin_sees_the_programme_on_home_at_once_and_loses_it_once_removed(
+    admin_sandbox: Sandbox,
+) -> None:
+    sandbox = admin_sandbox
+    sandbox.join("U007")
+    sandbox.people.open_home("U007")
+    sandbox.settle()
+    assert "Programme (admins)" not in str(sandbox.emulator.homes["U007"])
+
+    view = open_settings(sandbox)
+    sandbox.people.submit(ADMIN, view, settings_values(admins=["U007"]))
+    sandbox.settle()
+    sandbox.people.open_home("U007")
+    sandbox.settle()
+    assert "Programme (admins)" in str(sandbox.emulator.homes["U007"])
+
+    view = open_settings(sandbox)
+    sandbox.people.submit(ADMIN, view, settings_values(admins=[]))
+    sandbox.settle()
+    sandbox.people.open_home("U007")
+    sandbox.settle()
+    assert "Programme (admins)" not in str(sandbox.emulator.homes["U007"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot import ids
 from bot.sandbox.harness import Sandbox
+from tests.cycle_helpers import MONDAY_9, go_to, intros, press
 
 # Everyone's Home ends with the actions on their own data.
 DATA = [ids.HOME_EXPORT_DATA, ids.HOME_DELETE_DATA]
@@ -85,3 +87,45 @@ def test_leave_button_asks_for_confirmation_in_slack(sandbox: Sandbox) -> None:
         if e["action_id"] == ids.HOME_LEAVE
     )
     assert leave["confirm"]["confirm"]["text"] == "Leave"
+
+
+def test_opening_an_unchanged_home_again_publishes_nothing_new_but_a_change_shows(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.join("U001")
+    published = len(sandbox.emulator.successful("views.publish"))
+    sandbox.people.open_home("U001")
+    sandbox.people.open_home("U001")
+    sandbox.settle()
+    assert len(sandbox.emulator.successful("views.publish")) == published
+
+    sandbox.people.command("U001", "pause 2 weeks")
+    sandbox.people.open_home("U001")
+    sandbox.settle()
+    assert len(sandbox.emulator.successful("views.publish")) == published + 1
+    assert "You're paused" in str(sandbox.emulator.homes["U001"]["blocks"])
+
+
+def home_text(sandbox: Sandbox, user: str) -> str:
+    sandbox.people.open_home(user)
+    sandbox.settle()
+    return str(sandbox.emulator.homes[user]["blocks"])
+
+
+def test_home_shows_this_rounds_chat_until_the_round_closes(sandbox: Sandbox) -> None:
+    sandbox.join("U001")
+    sandbox.join("U002")
+    assert "This round" not in home_text(sandbox, "U001")
+    go_to(sandbox, MONDAY_9)
+    sandbox.tick()
+    assert "*This round*: your chat with <@U002>, not yet." in home_text(sandbox, "U001")
+
+    [intro] = intros(sandbox)
+    press(sandbox, "U002", ids.WE_MET, intro)
+    sandbox.settle()  # "we met" is recorded after its ack
+    assert "*This round*: your chat with <@U002>, it happened" in home_text(sandbox, "U001")
+
+    sandbox.people.command("U001", "pause 2 weeks")
+    go_to(sandbox, MONDAY_9 + timedelta(weeks=1))
+    sandbox.tick()  # the next round closes the last one; U001 sits it out
+    assert "This round" not in home_text(sandbox, "U001")

@@ -230,6 +230,7 @@ def register(app: App, deps: Deps) -> None:
                 text=views.settings_saved_text(changed),
                 key=f"settings_saved:{view.get('id')}:{view.get('hash')}",
             )
+        deps.admin_answers.clear()  # the added admins may have changed
         ack()
         send_outbox_soon(deps, workspace.id)
         refresh_home(deps, client, team_id=team_id, user_id=user_id)

@@ -37,7 +37,7 @@ from bot.services import admin, home, membership, outbox, pulse
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
 from bot.views import membership as views
-from db.models import Member
+from db.models import Member, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -337,33 +337,29 @@ def require_admin(deps: Deps, client: WebClient, *, team_id: str, user_id: str) 
 def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
     """Render the person's App Home and publish it (background work: never in a listener).
 
-    Admins also see the programme section (aggregates). Usually one session and two
-    queries; users.info only when the admin answer is not remembered or a member's time
-    zone is still unknown. A refused publish is dropped (the next open renders again).
+    Admins also see the programme section (aggregates). One session: the member and the
+    next round in one query, then their chats and reflections (the admin answer is
+    remembered); users.info only when Slack's admin answer is not remembered or a member's
+    time zone is still unknown. An unchanged view is not published again; a refused publish
+    is dropped (the next open renders again).
     """
     now = deps.clock()
     slack_admin = deps.admin_cache.get(team_id, user_id)
-    with deps.unit_of_work() as session:
-        member = membership.find_member(session, team_id=team_id, user_id=user_id)
-        needs_tz = member is not None and member.status != "left" and member.tz_name is None
-        if slack_admin is not None and not needs_tz:
-            view = _home(deps, session, member, team_id, user_id, slack_admin, now)
-    if slack_admin is None or needs_tz:
+    user = None
+    asked = slack_admin is None
+    if asked:  # before the session: no database connection held meanwhile
         user = slack_user(client, user_id)
         if user is not None:
             deps.admin_cache.put(team_id, user_id, user.is_admin)
             slack_admin = user.is_admin
-        with deps.unit_of_work() as session:
-            if needs_tz and user is not None:
-                membership.set_time_zone(
-                    session,
-                    team_id=team_id,
-                    user_id=user_id,
-                    tz_name=user.tz_name,
-                    tz_offset_minutes=user.tz_offset_minutes,
-                )
-            member = membership.find_member(session, team_id=team_id, user_id=user_id)
-            view = _home(deps, session, member, team_id, user_id, slack_admin, now)
+    view = _render_home(deps, user, team_id, user_id, slack_admin, now, asked=asked)
+    if view is None:  # the time zone is unknown: ask Slack, then render
+        user = slack_user(client, user_id)
+        if user is not None:
+            deps.admin_cache.put(team_id, user_id, user.is_admin)
+            slack_admin = user.is_admin
+        view = _render_home(deps, user, team_id, user_id, slack_admin, now, asked=True)
+    assert view is not None
     digest = hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()
     if deps.home_cache.get(team_id, user_id) == digest:
         return  # Slack shows this very view already
@@ -375,20 +371,52 @@ def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
     deps.home_cache.put(team_id, user_id, digest)
 
 
-def _home(
+def _render_home(
     deps: Deps,
-    session: Session,
-    member: Member | None,
+    user: SlackUser | None,
     team_id: str,
     user_id: str,
     slack_admin: bool | None,
     now: datetime,
+    *,
+    asked: bool = False,
+) -> dict[str, Any] | None:
+    """The App Home view, storing the member's time zone from `user` if it is unknown; None
+    when it is unknown and Slack was not `asked` yet (`user` is None)."""
+    with deps.unit_of_work() as session:
+        member, slot = membership.find_member_and_slot(session, team_id=team_id, user_id=user_id)
+        needs_tz = member is not None and member.status != "left" and member.tz_name is None
+        if needs_tz and user is None and not asked:
+            return None
+        if needs_tz and user is not None:
+            membership.set_time_zone(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                tz_name=user.tz_name,
+                tz_offset_minutes=user.tz_offset_minutes,
+            )
+            member, slot = membership.find_member_and_slot(
+                session, team_id=team_id, user_id=user_id
+            )
+        return _home(deps, session, member, slot, team_id, slack_admin, user_id, now)
+
+
+def _home(
+    deps: Deps,
+    session: Session,
+    member: Member | None,
+    last_scheduled: datetime | None,
+    team_id: str,
+    slack_admin: bool | None,
+    user_id: str,
+    now: datetime,
 ) -> dict[str, Any]:
-    view = views.home_view(home.member_home(session, team_id=team_id, user_id=user_id, now=now))
+    view = views.home_view(
+        home.member_home(session, member, last_scheduled=last_scheduled, now=now)
+    )
     workspace = member.workspace if member else membership.workspace_for(session, team_id, now=now)
-    if admin.is_admin_known(
-        session, workspace, user_id=user_id, is_slack_admin=slack_admin, now=now
-    ):
+    if _programme_admin(deps, session, workspace, user_id, slack_admin, now):
         section = admin_views.admin_home_section(
             membership_figures(session, workspace.id),
             cycle_figures(session, workspace.id, last=8),
@@ -398,6 +426,26 @@ def _home(
         )
         view["blocks"] = view["blocks"] + section
     return view
+
+
+def _programme_admin(
+    deps: Deps,
+    session: Session,
+    workspace: Workspace,
+    user_id: str,
+    slack_admin: bool | None,
+    now: datetime,
+) -> bool:
+    """admin.is_admin_known, remembered for a few seconds (deps.admin_answers) per Slack
+    answer: a change in Slack's answer asks the database again (and records the change)."""
+    remembered = deps.admin_answers.get(workspace.team_id, user_id, slack_admin)
+    if remembered is not None:
+        return bool(remembered)
+    answer = admin.is_admin_known(
+        session, workspace, user_id=user_id, is_slack_admin=slack_admin, now=now
+    )
+    deps.admin_answers.put(workspace.team_id, user_id, slack_admin, answer)
+    return answer
 
 
 def refresh_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:

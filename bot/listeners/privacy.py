@@ -23,7 +23,9 @@ def send_my_data(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
 def delete_my_data(deps: Deps, *, team_id: str, user_id: str) -> privacy.DeletionReport:
     """Delete the person's data in one unit of work; a repeated press gets an empty report."""
     with deps.unit_of_work() as session:
-        return privacy.delete_my_data(session, team_id=team_id, user_id=user_id, now=deps.clock())
+        report = privacy.delete_my_data(session, team_id=team_id, user_id=user_id, now=deps.clock())
+    deps.admin_answers.clear()  # their admin row, if any, is gone
+    return report
 
 
 def register(app: App, deps: Deps) -> None:

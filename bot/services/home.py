@@ -3,49 +3,35 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.people import CurrentChat, MemberStatusView
-from bot.services.membership import agreement_of, find_member, member_status, needs_agreement
-from bot.services.pairing import history_of
-from db.models import GroupSeat, PairGroup, Reflection, Round
+from bot.services.membership import agreement_of, needs_agreement, status_of
+from bot.services.pairing import SeatRow, member_history, recent_seats
+from db.models import GroupSeat, Member, PairGroup, Reflection, Round
 
 RECENT_CHATS = 3
 
 
-def member_home(session: Session, *, team_id: str, user_id: str, now: datetime) -> MemberStatusView:
+def member_home(
+    session: Session, member: Member | None, *, last_scheduled: datetime | None, now: datetime
+) -> MemberStatusView:
     """The person's own view of the programme; nothing about anyone else's private data.
 
-    Current chat (partners, whether it happened), open commitment, goal and its latest
-    progress, their last RECENT_CHATS chats with their own reflections, and the agreement.
+    `member` and `last_scheduled` as membership.find_member_and_slot loaded them (None: never
+    joined). Current chat (partners, whether it happened), open commitment, goal and its
+    latest progress, their last RECENT_CHATS chats with their own reflections, and the
+    agreement.
     """
-    status = member_status(session, team_id=team_id, user_id=user_id, now=now)
-    member = find_member(session, team_id=team_id, user_id=user_id)
+    status = status_of(session, member, now=now, last_scheduled=last_scheduled)
     if member is None or status.status == "none":
         return status
-    current = session.execute(
-        select(PairGroup, GroupSeat)
-        .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
-        .join(Round, Round.id == PairGroup.round_id)
-        .where(
-            GroupSeat.member_id == member.id,
-            GroupSeat.removed_at.is_(None),
-            PairGroup.cancelled_at.is_(None),
-            Round.closed_at.is_(None),
-        )
-        .order_by(Round.started_at.desc())
-        .limit(1)
-    ).first()
-    chat = None
-    if current is not None:
-        group, seat = current
-        partners = tuple(
-            s.slack_user_id for s in group.seats if s.id != seat.id and s.removed_at is None
-        )
-        chat = CurrentChat(group.id, partners, met=group.met_at is not None)
+    seats = recent_seats(session, member, limit=RECENT_CHATS)
+    chat = _current_chat(session, member, seats)
     reflections = session.scalars(
         select(Reflection).where(Reflection.member_id == member.id).order_by(Reflection.id.desc())
     ).all()
@@ -58,7 +44,41 @@ def member_home(session: Session, *, team_id: str, user_id: str, now: datetime) 
         current=chat,
         open_commitment=open_commitment,
         last_goal_progress=progress,
-        recent=tuple(history_of(session, team_id=team_id, user_id=user_id)[:RECENT_CHATS]),
+        recent=tuple(member_history(session, member, seats=seats, reflections=reflections)),
         agreement_text=agreement_of(member.workspace),
         agreement_pending=needs_agreement(member, member.workspace),
     )
+
+
+def _current_chat(session: Session, member: Member, seats: Sequence[SeatRow]) -> CurrentChat | None:
+    """The member's seat in the newest open round (not removed, group not cancelled), if any.
+
+    `seats` (recent_seats) usually answers it: when the newest seat qualifies it is the one.
+    Otherwise (never seated, or the newest seat is closed or removed) one query decides,
+    unless the member was never seated in a group that stands.
+    """
+    if not seats:
+        return None
+    seat, group, newest = seats[0]
+    if seat.removed_at is not None or newest.closed_at is not None:
+        found = session.execute(
+            select(PairGroup, GroupSeat)
+            .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
+            .join(Round, Round.id == PairGroup.round_id)
+            .where(
+                GroupSeat.member_id == member.id,
+                GroupSeat.removed_at.is_(None),
+                PairGroup.cancelled_at.is_(None),
+                Round.closed_at.is_(None),
+            )
+            .order_by(Round.started_at.desc())
+            .limit(1)
+            .options(selectinload(PairGroup.seats))
+        ).first()
+        if found is None:
+            return None
+        group, seat = found
+    partners = tuple(
+        s.slack_user_id for s in group.seats if s.id != seat.id and s.removed_at is None
+    )
+    return CurrentChat(group.id, partners, met=group.met_at is not None)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from bot.domain.enums import JoinOutcome, RoundKind, Unpairable
@@ -54,25 +54,42 @@ def workspace_for(session: Session, team_id: str, *, now: datetime) -> Workspace
     return session.scalars(select(Workspace).where(Workspace.team_id == team_id)).one()
 
 
-def last_scheduled_slot(session: Session, workspace_id: int) -> datetime | None:
-    """The slot of the workspace's latest scheduled round (its period key), if any."""
-    key = session.scalar(
+def _last_scheduled_key(workspace_id: Any) -> Any:
+    """SELECT the period key of the workspace's latest scheduled round (a bind parameter or
+    a column to correlate with)."""
+    return (
         select(Round.period_key)
         .where(Round.workspace_id == workspace_id, Round.kind == RoundKind.SCHEDULED)
         .order_by(Round.started_at.desc(), Round.id.desc())
         .limit(1)
     )
+
+
+# Statements built once: building a select and its cache key costs more than SQLite's answer.
+_LAST_SCHEDULED_KEY = _last_scheduled_key(bindparam("workspace_id"))
+
+
+def _slot_of(key: str | None) -> datetime | None:
     return datetime.fromisoformat(key) if key else None
+
+
+def last_scheduled_slot(session: Session, workspace_id: int) -> datetime | None:
+    """The slot of the workspace's latest scheduled round (its period key), if any."""
+    return _slot_of(session.scalar(_LAST_SCHEDULED_KEY, {"workspace_id": workspace_id}))
 
 
 def next_round_at(session: Session, workspace: Workspace, now: datetime) -> datetime:
     """When the next scheduled round will start, as the due rule will decide it (a slot in
     the current round's cycle or before a schedule change is not named)."""
+    return _next_round(workspace, now, last_scheduled_slot(session, workspace.id))
+
+
+def _next_round(workspace: Workspace, now: datetime, last_scheduled: datetime | None) -> datetime:
     return next_slot(
         schedule_of(workspace),
         now,
         schedule_changed_at=workspace.schedule_changed_at,
-        last_scheduled_at=last_scheduled_slot(session, workspace.id),
+        last_scheduled_at=last_scheduled,
         last_started_at=workspace.last_round_started_at,
         cooldown=ROUND_COOLDOWN,
     )
@@ -88,22 +105,39 @@ def schedule_of(workspace: Workspace) -> Schedule:
     )
 
 
+def _member_query(*columns: Any) -> Any:
+    """SELECT a person's member row (and `columns`) by team and user id (bind parameters),
+    with its workspace and never-pair list (no lazy loads later)."""
+    return (
+        select(Member, *columns)
+        .join(Workspace)
+        .where(
+            Workspace.team_id == bindparam("team_id"),
+            Member.slack_user_id == bindparam("user_id"),
+        )
+        .options(contains_eager(Member.workspace), joinedload(Member.exclusions))
+        .execution_options(populate_existing=True)
+    )
+
+
+_FIND_MEMBER = _member_query()
+# The member and, in the same query, the slot of their workspace's latest scheduled round.
+_MEMBER_AND_SLOT = _member_query(
+    _last_scheduled_key(Member.workspace_id).scalar_subquery().label("last_key")
+)
+
+
 def find_member(session: Session, *, team_id: str, user_id: str) -> Member | None:
     """Return the member row for a person in a workspace, if they ever joined.
 
     One query: the workspace and the never-pair list come with it (no lazy loads later).
     """
-    return (
-        session.scalars(
-            select(Member)
-            .join(Workspace)
-            .where(Workspace.team_id == team_id, Member.slack_user_id == user_id)
-            .options(contains_eager(Member.workspace), joinedload(Member.exclusions))
-            .execution_options(populate_existing=True)
-        )
+    found: Member | None = (
+        session.scalars(_FIND_MEMBER, {"team_id": team_id, "user_id": user_id})
         .unique()
         .one_or_none()
     )
+    return found
 
 
 def lock_member(session: Session, *, workspace_id: int, user_id: str) -> Member | None:
@@ -506,18 +540,50 @@ def leave_out_unpairable(
 def member_status(
     session: Session, *, team_id: str, user_id: str, now: datetime
 ) -> MemberStatusView:
-    """Describe a person's own membership, resuming them first if their pause has ended."""
-    return status_of(session, find_member(session, team_id=team_id, user_id=user_id), now=now)
+    """Describe a person's own membership, resuming them first if their pause has ended.
+
+    One query (the member, their workspace, never-pair list and the latest scheduled slot),
+    and a second only when a pause has ended.
+    """
+    member, last_scheduled = find_member_and_slot(session, team_id=team_id, user_id=user_id)
+    return status_of(session, member, now=now, last_scheduled=last_scheduled)
 
 
-def status_of(session: Session, member: Member | None, *, now: datetime) -> MemberStatusView:
+def find_member_and_slot(
+    session: Session, *, team_id: str, user_id: str
+) -> tuple[Member | None, datetime | None]:
+    """find_member, and in the same query the slot of the workspace's latest scheduled round
+    (last_scheduled_slot; None without a member or a scheduled round)."""
+    row = (
+        session.execute(_MEMBER_AND_SLOT, {"team_id": team_id, "user_id": user_id})
+        .unique()
+        .one_or_none()
+    )
+    if row is None:
+        return None, None
+    return row[0], _slot_of(row[1])
+
+
+_UNREAD: Any = object()
+
+
+def status_of(
+    session: Session,
+    member: Member | None,
+    *,
+    now: datetime,
+    last_scheduled: datetime | None = _UNREAD,
+) -> MemberStatusView:
     """Describe a loaded member (from find_member, which brings the workspace and the
-    never-pair list along: no further query unless a pause has ended)."""
+    never-pair list along). `last_scheduled`, the workspace's latest scheduled slot when the
+    caller read it already (else one query reads it); a pause that ended is resumed first."""
     if member is None or member.status == MemberStatus.LEFT:
         return MemberStatusView(status="none")
     if member.status == MemberStatus.PAUSED and member.paused_until and member.paused_until <= now:
         resume_due_members(session, workspace_id=member.workspace_id, now=now)
-    next_round = next_round_at(session, member.workspace, now)
+    if last_scheduled is _UNREAD:
+        last_scheduled = last_scheduled_slot(session, member.workspace_id)
+    next_round = _next_round(member.workspace, now, last_scheduled)
     return MemberStatusView(
         status=member.status,
         since=member.updated_at if member.status == MemberStatus.PAUSED else member.joined_at,

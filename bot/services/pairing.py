@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.enums import CommitmentOutcome
 from bot.domain.messages import (
@@ -277,23 +278,49 @@ def history_of(session: Session, *, team_id: str, user_id: str) -> list[HistoryE
     member = find_member(session, team_id=team_id, user_id=user_id)
     if member is None:
         return []
-    seats = session.execute(
+    return member_history(session, member)
+
+
+SeatRow = tuple[GroupSeat, PairGroup, Round]
+
+
+def recent_seats(session: Session, member: Member, *, limit: int = HISTORY_LIMIT) -> list[SeatRow]:
+    """A loaded member's `limit` most recent seats in groups not cancelled, newest first, with
+    their group (its seats loaded) and round: two queries, one when there are none."""
+    rows = session.execute(
         select(GroupSeat, PairGroup, Round)
         .join(PairGroup, PairGroup.id == GroupSeat.group_id)
         .join(Round, Round.id == PairGroup.round_id)
         .where(GroupSeat.member_id == member.id, PairGroup.cancelled_at.is_(None))
         .order_by(Round.started_at.desc(), PairGroup.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
-    mine = {
-        r.group_id: r
-        for r in session.scalars(
+        .limit(limit)
+        .options(selectinload(PairGroup.seats))
+    )
+    return [(seat, group, pairing_round) for seat, group, pairing_round in rows]
+
+
+def member_history(
+    session: Session,
+    member: Member,
+    *,
+    seats: Sequence[SeatRow] | None = None,
+    reflections: Sequence[Reflection] | None = None,
+) -> list[HistoryEntry]:
+    """A loaded member's most recent pairings (`seats` from recent_seats, else the last
+    HISTORY_LIMIT), newest first, with their own reflections: `reflections` when the caller
+    loaded all of the member's already, else one query for them."""
+    if seats is None:
+        seats = recent_seats(session, member)
+    if not seats:
+        return []
+    if reflections is None:
+        reflections = session.scalars(
             select(Reflection).where(
                 Reflection.member_id == member.id,
-                Reflection.group_id.in_([g.id for _, g, _ in seats] or [-1]),
+                Reflection.group_id.in_([g.id for _, g, _ in seats]),
             )
-        )
-    }
+        ).all()
+    mine = {r.group_id: r for r in reflections}
     entries = []
     for seat, group, pairing_round in seats:
         reflection = mine.get(group.id)
