@@ -27,7 +27,7 @@ from bot.sandbox.slack_emulator import SlackEmulator
 from bot.sandbox.slack_requests import call_wsgi
 from bot.services.rounds import start_round
 from db.migrate import upgrade_to_head
-from db.models import OutboxMessage, Workspace
+from db.models import OutboxMessage, Programme
 from db.session import make_engine
 
 ROUND_AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -66,7 +66,7 @@ def main() -> None:
                 )
             clock.set(ROUND_AT)
             with sandbox.deps.unit_of_work() as session:
-                workspace = session.scalar(select(Workspace))
+                workspace = session.scalars(select(Programme).order_by(Programme.id)).first()
                 assert workspace is not None
                 start_round(session, workspace, now=ROUND_AT, period_key="bench", kind="manual")
                 pending = session.scalar(select(func.count()).select_from(OutboxMessage))

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from bot import crypto
 from bot.services import rounds
 from db.migrate import upgrade_to_head
-from db.models import OutboxMessage, PairGroup, Workspace
+from db.models import OutboxMessage, PairGroup, Programme
 from db.session import make_engine, make_session_factory, unit_of_work
 
 FIRST_ROUND = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -53,7 +53,7 @@ def main() -> None:
         for week in range(args.rounds):
             now = FIRST_ROUND + timedelta(weeks=week)
             with unit_of_work(sessions) as session:
-                workspace = session.scalar(select(Workspace))
+                workspace = session.scalars(select(Programme).order_by(Programme.id)).first()
                 started = time.perf_counter()
                 rounds.start_round(
                     session, workspace, now=now, period_key=now.isoformat(), kind="scheduled"

@@ -154,6 +154,7 @@ def _round_run(args: argparse.Namespace) -> int:
     from bot.errors import UsageError
     from bot.jobs.rounds import make_delivery
     from bot.runtime import open_database
+    from bot.services.membership import programme_for
     from bot.services.rounds import preview_round, start_manual_round
     from db.models import Workspace
 
@@ -169,7 +170,14 @@ def _round_run(args: argparse.Namespace) -> int:
             if workspace is None:
                 print(f"peercoach: no workspace {args.team}", file=sys.stderr)
                 return 1
-            plan = preview_round(session, workspace, now=now).result
+            try:
+                programme = programme_for(
+                    session, team_id=args.team, programme=args.programme, now=now
+                )
+            except UsageError as problem:
+                print(f"peercoach: {problem.message}", file=sys.stderr)
+                return 1
+            plan = preview_round(session, programme, now=now).result
         for group in plan.groups:
             print(" + ".join(group.members), " ", ", ".join(group.reasons))
         for left in plan.unmatched:
@@ -180,7 +188,9 @@ def _round_run(args: argparse.Namespace) -> int:
         return 0
     try:
         with deps.unit_of_work() as session:
-            outcome = start_manual_round(session, team_id=args.team, now=now, force=args.force)
+            outcome = start_manual_round(
+                session, team_id=args.team, now=now, force=args.force, programme=args.programme
+            )
             started = outcome.started
             round_id = started.id if started else None
             workspace_id = started.workspace_id if started else None
@@ -222,7 +232,9 @@ def _match(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from bot.errors import UsageError
     from bot.runtime import open_database
+    from bot.services.membership import programme_for
     from bot.services.report import report_csv, report_json
     from db.models import Workspace
 
@@ -234,23 +246,41 @@ def _report(args: argparse.Namespace) -> int:
         if workspace_id is None:
             print(f"peercoach: no workspace {args.team}", file=sys.stderr)
             return 1
+        try:
+            programme = programme_for(
+                session, team_id=args.team, programme=args.programme, now=deps.clock()
+            )
+        except UsageError as problem:
+            print(f"peercoach: {problem.message}", file=sys.stderr)
+            return 1
         render = report_csv if args.format == "csv" else report_json
-        sys.stdout.write(render(session, workspace_id))
+        sys.stdout.write(render(session, programme.id))
     return 0
 
 
 def _digest(args: argparse.Namespace) -> int:
     from bot.domain.enums import OutboxKind
+    from bot.errors import UsageError
     from bot.jobs.rounds import make_delivery
     from bot.runtime import open_database
     from bot.services.digest import latest_closed_round, queue_digests
+    from bot.services.membership import programme_for
 
     settings = load_settings(required=["SLACK_BOT_TOKEN"])
     configure_logging(settings)
     _, deps = open_database(settings)
     now = deps.clock()
     with deps.unit_of_work() as session:
-        latest = latest_closed_round(session, args.team)
+        programme_id = None
+        if args.programme is not None:
+            try:
+                programme_id = programme_for(
+                    session, team_id=args.team, programme=args.programme, now=now
+                ).id
+            except UsageError as problem:
+                print(f"peercoach: {problem.message}", file=sys.stderr)
+                return 1
+        latest = latest_closed_round(session, args.team, programme_id)
         if latest is None:
             print(f"peercoach: {args.team} has no finished cycle yet", file=sys.stderr)
             return 1
@@ -260,8 +290,10 @@ def _digest(args: argparse.Namespace) -> int:
     if queued == 0:
         print("peercoach: no programme admins to send to", file=sys.stderr)
         return 1
-    workspace, round_id = latest
-    sent = make_delivery(deps).run(workspace_id=workspace.id, kinds=[OutboxKind.DIGEST]).sent
+    programme, round_id = latest
+    sent = (
+        make_delivery(deps).run(workspace_id=programme.workspace_id, kinds=[OutboxKind.DIGEST]).sent
+    )
     print(f"digest of round {round_id} sent to {sent} admin(s)")
     return 0
 
@@ -347,6 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     round_commands = round_parser.add_subparsers(dest="round_command", required=True)
     run = round_commands.add_parser("run", help="start a new round now for a workspace")
     run.add_argument("--team", required=True, help="the Slack team id, e.g. T0123ABCD")
+    run.add_argument(
+        "--programme",
+        help="the programme's name (default: the workspace's first programme)",
+    )
     run.add_argument("--dry-run", action="store_true", help="print the groups; send nothing")
     run.add_argument(
         "--force",
@@ -356,10 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_round_run)
     report = commands.add_parser("report", help="programme figures (aggregates) as CSV or JSON")
     report.add_argument("--team", required=True, help="the Slack team id")
+    report.add_argument(
+        "--programme",
+        help="the programme's name (default: the workspace's first programme)",
+    )
     report.add_argument("--format", choices=["csv", "json"], default="csv")
     report.set_defaults(func=_report)
     digest = commands.add_parser("digest", help="send the latest cycle's digest to admins now")
     digest.add_argument("--team", required=True, help="the Slack team id")
+    digest.add_argument(
+        "--programme",
+        help="the programme's name (default: the workspace's first programme)",
+    )
     digest.set_defaults(func=_digest)
     keys = commands.add_parser("keys", help="encryption keys for text stored at rest")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)

@@ -58,3 +58,15 @@ class Busy(PeerCoachError):
             or "PeerCoach is busy right now and nothing was changed. Please try again in a minute.",
             block_id=block_id,
         )
+
+
+class ChooseProgramme(UsageError):
+    """The person is in several programmes and the request did not say which one."""
+
+    def __init__(self, names: list[str]) -> None:
+        listed = ", ".join(f"`{n}`" for n in names)
+        super().__init__(
+            f"You're in more than one programme ({listed}). Add `--programme <name>` to say "
+            f"which one, e.g. `/peercoach status --programme {names[0]}`."
+        )
+        self.names = names

@@ -17,6 +17,8 @@ NEVER_PAIR_BLOCK, NEVER_PAIR_ACTION = "never_pair_block", "never_pair_select"
 
 # Buttons on the App Home and in messages
 HOME_JOIN = "home_join"
+# "Join <programme>" (the value is the programme's id): the join picker and invitations.
+JOIN_PROGRAMME = "join_programme"
 HOME_EDIT = "home_edit"
 HOME_PAUSE = "home_pause"
 HOME_RESUME = "home_resume"

@@ -17,10 +17,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.enums import MemberStatus, OutboxStatus
-from bot.domain.programme import DEFAULTS
 from db.types import EncryptedJSON, EncryptedText, UtcDateTime
 
 # Named constraints keep later migrations (and SQLite batch mode) able to refer to them.
@@ -39,7 +39,7 @@ class Base(DeclarativeBase):
 
 
 class Workspace(Base):
-    """A Slack workspace that installed PeerCoach, with its programme schedule."""
+    """A Slack workspace that installed PeerCoach; its programmes hold the settings."""
 
     __tablename__ = "workspaces"
 
@@ -51,32 +51,41 @@ class Workspace(Base):
     # Set by app_uninstalled / tokens_revoked: all work stops, and the data is deleted after
     # the grace period unless the app is installed again (which clears it).
     uninstalled_at: Mapped[datetime | None]
-    # Schedule: a round every `cadence_weeks` weeks on `day_of_week` (0 = Monday) at `hour`
-    # local time in `timezone`.
-    cadence_weeks: Mapped[int] = mapped_column(Integer, default=DEFAULTS.cadence_weeks)
-    day_of_week: Mapped[int] = mapped_column(Integer, default=DEFAULTS.day_of_week)
-    hour: Mapped[int] = mapped_column(Integer, default=DEFAULTS.hour)
-    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULTS.timezone)
-    group_size: Mapped[int] = mapped_column(Integer, default=DEFAULTS.group_size)
-    # Matching rules (admins change them in Slack; they apply from the next round).
-    repeat_window: Mapped[int | None] = mapped_column(Integer)
-    level_weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
-    goal_weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
-    tz_weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
-    cross_team_weight: Mapped[float] = mapped_column(default=0.0, server_default="0")
-    # The confidentiality agreement members accept (None: the default text); its version goes
-    # up when the text changes, and members accept the new one before their next round.
-    agreement_text: Mapped[str | None] = mapped_column(String(1000))
-    agreement_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # Prompt-deck themes in use; empty means all of them.
-    prompt_themes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
-    # Reflection free text (takeaway, commitment) is deleted this many months after it was
-    # written; ratings and counts stay for the aggregates (bot.services.privacy).
-    retention_months: Mapped[int] = mapped_column(
-        Integer, default=DEFAULTS.retention_months, server_default="12"
+    # Set while Slack refuses the app's token (invalid_auth, account_inactive, ...): delivery
+    # for the workspace stops until a probe (auth.test) succeeds again.
+    delivery_blocked_at: Mapped[datetime | None]
+    delivery_blocked_error: Mapped[str | None] = mapped_column(String(32))
+
+    members: Mapped[list[Member]] = relationship(back_populates="workspace")
+    programmes: Mapped[list[Programme]] = relationship(
+        back_populates="workspace", order_by="Programme.id"
     )
-    # Single- and multi-channel guests may be invited and paired only when an admin says so.
-    include_guests: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+
+
+class Programme(Base):
+    """One programme of a workspace: its name, settings, schedule state and linked channel.
+
+    Everything per programme hangs off it: memberships (members rows), rounds, owners.
+    """
+
+    __tablename__ = "programmes"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # bot.domain.programme.ProgramSettings.to_stored(): cadence, day, hour, time zone, group
+    # size, matching rules, prompt themes, guest policy, retention, agreement text, ...
+    settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # A channel whose members are the programme's invitation list, if linked.
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    # Closed programmes take no new members (their members carry on).
+    is_open: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    created_at: Mapped[datetime]
+    # The agreement's version goes up when its text changes; members accept the new one
+    # before their next round.
+    agreement_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # When a round last started (any kind). Starting a round updates it under a row lock, so
     # two requests or processes racing to start one serialize here and the second sees the
     # first (bot.services.rounds.claim_round_start).
@@ -84,41 +93,25 @@ class Workspace(Base):
     # When the schedule (cadence, day, hour, time zone) last changed: slots before it never
     # run, not even as a catch-up.
     schedule_changed_at: Mapped[datetime | None]
-    # Set while Slack refuses the app's token (invalid_auth, account_inactive, ...): delivery
-    # for the workspace stops until a probe (auth.test) succeeds again.
-    delivery_blocked_at: Mapped[datetime | None]
-    delivery_blocked_error: Mapped[str | None] = mapped_column(String(32))
-    # Format (bot.domain.enums.ProgrammeFormat): rotating pairs, or coaching circles of
-    # `circle_size` kept together for `season_sessions` rounds (docs/cycles.md).
-    format: Mapped[str] = mapped_column(
-        String(16), default=DEFAULTS.format.value, server_default=DEFAULTS.format.value
-    )
-    season_sessions: Mapped[int] = mapped_column(
-        Integer, default=DEFAULTS.season_sessions, server_default=str(DEFAULTS.season_sessions)
-    )
-    circle_size: Mapped[int] = mapped_column(
-        Integer, default=DEFAULTS.circle_size, server_default=str(DEFAULTS.circle_size)
-    )
-    # Pairs format: the most rounds a pair may choose to keep meeting (0: not offered).
-    keep_meeting_max: Mapped[int] = mapped_column(
-        Integer, default=DEFAULTS.keep_meeting_max, server_default=str(DEFAULTS.keep_meeting_max)
-    )
-    # An anonymous feedback pulse every this many rounds; 0 turns it off.
-    pulse_every_cycles: Mapped[int] = mapped_column(
-        Integer, default=DEFAULTS.pulse_every_cycles, server_default="4"
-    )
 
-    members: Mapped[list[Member]] = relationship(back_populates="workspace")
+    workspace: Mapped[Workspace] = relationship(back_populates="programmes")
 
 
 class Member(Base):
-    """A person who opted in (or once did): status, profile and time zone."""
+    """A person's membership of one programme (or a past one): status, profile, time zone.
+
+    Someone in two programmes has two rows; everything hanging off a row (pause, history,
+    reflections, goal, commitments) is therefore per programme.
+    """
 
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("workspace_id", "slack_user_id"),)
+    __table_args__ = (UniqueConstraint("programme_id", "slack_user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programmes.id", ondelete="CASCADE"), index=True
+    )
     slack_user_id: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=MemberStatus.ACTIVE.value)
     paused_until: Mapped[datetime | None]
@@ -139,6 +132,7 @@ class Member(Base):
     missed_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     workspace: Mapped[Workspace] = relationship(back_populates="members")
+    programme: Mapped[Programme] = relationship()
     exclusions: Mapped[list[Exclusion]] = relationship(
         back_populates="member", cascade="all, delete-orphan", order_by="Exclusion.id"
     )
@@ -160,13 +154,14 @@ class Exclusion(Base):
 
 
 class Round(Base):
-    """One pairing cycle of a workspace. A scheduled round exists once per period."""
+    """One pairing cycle of a programme. A scheduled round exists once per period."""
 
     __tablename__ = "rounds"
-    __table_args__ = (UniqueConstraint("workspace_id", "period_key"),)
+    __table_args__ = (UniqueConstraint("programme_id", "period_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
     # "2026-11-30T09:00:00+00:00" for a scheduled round, "manual:<started_at>" for one run
     # by an admin; the unique key is what makes scheduled rounds idempotent.
     period_key: Mapped[str] = mapped_column(String(64))
@@ -182,6 +177,7 @@ class Round(Base):
     session: Mapped[int | None] = mapped_column(Integer)
 
     groups: Mapped[list[PairGroup]] = relationship(back_populates="round", order_by="PairGroup.id")
+    programme: Mapped[Programme] = relationship()
 
 
 class PairGroup(Base):
@@ -259,10 +255,11 @@ class Circle(Base):
     """A coaching circle of one season (circles format); its sessions are pair_groups."""
 
     __tablename__ = "circles"
-    __table_args__ = (UniqueConstraint("workspace_id", "season", "number"),)
+    __table_args__ = (UniqueConstraint("programme_id", "season", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
     season: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
     formed_at: Mapped[datetime]
@@ -274,10 +271,11 @@ class CircleSeat(Base):
     """A member's place in a season's circle: one circle per member and season."""
 
     __tablename__ = "circle_seats"
-    __table_args__ = (UniqueConstraint("workspace_id", "season", "member_id"),)
+    __table_args__ = (UniqueConstraint("programme_id", "season", "member_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
     circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     season: Mapped[int] = mapped_column(Integer)
@@ -408,13 +406,17 @@ class SchedulerLease(Base):
 
 
 class ProgramAdmin(Base):
-    """Someone who may run the programme: added by an admin, or a Slack admin seen using it."""
+    """Someone who may run a programme: an owner added by an admin (`programme_id` set), or
+    a Slack admin seen using PeerCoach (`programme_id` None: every programme)."""
 
     __tablename__ = "program_admins"
-    __table_args__ = (UniqueConstraint("workspace_id", "slack_user_id"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "slack_user_id", "programme_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programmes.id", ondelete="CASCADE")
+    )
     slack_user_id: Mapped[str] = mapped_column(String(32))
     # "added" by another admin, or "slack_admin" (a workspace admin/owner, per users.info).
     source: Mapped[str] = mapped_column(String(16))
@@ -429,6 +431,7 @@ class SettingsChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
     changed_by: Mapped[str] = mapped_column(String(32))
     changed_at: Mapped[datetime]
     field: Mapped[str] = mapped_column(String(32))

@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.domain.programme import ProgramSettings
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import Message
-from db.models import Workspace
+from db.models import Programme
 
 MONDAY_9 = datetime.fromisoformat("2026-11-23T09:00:00+00:00")  # an hour after START
 
@@ -41,12 +42,38 @@ def dms_to(sandbox: Sandbox, user: str) -> list[Message]:
     ]
 
 
-def set_schedule(sandbox: Sandbox, **settings: Any) -> None:
+def set_schedule(sandbox: Sandbox, programme: str | None = None, **settings: Any) -> None:
+    """Change a programme's settings (`programme`: its name; None: the first) behind the
+    admin modal's back, as a test's starting point."""
     with sandbox.deps.unit_of_work() as session:
-        workspace = session.scalar(select(Workspace))
-        assert workspace is not None
-        for name, value in settings.items():
-            setattr(workspace, name, value)
+        query = select(Programme).order_by(Programme.id)
+        if programme is not None:
+            query = query.where(Programme.name == programme)
+        found = session.scalars(query).first()
+        assert found is not None
+        change_programme(found, **settings)
+
+
+SETTING_NAMES = frozenset(ProgramSettings.__dataclass_fields__) - {"admins"}
+
+
+def change_programme(programme: Programme, **changes: Any) -> None:
+    """Set a programme's settings (ProgramSettings fields, stored in its settings document)
+    or its other columns."""
+    stored = dict(programme.settings or {})
+    for name, value in changes.items():
+        if name in SETTING_NAMES:
+            stored[name] = value
+        else:
+            setattr(programme, name, value)
+    programme.settings = stored
+
+
+def first_programme(session: Any) -> Programme:
+    """The first (oldest) programme in the database."""
+    found = session.scalars(select(Programme).order_by(Programme.id)).first()
+    assert found is not None
+    return found
 
 
 def go_to(sandbox: Sandbox, moment: datetime) -> None:

@@ -22,8 +22,9 @@ from sqlalchemy import select
 
 from bot.sandbox.slack_emulator import SlackEmulator
 from bot.services import membership
-from db.models import SchedulerLease, Workspace
+from db.models import SchedulerLease
 from db.session import make_engine, make_session_factory, unit_of_work
+from tests.cycle_helpers import change_programme, first_programme
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -147,9 +148,7 @@ def seed_due_round(database_url: str, team_id: str, people: int) -> None:
                 tz_offset_minutes=0,
                 now=joined,
             )
-        workspace = session.scalar(select(Workspace))
-        assert workspace is not None
-        workspace.day_of_week, workspace.hour = now.weekday(), now.hour
+        change_programme(first_programme(session), day_of_week=now.weekday(), hour=now.hour)
     engine.dispose()
 
 

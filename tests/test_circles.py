@@ -161,3 +161,52 @@ def test_a_joiner_is_never_placed_beside_someone_on_their_never_pair_list(
 
     joined = next(c for c in circles_of(sandbox, started) if "U007" in c)
     assert "U001" not in joined
+
+
+def test_a_circles_programme_runs_beside_a_pairs_programme_without_mixing_people(
+    sandbox: Sandbox,
+) -> None:
+    from tests.test_programmes import (
+        ADMIN,
+        DIRECTORS,
+        MANAGERS,
+        join_programme,
+        new_programme,
+        open_settings_of,
+        save_settings,
+    )
+
+    sandbox.emulator.add_user(ADMIN, name="programme-lead", is_admin=True)
+    for user in [*DIRECTORS, "U105", "U106"]:
+        sandbox.emulator.add_user(user)
+    for user in MANAGERS:
+        sandbox.join(user, level=3, goals=["delegation"])
+    new_programme(sandbox, "Directors")
+    save_settings(
+        sandbox,
+        open_settings_of(sandbox, "Directors"),
+        hour="15",
+        format="circles",
+        circle="3",
+        season="2",
+    )
+    circle_people = [*DIRECTORS, "U105", "U106"]
+    for user in circle_people:
+        join_programme(sandbox, user, "Directors")
+
+    for week in range(3):
+        for hour in (9, 15):
+            go_to(sandbox, MONDAY_9.replace(hour=hour) + timedelta(weeks=week))
+            sandbox.tick()
+            sandbox.settle()
+
+    circle_intros = [m for m in intros(sandbox) if "Coaching circle" in str(m.blocks)]
+    pair_intros = [m for m in intros(sandbox) if m not in circle_intros]
+    assert len(circle_intros) == 2 * 3 and len(pair_intros) == 3 * 3
+    for message in circle_intros:
+        assert set(sandbox.emulator.conversation_members(message.channel)) <= set(circle_people)
+    for message in pair_intros:
+        assert set(sandbox.emulator.conversation_members(message.channel)) <= set(MANAGERS)
+    # Two sessions of the same circles, then a new season with new circles.
+    seasons = [circles_of(sandbox, circle_intros[k : k + 2]) for k in (0, 2, 4)]
+    assert seasons[0] == seasons[1] != seasons[2]

@@ -18,7 +18,7 @@ from bot.sandbox.harness import Sandbox
 from bot.services import membership, outbox, privacy
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.services.privacy import PLACEHOLDER_PREFIX
-from db.models import Base, Member, OutboxMessage, Round, Workspace
+from db.models import Base, Member, OutboxMessage, Programme, Round, Workspace
 from db.types import ENCRYPTED_TYPES
 from tests.cycle_helpers import MONDAY_9, go_to, intro_groups
 from tests.test_admin import ADMIN, open_settings, settings_values
@@ -66,10 +66,10 @@ def every_stored_value(engine: Engine) -> list[tuple[str, str, str]]:
 
 def figures(sandbox: Sandbox) -> tuple[Any, Any]:
     with sandbox.deps.unit_of_work() as session:
-        workspace_id = session.scalars(select(Workspace.id)).one()
+        programme_id = session.scalars(select(Programme.id)).one()
         return (
-            cycle_figures(session, workspace_id, last=8),
-            membership_figures(session, workspace_id),
+            cycle_figures(session, programme_id, last=8),
+            membership_figures(session, programme_id),
         )
 
 
@@ -299,6 +299,7 @@ def test_deletion_cancels_dms_waiting_for_the_person_and_spares_others_and_simil
     session.add(
         Round(
             workspace_id=workspace_id,
+            programme_id=session.scalars(select(Programme.id)).one(),
             period_key="p",
             kind="scheduled",
             seed=1,

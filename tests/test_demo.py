@@ -216,6 +216,21 @@ def test_demo_ends_with_the_admins_figures_and_chart_without_anyones_words(
     assert not any(text in figures for text in [*TAKEAWAYS, *COMMITMENTS])
 
 
+def test_the_demo_runs_a_second_programme_on_its_own_schedule(
+    db: Engine, database_url: str
+) -> None:
+    code, output = run_demo(database_url)
+
+    assert code == 0, output
+    assert "A second programme, Directors: every two weeks on Wednesdays" in output
+    assert "6 leaders joined with /peercoach join Directors" in output
+    first_round = next(line for line in output.splitlines() if "its first round, Wednesday" in line)
+    assert first_round.count(" + ") == 4  # six directors, two coaching circles of three
+    assert "coaching circles of 3 kept together for a season" in output
+    assert "nobody paired across programmes: yes" in output
+    assert "• PeerCoach: active" in output and "• Directors: active 6" in output
+
+
 def test_show_messages_prints_every_message_and_view_people_saw_as_text(
     db: Engine, database_url: str
 ) -> None:

@@ -265,7 +265,9 @@ def test_migration_0006_encrypts_text_written_before_it_and_downgrade_restores_i
             sa.text("SELECT takeaway, commitment, commitment_made FROM reflections")
         ).one()
         payload_token = connection.execute(sa.text("SELECT payload FROM outbox")).scalar_one()
-        retention = connection.execute(sa.text("SELECT retention_months FROM workspaces")).scalar()
+        # Since 0013 the workspace's settings live on its first programme.
+        stored = connection.execute(sa.text("SELECT settings FROM programmes")).scalar()
+        retention = (json.loads(stored) if isinstance(stored, str) else stored)["retention_months"]
     assert (crypto.decrypt(takeaway), crypto.decrypt(commitment), bool(made)) == (
         TAKEAWAY,
         COMMITMENT,

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import ids
+from bot.domain.programme import ProgramSettings
 from bot.profile_options import GOALS, LEVEL_BANDS
 from bot.sandbox.harness import Sandbox
 from bot.views.reflection import USEFULNESS_LABELS
-from db.models import Exclusion, Member, Reflection, Workspace
+from db.models import Exclusion, Member, Programme, Reflection
 from tests.cycle_helpers import MONDAY_9, go_to, intros
 from tests.surface_helpers import LogCapture, every_logger_at
 from tests.test_admin import ADMIN, open_settings, settings_values
@@ -292,6 +293,6 @@ def test_any_settings_modal_state_is_answered(
     assert_handled(member, logs, response.status)
     assert response.status == 200
     with member.deps.unit_of_work() as session:
-        workspace = session.scalars(select(Workspace)).one()
-        assert workspace.cadence_weeks in (1, 2, 4) and 0 <= workspace.hour <= 23
-        assert workspace.timezone in ("Europe/London", "UTC", "America/New_York")
+        stored = ProgramSettings.from_stored(session.scalars(select(Programme)).one().settings)
+        assert stored.cadence_weeks in (1, 2, 4) and 0 <= stored.hour <= 23
+        assert stored.timezone in ("Europe/London", "UTC", "America/New_York")

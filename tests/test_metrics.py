@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot import ids
 from bot.sandbox.harness import Sandbox
 from bot.services.metrics import Figure, count, cycle_figures, membership_figures, rate
-from db.models import Workspace
+from db.models import Programme
 from tests.cycle_helpers import MONDAY_9, go_to, intros, press
 from tests.test_rounds import open_reflection_modal, reflection_values
 
@@ -24,9 +24,9 @@ def test_figures_from_fewer_than_five_people_are_suppressed() -> None:
     )
 
 
-def workspace_id(sandbox: Sandbox) -> int:
+def programme_id(sandbox: Sandbox) -> int:
     with sandbox.deps.unit_of_work() as session:
-        return session.scalar(select(Workspace.id))
+        return session.scalar(select(Programme.id).order_by(Programme.id))
 
 
 def test_one_cycle_computed_by_hand(sandbox: Sandbox) -> None:
@@ -51,8 +51,8 @@ def test_one_cycle_computed_by_hand(sandbox: Sandbox) -> None:
     sandbox.settle()
 
     with sandbox.deps.unit_of_work() as session:
-        [cycle] = cycle_figures(session, workspace_id(sandbox))
-        members = membership_figures(session, workspace_id(sandbox))
+        [cycle] = cycle_figures(session, programme_id(sandbox))
+        members = membership_figures(session, programme_id(sandbox))
     assert cycle.paired.shown() == "12" and cycle.eligible.shown() == "12"
     assert cycle.groups == 6
     assert cycle.met_rate.value == 5 / 6 and cycle.met_rate.shown() == "83%"
@@ -101,7 +101,7 @@ def test_repeat_pairs_and_commitment_follow_through_over_two_cycles(sandbox: San
     sandbox.settle()
 
     with sandbox.deps.unit_of_work() as session:
-        first, second = cycle_figures(session, workspace_id(sandbox))
+        first, second = cycle_figures(session, programme_id(sandbox))
     assert first.commitments_made.shown() == "16"
     assert (
         first.commitments_done.shown(),

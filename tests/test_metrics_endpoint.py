@@ -18,9 +18,9 @@ from bot.sandbox.slack_requests import call_wsgi
 from bot.scheduler import RoundScheduler
 from bot.server import make_wsgi_app
 from bot.services.rounds import start_round
-from db.models import Reflection, Workspace
+from db.models import Reflection
 from db.session import make_engine
-from tests.cycle_helpers import MONDAY_9, go_to, intros, press
+from tests.cycle_helpers import MONDAY_9, first_programme, go_to, intros, press
 from tests.test_rounds import reflection_values
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -90,7 +90,7 @@ def test_outbox_depth_and_age_by_kind_are_read_from_the_database_when_scraped(
     sandbox.join("U002")
     go_to(sandbox, MONDAY_9)
     with sandbox.deps.unit_of_work() as session:
-        workspace = session.scalar(select(Workspace))
+        workspace = first_programme(session)
         assert workspace is not None
         start_round(session, workspace, now=MONDAY_9, period_key="p", kind="manual")
     sandbox.clock.advance(seconds=90)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot import ids
 from bot.sandbox.harness import Sandbox
 from bot.services.privacy import RetentionReport, apply_retention
-from db.models import OutboxMessage, Reflection, SettingsChange, Workspace
+from db.models import OutboxMessage, Programme, Reflection, SettingsChange
 from tests.cycle_helpers import MONDAY_9, go_to, set_schedule
 from tests.test_admin import ADMIN, open_settings, settings_values
 from tests.test_data_rights import every_stored_value, figures, reflect
@@ -82,7 +82,7 @@ def test_admins_set_the_retention_period_in_the_settings_modal(sandbox: Sandbox)
     assert accepted.status == 200 and accepted.body == b""
     sandbox.settle()
     with sandbox.deps.unit_of_work() as session:
-        assert session.scalars(select(Workspace.retention_months)).one() == 3
+        assert session.scalars(select(Programme)).one().settings["retention_months"] == 3
         change = session.scalars(
             select(SettingsChange).where(SettingsChange.field == "retention_months")
         ).one()

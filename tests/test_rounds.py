@@ -13,8 +13,17 @@ from bot.sandbox.slack_requests import select as select_state
 from bot.sandbox.slack_requests import text_input
 from bot.services.rounds import start_round
 from bot.views.pairing import no_new_partner_text
-from db.models import Member, OutboxMessage, PairGroup, Reflection, Round, Workspace
-from tests.cycle_helpers import MONDAY_9, button_value, dms_to, go_to, intro_groups, intros, press
+from db.models import Member, OutboxMessage, PairGroup, Reflection, Round
+from tests.cycle_helpers import (
+    MONDAY_9,
+    button_value,
+    dms_to,
+    first_programme,
+    go_to,
+    intro_groups,
+    intros,
+    press,
+)
 
 USERS = ["U001", "U002", "U003", "U004", "U005"]
 
@@ -377,8 +386,8 @@ def test_someone_whose_peer_is_unreachable_joins_a_pair_still_waiting_for_its_in
     join_all(sandbox, ["U001", "U002", "U003", "U004", "U005", "U006"])
     go_to(sandbox, MONDAY_9)
     with sandbox.deps.unit_of_work() as session:  # record the round; nothing sent yet
-        workspace = session.scalar(select(Workspace))
-        start_round(session, workspace, now=sandbox.now(), period_key="p", kind="scheduled")
+        programme = first_programme(session)
+        start_round(session, programme, now=sandbox.now(), period_key="p", kind="scheduled")
         first_group = session.scalars(select(PairGroup).order_by(PairGroup.id)).first()
         gone, partner = (s.slack_user_id for s in first_group.seats)
     sandbox.emulator.add_user(gone, deleted=True)  # their account was deactivated meanwhile

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from bot.sandbox.slack_emulator import SlackEmulator
 from bot.services import membership
 from db.migrate import upgrade_to_head
-from db.models import Round, Workspace
+from db.models import Round
 from db.session import make_engine, make_session_factory, unit_of_work
+from tests.cycle_helpers import change_programme, first_programme
 
 pytestmark = pytest.mark.slow  # real worker processes
 
@@ -42,8 +43,7 @@ def due_workspace(tmp_path: Path, slack: SlackEmulator) -> str:
                 tz_offset_minutes=0,
                 now=now - timedelta(hours=1),
             )
-        workspace = session.scalar(select(Workspace))
-        workspace.day_of_week, workspace.hour = now.weekday(), now.hour
+        change_programme(first_programme(session), day_of_week=now.weekday(), hour=now.hour)
     engine.dispose()
     return url
 

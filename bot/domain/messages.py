@@ -182,11 +182,16 @@ class AgreementNotice(_Notice):
 
     kind: Literal["agreement"] = "agreement"
     version: int
+    # The programme whose agreement it is (None: the only one, as before programmes).
+    programme_id: int | None = None
 
 
 class InviteNotice(_Notice):
     kind: Literal["invite"] = "invite"
     inviter: str
+    # The programme invited to, when it is not the workspace's first ("" and None otherwise).
+    programme: str = ""
+    programme_id: int | None = None
 
 
 class DigestNotice(_Notice):
@@ -203,6 +208,8 @@ class DigestReport:
 
     cycles: tuple[CycleFigures, ...]
     membership: MembershipFigures
+    # The programme the figures are of.
+    programme: str = ""
 
 
 class IntroUndeliveredNotice(_Notice):

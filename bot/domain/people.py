@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.programme import ProgrammeRef
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -36,6 +38,12 @@ class MemberStatusView:
     recent: tuple[HistoryEntry, ...] = ()
     agreement_text: str | None = None
     agreement_pending: bool = False
+    # The programme this membership belongs to, and the person's other memberships' views.
+    programme: str | None = None
+    programme_id: int | None = None
+    others: tuple[MemberStatusView, ...] = ()
+    # For someone in no programme while several are open: the ones they may join.
+    joinable: tuple[ProgrammeRef, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,22 @@
-"""A workspace's programme settings, and their defaults (the one place they are written)."""
+"""A programme's settings, and their defaults (the one place they are written).
+
+A workspace runs any number of programmes; each stores its ProgramSettings as one JSON
+document (`programmes.settings`, see `to_stored` / `from_stored`). Adding a setting is adding a
+field here with its default: rows stored before it read the default, and no migration is
+needed.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from bot.domain.enums import ProgrammeFormat
 
 
 @dataclass(frozen=True)
 class ProgramSettings:
-    """Everything an admin can set for a workspace's programme.
+    """Everything an admin can set for one programme.
 
     Schedule: a round every `cadence_weeks` weeks on `day_of_week` (0 = Monday) at `hour`
     local time in the IANA `timezone`.
@@ -43,6 +50,26 @@ class ProgramSettings:
     # An anonymous feedback pulse every this many rounds (bot.services.pulse); 0 is off.
     pulse_every_cycles: int = 4
 
+    def to_stored(self) -> dict[str, Any]:
+        """The settings as stored on the programme row (JSON-ready; `admins` are rows of
+        program_admins, not part of it)."""
+        stored = asdict(self)
+        stored.pop("admins")
+        stored["prompt_themes"] = list(self.prompt_themes)
+        return stored
+
+    @classmethod
+    def from_stored(
+        cls, stored: dict[str, Any] | None, admins: tuple[str, ...] = ()
+    ) -> ProgramSettings:
+        """Read stored settings back: unknown keys are ignored (a setting since removed),
+        missing ones take the field's default (a setting added since)."""
+        known = {f.name for f in fields(cls)} - {"admins"}
+        values = {k: v for k, v in (stored or {}).items() if k in known}
+        if "prompt_themes" in values:
+            values["prompt_themes"] = tuple(values["prompt_themes"] or ())
+        return cls(**values, admins=admins)
+
 
 CIRCLE_SIZES = (3, 4, 5)
 # A circle below this many members is merged into another; above the largest size it is full.
@@ -56,5 +83,28 @@ DEFAULT_AGREEMENT = (
 )
 GOAL_PROGRESS = {0: "No progress yet", 1: "Some progress", 2: "Good progress", 3: "Achieved it"}
 
-# A new workspace starts with these: weekly pairs, Mondays 09:00 UTC.
+# A new programme starts with these: weekly pairs, Mondays 09:00 UTC.
 DEFAULTS = ProgramSettings()
+# The programme a workspace gets when it first uses PeerCoach (and that migration 0013 made
+# of each workspace's single programme).
+FIRST_PROGRAMME_NAME = "PeerCoach"
+
+
+def programme_name(text: str) -> str:
+    """A programme's name as typed (`/peercoach join "New managers"`): spaces collapsed,
+    straight or curly quotes around it dropped."""
+    return " ".join(text.split()).strip(QUOTES)
+
+
+# Straight and curly quotes (Slack's clients may turn typed quotes into curly ones).
+QUOTES = "\"'\u201c\u201d\u2018\u2019"
+
+
+@dataclass(frozen=True)
+class ProgrammeRef:
+    """A programme as people pick it: its row id, name, description and whether it is open."""
+
+    id: int
+    name: str
+    description: str = ""
+    is_open: bool = True

@@ -14,7 +14,12 @@ from bot.jobs.delivery import DeliveryReport
 from bot.jobs.people import app_user_id, slack_users
 from bot.jobs.rounds import make_delivery
 from bot.services import invites
-from bot.services.membership import why_not_pairable, workspace_for
+from bot.services.membership import (
+    programme_for,
+    settings_of_programme,
+    why_not_pairable,
+    workspace_for,
+)
 
 PROGRESS_EVERY = 10  # update the admin's progress message every this many invitations
 
@@ -42,10 +47,12 @@ def invite_channel(
     user_id: str,
     channel: str,
     progress_text: Callable[..., str],
+    programme_id: int | None = None,
 ) -> None:
     """DM every member of a channel an invitation, keeping the admin's progress message
     up to date; `progress_text(sent, total, skipped, left_out=...)` words it (a view, passed
-    in). Bots, the app itself and deactivated accounts are skipped; so are guests (unless
+    in). `programme_id`: the programme invited to (None: the first). Bots, the app
+    itself and deactivated accounts are skipped; so are guests (unless
     the programme includes them) and people from other organisations, counted as left out."""
     text = progress_text
     try:
@@ -59,7 +66,9 @@ def invite_channel(
         return
     now = deps.clock()
     with deps.unit_of_work() as session:
-        include_guests = workspace_for(session, team_id, now=now).include_guests
+        chosen = programme_for(session, team_id=team_id, programme=programme_id, now=now)
+        include_guests = settings_of_programme(chosen).include_guests
+        programme_id = chosen.id
     own_id = app_user_id(client, deps.sleep)
     unpairable: dict[str, Unpairable] = {}
     for person, record in slack_users(client, people, deps.sleep).items():
@@ -78,6 +87,7 @@ def invite_channel(
             user_ids=people,
             now=now,
             unpairable=unpairable,
+            programme=programme_id,
         )
         workspace_id = workspace_for(session, team_id, now=now).id
     total = len(queued)

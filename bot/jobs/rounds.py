@@ -19,7 +19,7 @@ from bot.installations import SlackClients
 from bot.jobs.delivery import Delivery, DeliveryReport
 from bot.jobs.people import app_user_id, slack_users
 from bot.services import membership, rounds
-from db.models import Workspace
+from db.models import Programme, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -48,56 +48,59 @@ def make_delivery(deps: Deps, client: WebClient | None = None) -> Delivery:
 
 
 def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
-    """Do everything that is due at `now` (aware), for every workspace."""
+    """Do everything that is due at `now` (aware), for every programme of every workspace:
+    each programme runs on its own schedule, side by side with the others."""
     report = TickReport()
     with deps.unit_of_work() as session:
         # An uninstalled workspace does no work while it waits for deletion (or a reinstall).
-        workspace_ids = list(
-            session.scalars(
-                select(Workspace.id)
+        programmes = list(
+            session.execute(
+                select(Programme.id, Programme.workspace_id)
+                .join(Workspace, Workspace.id == Programme.workspace_id)
                 .where(Workspace.uninstalled_at.is_(None))
-                .order_by(Workspace.id)
-            )
+                .order_by(Programme.workspace_id, Programme.id)
+            ).all()
         )
-    for workspace_id in workspace_ids:
+    for programme_id, workspace_id in programmes:
         try:
             left_out = _unpairable_at_round_time(
-                deps, delivery.clients(workspace_id), workspace_id, now
+                deps, delivery.clients(workspace_id), programme_id, now
             )
             if left_out is not None:  # a round looks due: decide again under the lock
                 with deps.unit_of_work() as session:
                     started = rounds.run_due_round(
-                        session, workspace_id, now=now, left_out=left_out
+                        session, programme_id, now=now, left_out=left_out
                     )
                     if started is not None:
                         report.rounds_started.append(started.id)
                         membership.leave_out_unpairable(
-                            session, workspace_id=workspace_id, reasons=left_out, now=now
+                            session, programme=started.programme, reasons=left_out, now=now
                         )
         except IntegrityError:
             # Another scheduler created this period's round first: that is the point of the key.
-            logger.info("round for workspace %s was started elsewhere", workspace_id)
+            logger.info("round for programme %s was started elsewhere", programme_id)
         with deps.unit_of_work() as session:
-            workspace = session.get(Workspace, workspace_id)
-            assert workspace is not None
-            report.follow_ups_queued += rounds.enqueue_follow_ups(session, workspace, now=now)
+            programme = session.get(Programme, programme_id)
+            assert programme is not None
+            report.follow_ups_queued += rounds.enqueue_follow_ups(session, programme, now=now)
     report.delivery = delivery.run()
     return report
 
 
 def _unpairable_at_round_time(
-    deps: Deps, client: WebClient, workspace_id: int, now: datetime
+    deps: Deps, client: WebClient, programme_id: int, now: datetime
 ) -> dict[str, Unpairable] | None:
-    """If a round is due, ask Slack about everyone it would pair (their account may have
-    changed since they joined: deactivated, made a guest) and say who to leave out and why;
-    None when no round is due."""
+    """If the programme's round is due, ask Slack about everyone it would pair (their account
+    may have changed since they joined: deactivated, made a guest) and say who to leave out
+    and why; None when no round is due."""
     with deps.unit_of_work() as session:
-        workspace = session.get(Workspace, workspace_id)
-        assert workspace is not None
-        if rounds.due_scheduled_period(session, workspace, now) is None:
+        programme = session.get(Programme, programme_id)
+        assert programme is not None
+        if rounds.due_scheduled_period(session, programme, now) is None:
             return None
-        team_id, include_guests = workspace.team_id, workspace.include_guests
-        candidates = [m.slack_user_id for m in rounds.eligible_members(session, workspace_id, now)]
+        team_id = programme.workspace.team_id
+        include_guests = membership.settings_of_programme(programme).include_guests
+        candidates = [m.slack_user_id for m in rounds.eligible_members(session, programme_id, now)]
     users = slack_users(client, candidates, deps.sleep)
     own_id = app_user_id(client, deps.sleep)
     reasons: dict[str, Unpairable] = {}

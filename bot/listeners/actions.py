@@ -19,6 +19,7 @@ from bot.listeners.common import (
 from bot.services import membership
 from bot.views import membership as views
 from bot.views import privacy as privacy_views
+from bot.views.blocks import record_id
 
 
 def register(app: App, deps: Deps) -> None:
@@ -42,6 +43,7 @@ def register(app: App, deps: Deps) -> None:
                 trigger_id=body["trigger_id"],
                 team_id=context.team_id or "",
                 user_id=context.user_id or "",
+                programme=programme_of(body),
             )
             ack()
 
@@ -49,34 +51,49 @@ def register(app: App, deps: Deps) -> None:
 
     open_profile = opening(open_join_modal)
 
-    def pause_one_cycle(ack: Ack, client: WebClient, context: BoltContext) -> None:
+    def pause_one_cycle(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         with deps.request_unit_of_work() as session:  # the same rule as `/peercoach pause`
             membership.pause_for_rounds(
-                session, team_id=team_id, user_id=user_id, args=[], now=deps.clock()
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                args=[],
+                now=deps.clock(),
+                programme=programme_of(body),
             )
         refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
-    def resume(ack: Ack, client: WebClient, context: BoltContext) -> None:
+    def resume(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
         with deps.request_unit_of_work() as session:
-            membership.resume_member(session, team_id=team_id, user_id=user_id, now=deps.clock())
+            membership.resume_member(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                now=deps.clock(),
+                programme=programme_of(body),
+            )
         refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
-    def leave_from_home(ack: Ack, client: WebClient, context: BoltContext) -> None:
-        ack()
-        team_id, user_id = context.team_id or "", context.user_id or ""
-        _leave(deps, team_id, user_id)
-        refresh_home(deps, client, team_id=team_id, user_id=user_id)
-
-    def leave_confirmed(
-        ack: Ack, respond: Respond, client: WebClient, context: BoltContext
+    def leave_from_home(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
-        _leave(deps, team_id, user_id)
+        _leave(deps, team_id, user_id, programme_of(body))
+        refresh_home(deps, client, team_id=team_id, user_id=user_id)
+
+    def leave_confirmed(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        team_id, user_id = context.team_id or "", context.user_id or ""
+        _leave(deps, team_id, user_id, programme_of(body))
         respond_later(
             deps,
             respond,
@@ -97,14 +114,20 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         team_id, user_id = context.team_id or "", context.user_id or ""
         with deps.request_unit_of_work() as session:
-            workspace = membership.workspace_for(session, team_id, now=deps.clock())
-            text, version = membership.agreement_of(workspace), workspace.agreement_version
+            programme = membership.programme_for(
+                session,
+                team_id=team_id,
+                programme=programme_of(body, after_bar=True),
+                now=deps.clock(),
+            )
+            text, version = membership.agreement_of(programme), programme.agreement_version
+            programme_id = programme.id
         open_view_later(
             deps,
             client,
             respond,
             trigger_id=body["trigger_id"],
-            view=views.agreement_modal(text, version),
+            view=views.agreement_modal(text, version, programme_id),
             team_id=team_id,
             user_id=user_id,
         )
@@ -113,6 +136,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.HOME_GOAL)(open_goal)
     app.action(ids.AGREEMENT_REVIEW)(review_agreement)
     app.action(ids.HOME_JOIN)(open_profile)
+    app.action(ids.JOIN_PROGRAMME)(open_profile)
     app.action(ids.HOME_EDIT)(open_profile)
     app.action(ids.HOME_PAUSE)(pause_one_cycle)
     app.action(ids.HOME_RESUME)(resume)
@@ -121,7 +145,23 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.LEAVE_CANCEL)(leave_cancelled)
 
 
-def _leave(deps: Deps, team_id: str, user_id: str) -> None:
+def _leave(deps: Deps, team_id: str, user_id: str, programme: int | None = None) -> None:
     with deps.request_unit_of_work() as session:
         # Already gone is fine: pressing the button twice is not an error.
-        membership.leave_member(session, team_id=team_id, user_id=user_id, now=deps.clock())
+        membership.leave_member(
+            session, team_id=team_id, user_id=user_id, now=deps.clock(), programme=programme
+        )
+
+
+def programme_of(body: dict[str, Any], *, after_bar: bool = False) -> int | None:
+    """The programme id a button carries as its value, or after a `|` in it (`after_bar`:
+    buttons whose value carries something else first). None: a button of the time before
+    programmes, or one that names none (the person's only programme)."""
+    try:
+        value = body["actions"][0].get("value") or ""
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    if not isinstance(value, str) or (after_bar and "|" not in value):
+        return None
+    head = value.split("|")[-1] if after_bar else value
+    return record_id(head) if head else None

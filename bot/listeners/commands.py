@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot import ids
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
+from bot.domain.programme import programme_name
 from bot.listeners.common import Answer, answer_in_time, later, open_goal_modal, open_join_modal
 from bot.listeners.pairing import open_reflection
 from bot.listeners.privacy import send_my_data
@@ -35,6 +36,8 @@ class Invocation:
     user_id: str
     channel_id: str
     args: list[str]
+    # `--programme <name>` (the rest of the text after it), when given.
+    programme: str | None = None
 
 
 Subcommand = Callable[[Deps, Invocation], None]
@@ -62,7 +65,7 @@ def register(app: App, deps: Deps) -> None:
         respond: Respond,
         context: BoltContext,
     ) -> None:
-        words = (command.get("text") or "").split()
+        words, programme = split_programme((command.get("text") or "").split())
         name, args = (words[0].lower(), words[1:]) if words else ("help", [])
         handler = SUBCOMMANDS.get(name)
         if handler is None:
@@ -77,14 +80,41 @@ def register(app: App, deps: Deps) -> None:
             user_id=command["user_id"],
             channel_id=command.get("channel_id", ""),
             args=args,
+            programme=programme,
         )
         handler(deps, call)
 
     app.command(ids.COMMAND)(peercoach_command)
 
 
+def split_programme(words: list[str]) -> tuple[list[str], str | None]:
+    """Take `--programme <name>` (or `-p <name>`) off the end of a command's words: the name
+    is everything after the flag (names may have spaces). Returns (words, name or None)."""
+    for flag in ("--programme", "--program", "-p"):
+        if flag in words:
+            at = words.index(flag)
+            name = programme_name(" ".join(words[at + 1 :]))
+            return words[:at], name or None
+    return words, None
+
+
 @subcommand("join", "profile", "edit")
 def _join(deps: Deps, call: Invocation) -> None:
+    """`/peercoach join [<programme>]`: with one open programme (or a name), its join modal;
+    with several open ones, a picker. `profile` / `edit`: the person's own programme."""
+    programme: int | str | None = call.programme or (" ".join(call.args) or None)
+    if programme is None:
+        with deps.request_unit_of_work() as session:
+            choice = membership.join_choice(
+                session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
+            )
+        if isinstance(choice, list):
+            if not choice:
+                call.ack(**views.ephemeral(views.no_open_programme_text()))
+            else:
+                call.ack(**views.join_picker(choice))
+            return
+        programme = choice
     open_join_modal(
         deps,
         call.client,
@@ -92,6 +122,7 @@ def _join(deps: Deps, call: Invocation) -> None:
         trigger_id=call.trigger_id,
         team_id=call.team_id,
         user_id=call.user_id,
+        programme=programme,
     )
     call.ack()
 
@@ -105,7 +136,12 @@ def _pause_for_rounds(
 
     def work(session: Session) -> Answer:
         back = membership.pause_for_rounds(
-            session, team_id=call.team_id, user_id=call.user_id, args=args, now=now
+            session,
+            team_id=call.team_id,
+            user_id=call.user_id,
+            args=args,
+            now=now,
+            programme=call.programme,
         )
         return views.ephemeral(reply(back))
 
@@ -127,7 +163,13 @@ def _resume(deps: Deps, call: Invocation) -> None:
     now = deps.clock()
 
     def work(session: Session) -> Answer:
-        membership.resume_member(session, team_id=call.team_id, user_id=call.user_id, now=now)
+        membership.resume_member(
+            session,
+            team_id=call.team_id,
+            user_id=call.user_id,
+            now=now,
+            programme=call.programme,
+        )
         return views.ephemeral(views.RESUMED_TEXT)
 
     answer_in_time(deps, call.ack, call.respond, work)
@@ -137,7 +179,11 @@ def _resume(deps: Deps, call: Invocation) -> None:
 def _status(deps: Deps, call: Invocation) -> None:
     with deps.request_unit_of_work() as session:
         status = membership.member_status(
-            session, team_id=call.team_id, user_id=call.user_id, now=deps.clock()
+            session,
+            team_id=call.team_id,
+            user_id=call.user_id,
+            now=deps.clock(),
+            programme=call.programme,
         )
     call.ack(**views.ephemeral(views.status_text(status)))
 
@@ -145,18 +191,23 @@ def _status(deps: Deps, call: Invocation) -> None:
 @subcommand("leave")
 def _leave(deps: Deps, call: Invocation) -> None:
     with deps.request_unit_of_work() as session:
-        member = membership.find_member(session, team_id=call.team_id, user_id=call.user_id)
+        member = membership.find_member(
+            session, team_id=call.team_id, user_id=call.user_id, programme=call.programme
+        )
         is_member = member is not None and member.status != MemberStatus.LEFT
+        programme_id = member.programme_id if member is not None else None
     if not is_member:
         call.ack(**views.ephemeral("You're not in PeerCoach, so there's nothing to leave."))
         return
-    call.ack(**views.leave_confirmation())
+    call.ack(**views.leave_confirmation(programme_id))
 
 
 @subcommand("reflect")
 def _reflect(deps: Deps, call: Invocation) -> None:
     with deps.request_unit_of_work() as session:
-        group_id = pairing.latest_group_of(session, team_id=call.team_id, user_id=call.user_id)
+        group_id = pairing.latest_group_of(
+            session, team_id=call.team_id, user_id=call.user_id, programme=call.programme
+        )
     open_reflection(
         deps,
         call.client,
@@ -172,7 +223,9 @@ def _reflect(deps: Deps, call: Invocation) -> None:
 @subcommand("history")
 def _history(deps: Deps, call: Invocation) -> None:
     with deps.request_unit_of_work() as session:
-        entries = pairing.history_of(session, team_id=call.team_id, user_id=call.user_id)
+        entries = pairing.history_of(
+            session, team_id=call.team_id, user_id=call.user_id, programme=call.programme
+        )
     call.ack(**reflection_views.history_message(entries))
 
 
@@ -197,6 +250,7 @@ def _goal(deps: Deps, call: Invocation) -> None:
         trigger_id=call.trigger_id,
         team_id=call.team_id,
         user_id=call.user_id,
+        programme=call.programme,
     )
     call.ack()
 

@@ -31,7 +31,8 @@ from bot.config import origin_of
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
 from bot.domain.messages import TextNotice
-from bot.errors import SLACK_BUSY_TEXT, Busy, PeerCoachError, UsageError
+from bot.domain.programme import ProgrammeRef
+from bot.errors import SLACK_BUSY_TEXT, Busy, NotAdmin, PeerCoachError, UsageError
 from bot.jobs.rounds import deliver_workspace
 from bot.services import admin, home, membership, outbox, pulse
 from bot.services.metrics import cycle_figures, membership_figures
@@ -231,22 +232,36 @@ def _finish_later(deps: Deps, respond: Respond, work: Callable[[Session], Answer
 # -- the join modal, the admin check, the App Home -------------------------------------------
 
 
-def join_modal_view(deps: Deps, *, team_id: str, user_id: str) -> dict[str, Any]:
-    """The join modal, prefilled when the person already has a profile; it asks for the
-    agreement unless the person accepted its current version."""
+def join_modal_view(
+    deps: Deps, *, team_id: str, user_id: str, programme: int | str | None = None
+) -> dict[str, Any]:
+    """The join modal of a programme (`programme`: id or name; None: the first), prefilled
+    with the person's profile there or, joining a second programme, with the profile of
+    their other membership; it asks for the programme's agreement unless the person
+    accepted its current version."""
     with deps.request_unit_of_work() as session:
-        workspace = membership.workspace_for(session, team_id, now=deps.clock())
-        member = membership.find_member(session, team_id=team_id, user_id=user_id)
-        current = (
-            membership.profile_of(member) if member and member.status != MemberStatus.LEFT else None
+        chosen = membership.programme_for(
+            session, team_id=team_id, programme=programme, now=deps.clock()
         )
+        rows = membership.memberships_of(session, team_id=team_id, user_id=user_id)
+        member = next((m for m in rows if m.programme_id == chosen.id), None)
+        starting = member if member and member.status != MemberStatus.LEFT else None
+        if starting is None:
+            starting = next((m for m in rows if m.status != MemberStatus.LEFT), None)
+        current = membership.profile_of(starting) if starting is not None else None
         agreement = (
-            membership.agreement_of(workspace)
-            if membership.needs_agreement(member, workspace)
-            else None
+            membership.agreement_of(chosen) if membership.needs_agreement(member, chosen) else None
         )
-        version = workspace.agreement_version
-    return views.join_modal(current, agreement=agreement, agreement_version=version)
+        version = chosen.agreement_version
+        several = len(membership.programmes_of(session, chosen.workspace_id)) > 1
+        ref = membership.ref_of(chosen) if several else None
+    return views.join_modal(
+        current,
+        agreement=agreement,
+        agreement_version=version,
+        programme=ref,
+        editing=member is not None and member.status != MemberStatus.LEFT,
+    )
 
 
 def open_join_modal(
@@ -257,9 +272,11 @@ def open_join_modal(
     trigger_id: str,
     team_id: str,
     user_id: str,
+    programme: int | str | None = None,
 ) -> None:
-    """Open the join modal after the ack (call this before or right after acking)."""
-    view = join_modal_view(deps, team_id=team_id, user_id=user_id)
+    """Open a programme's join modal after the ack (call this before or right after
+    acking)."""
+    view = join_modal_view(deps, team_id=team_id, user_id=user_id, programme=programme)
     open_view_later(
         deps, client, respond, trigger_id=trigger_id, view=view, team_id=team_id, user_id=user_id
     )
@@ -273,24 +290,33 @@ def open_goal_modal(
     trigger_id: str,
     team_id: str,
     user_id: str,
+    programme: int | str | None = None,
 ) -> None:
-    """Open the person's private goal modal, prefilled with their goal, after the ack.
+    """Open the person's private goal modal (of one programme), prefilled with their goal,
+    after the ack.
 
-    Raises UsageError for someone who has not joined.
+    Raises UsageError for someone who has not joined, ChooseProgramme when they are in
+    several programmes and did not say which.
     """
-    view = views.goal_modal(own_goal(deps, team_id=team_id, user_id=user_id))
+    programme_id, goal = own_goal(deps, team_id=team_id, user_id=user_id, programme=programme)
+    view = views.goal_modal(goal, programme_id=programme_id)
     open_view_later(
         deps, client, respond, trigger_id=trigger_id, view=view, team_id=team_id, user_id=user_id
     )
 
 
-def own_goal(deps: Deps, *, team_id: str, user_id: str) -> str | None:
-    """The person's goal, to prefill the goal modal. Raises UsageError for a non-member."""
+def own_goal(
+    deps: Deps, *, team_id: str, user_id: str, programme: int | str | None = None
+) -> tuple[int, str | None]:
+    """The membership's programme id and the person's goal there, to prefill the goal modal.
+    Raises UsageError for a non-member."""
     with deps.request_unit_of_work() as session:
-        member = membership.find_member(session, team_id=team_id, user_id=user_id)
+        member = membership.find_member(
+            session, team_id=team_id, user_id=user_id, programme=programme
+        )
         if member is None or member.status == MemberStatus.LEFT:
             raise UsageError("Join first (`/peercoach join`), then set your goal.")
-        return member.goal
+        return member.programme_id, member.goal
 
 
 def quick(client: WebClient) -> WebClient:
@@ -316,50 +342,115 @@ def _slack_admin(deps: Deps, client: WebClient, team_id: str, user_id: str) -> b
     return user.is_admin
 
 
-def require_admin(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> bool:
-    """Answer whether the person may run the programme (added admins from the database,
-    Slack's admins and owners from users.info, remembered for a few minutes).
+def require_admin(
+    deps: Deps, client: WebClient, *, team_id: str, user_id: str, programme_id: int | None = None
+) -> bool:
+    """Answer whether the person may run the programme (`programme_id`; None: any of the
+    workspace's): its added owners from the database, Slack's admins and owners (every
+    programme) from users.info, remembered for a few minutes.
 
     Raises errors.Busy when Slack cannot be asked right now and we do not remember.
     """
     with deps.request_unit_of_work() as session:
-        if admin.is_added_admin(session, team_id=team_id, user_id=user_id):
+        if admin.is_added_admin(
+            session, team_id=team_id, user_id=user_id, programme_id=programme_id
+        ):
             return True
     slack_admin = _slack_admin(deps, client, team_id, user_id)
     if slack_admin is None:
         raise Busy("I couldn't check your admin role with Slack just now. Please try again.")
     with deps.request_unit_of_work() as session:
         return admin.is_admin(
-            session, team_id=team_id, user_id=user_id, is_slack_admin=slack_admin, now=deps.clock()
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            is_slack_admin=slack_admin,
+            now=deps.clock(),
+            programme_id=programme_id,
         )
+
+
+def require_slack_admin(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    """Let only Slack's workspace admins and owners through (workspace-wide things: new
+    programmes, the summary of all of them). Raises NotAdmin, or Busy when Slack won't say."""
+    slack_admin = _slack_admin(deps, client, team_id, user_id)
+    if slack_admin is None:
+        raise Busy("I couldn't check your admin role with Slack just now. Please try again.")
+    if not slack_admin:
+        raise NotAdmin()
+
+
+def admin_programme(
+    deps: Deps, client: WebClient, *, team_id: str, user_id: str, programme: int | str | None
+) -> ProgrammeRef:
+    """The programme an admin request is about, once the person may run it.
+
+    `programme`: an id (a button's value) or a name (`--programme <name>`); None picks the
+    workspace's only programme, or the one programme the person owns. Raises UsageError when
+    that leaves several (naming them), NotAdmin when the person may not run the programme.
+    """
+    now = deps.clock()
+    with deps.request_unit_of_work() as session:
+        workspace = membership.workspace_for(session, team_id, now=now)
+        every = [membership.ref_of(p) for p in membership.programmes_of(session, workspace.id)]
+        chosen = (
+            membership.ref_of(
+                membership.programme_for(session, team_id=team_id, programme=programme, now=now)
+            )
+            if programme is not None
+            else (every[0] if len(every) == 1 else None)
+        )
+        owned = admin.owned_programmes(session, team_id=team_id, user_id=user_id)
+    if chosen is None:
+        if not require_admin(deps, client, team_id=team_id, user_id=user_id):
+            raise NotAdmin()
+        mine = [r for r in every if r.id in owned]
+        if len(mine) == 1 and not _slack_admin(deps, client, team_id, user_id):
+            chosen = mine[0]
+        else:
+            names = ", ".join(f"`{r.name}`" for r in (mine or every))
+            raise UsageError(
+                f"There are several programmes here ({names}): add `--programme <name>` to "
+                "say which one."
+            )
+    if not require_admin(deps, client, team_id=team_id, user_id=user_id, programme_id=chosen.id):
+        raise NotAdmin()
+    return chosen
 
 
 def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
     """Render the person's App Home and publish it (background work: never in a listener).
 
-    Admins also see the programme section (aggregates). One session: the member and the
-    next round in one query, then their chats and reflections (the admin answer is
-    remembered); users.info only when Slack's admin answer is not remembered or a member's
-    time zone is still unknown. An unchanged view is not published again; a refused publish
-    is dropped (the next open renders again).
+    Admins also see the programme section (aggregates). Usually one session and two
+    queries; users.info only when the admin answer is not remembered or a member's time
+    zone is still unknown. A refused publish is dropped (the next open renders again).
     """
     now = deps.clock()
     slack_admin = deps.admin_cache.get(team_id, user_id)
-    user = None
-    asked = slack_admin is None
-    if asked:  # before the session: no database connection held meanwhile
+    with deps.unit_of_work() as session:
+        rows = membership.memberships_of(session, team_id=team_id, user_id=user_id)
+        member = rows[0] if rows else None
+        needs_tz = any(m.status != "left" and m.tz_name is None for m in rows)
+        if slack_admin is not None and not needs_tz:
+            view = _home(deps, session, member, team_id, user_id, slack_admin, now)
+    if slack_admin is None or needs_tz:
         user = slack_user(client, user_id)
         if user is not None:
             deps.admin_cache.put(team_id, user_id, user.is_admin)
             slack_admin = user.is_admin
-    view = _render_home(deps, user, team_id, user_id, slack_admin, now, asked=asked)
-    if view is None:  # the time zone is unknown: ask Slack, then render
-        user = slack_user(client, user_id)
-        if user is not None:
-            deps.admin_cache.put(team_id, user_id, user.is_admin)
-            slack_admin = user.is_admin
-        view = _render_home(deps, user, team_id, user_id, slack_admin, now, asked=True)
-    assert view is not None
+        with deps.unit_of_work() as session:
+            if needs_tz and user is not None:
+                membership.set_time_zone(
+                    session,
+                    team_id=team_id,
+                    user_id=user_id,
+                    tz_name=user.tz_name,
+                    tz_offset_minutes=user.tz_offset_minutes,
+                )
+            rows = membership.memberships_of(session, team_id=team_id, user_id=user_id)
+            view = _home(
+                deps, session, rows[0] if rows else None, team_id, user_id, slack_admin, now
+            )
     digest = hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()
     if deps.home_cache.get(team_id, user_id) == digest:
         return  # Slack shows this very view already
@@ -371,58 +462,29 @@ def publish_home(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
     deps.home_cache.put(team_id, user_id, digest)
 
 
-def _render_home(
-    deps: Deps,
-    user: SlackUser | None,
-    team_id: str,
-    user_id: str,
-    slack_admin: bool | None,
-    now: datetime,
-    *,
-    asked: bool = False,
-) -> dict[str, Any] | None:
-    """The App Home view, storing the member's time zone from `user` if it is unknown; None
-    when it is unknown and Slack was not `asked` yet (`user` is None)."""
-    with deps.unit_of_work() as session:
-        member, slot = membership.find_member_and_slot(session, team_id=team_id, user_id=user_id)
-        needs_tz = member is not None and member.status != "left" and member.tz_name is None
-        if needs_tz and user is None and not asked:
-            return None
-        if needs_tz and user is not None:
-            membership.set_time_zone(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                tz_name=user.tz_name,
-                tz_offset_minutes=user.tz_offset_minutes,
-            )
-            member, slot = membership.find_member_and_slot(
-                session, team_id=team_id, user_id=user_id
-            )
-        return _home(deps, session, member, slot, team_id, slack_admin, user_id, now)
-
-
 def _home(
     deps: Deps,
     session: Session,
     member: Member | None,
-    last_scheduled: datetime | None,
     team_id: str,
-    slack_admin: bool | None,
     user_id: str,
+    slack_admin: bool | None,
     now: datetime,
 ) -> dict[str, Any]:
-    view = views.home_view(
-        home.member_home(session, member, last_scheduled=last_scheduled, now=now)
-    )
+    view = views.home_view(home.member_home(session, team_id=team_id, user_id=user_id, now=now))
     workspace = member.workspace if member else membership.workspace_for(session, team_id, now=now)
-    if _programme_admin(deps, session, workspace, user_id, slack_admin, now):
+    programmes = membership.programmes_of(session, workspace.id)
+    several = len(programmes) > 1
+    for programme in programmes:
+        if not _programme_admin(deps, session, workspace, programme.id, user_id, slack_admin, now):
+            continue
         section = admin_views.admin_home_section(
-            membership_figures(session, workspace.id),
-            cycle_figures(session, workspace.id, last=8),
-            membership.next_round_at(session, workspace, now),
-            admin.delivery_health(session, workspace.id),
-            pulse.latest_results(session, workspace.id),
+            membership_figures(session, programme.id),
+            cycle_figures(session, programme.id, last=8),
+            membership.next_round_at(session, programme, now),
+            admin.delivery_health(session, workspace.id, programme.id),
+            pulse.latest_results(session, programme.id),
+            programme=membership.ref_of(programme) if several else None,
         )
         view["blocks"] = view["blocks"] + section
     return view
@@ -432,19 +494,27 @@ def _programme_admin(
     deps: Deps,
     session: Session,
     workspace: Workspace,
+    programme_id: int,
     user_id: str,
     slack_admin: bool | None,
     now: datetime,
 ) -> bool:
-    """admin.is_admin_known, remembered for a few seconds (deps.admin_answers) per Slack
-    answer: a change in Slack's answer asks the database again (and records the change)."""
-    remembered = deps.admin_answers.get(workspace.team_id, user_id, slack_admin)
+    """admin.is_admin_known for one programme, remembered for a few seconds
+    (deps.admin_answers) per Slack answer: a change in Slack's answer asks the database
+    again (and records the change)."""
+    key = (workspace.team_id, programme_id, user_id, slack_admin)
+    remembered = deps.admin_answers.get(*key)
     if remembered is not None:
         return bool(remembered)
     answer = admin.is_admin_known(
-        session, workspace, user_id=user_id, is_slack_admin=slack_admin, now=now
+        session,
+        workspace,
+        user_id=user_id,
+        is_slack_admin=slack_admin,
+        now=now,
+        programme_id=programme_id,
     )
-    deps.admin_answers.put(workspace.team_id, user_id, slack_admin, answer)
+    deps.admin_answers.put(*key, answer)
     return answer
 
 

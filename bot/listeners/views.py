@@ -21,6 +21,7 @@ from bot.listeners.common import (
 )
 from bot.services import membership
 from bot.views import membership as views
+from bot.views.blocks import programme_in_metadata
 
 AGREED_TEXT = "Thanks: you're back in the rounds from the next one."
 
@@ -47,7 +48,12 @@ def register(app: App, deps: Deps) -> None:
         # The join (and its welcome DM, in the outbox) is stored before the ack, so a join the
         # modal closed on is never lost; if the database is too busy, errors.Busy keeps the
         # modal open with a "try again" and nothing is stored.
+        programme = programme_in_metadata(view.get("private_metadata", ""))
         with deps.request_unit_of_work() as session:
+            if programme is None:  # a modal of the workspace's only (first) programme
+                programme = membership.programme_for(
+                    session, team_id=team_id, programme=None, now=deps.clock()
+                ).id
             outcome = membership.save_profile(
                 session,
                 team_id=team_id,
@@ -57,8 +63,11 @@ def register(app: App, deps: Deps) -> None:
                 tz_offset_minutes=user.tz_offset_minutes if user else None,
                 now=deps.clock(),
                 slack_user=user.record if user else None,
+                programme=programme,
             )
-            member = membership.find_member(session, team_id=team_id, user_id=user_id)
+            member = membership.find_member(
+                session, team_id=team_id, user_id=user_id, programme=programme
+            )
             paused_until = member.paused_until if member else None
             workspace_id = dm_through_outbox(
                 deps,
@@ -87,7 +96,12 @@ def register(app: App, deps: Deps) -> None:
             return
         with deps.request_unit_of_work() as session:
             membership.set_goal(
-                session, team_id=team_id, user_id=user_id, goal=goal, now=deps.clock()
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                goal=goal,
+                now=deps.clock(),
+                programme=programme_in_metadata(view.get("private_metadata", "")),
             )
         ack()
         refresh_home(deps, client, team_id=team_id, user_id=user_id)
@@ -104,7 +118,12 @@ def register(app: App, deps: Deps) -> None:
             return
         with deps.request_unit_of_work() as session:
             membership.accept_agreement(
-                session, team_id=team_id, user_id=user_id, version=version, now=deps.clock()
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                version=version,
+                now=deps.clock(),
+                programme=programme_in_metadata(view.get("private_metadata", "")),
             )
             workspace_id = dm_through_outbox(
                 deps,

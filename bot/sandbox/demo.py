@@ -28,6 +28,7 @@ from bot import ids
 from bot.sandbox.clock import ManualClock
 from bot.sandbox.demo_cast import COMMITMENTS, SUGGESTIONS, TAKEAWAYS, Leader, make_cast
 from bot.sandbox.demo_figures import programme_figures_lines
+from bot.sandbox.demo_programmes import second_programme
 from bot.sandbox.demo_render import blocks_to_text, indent, join_names, progress_bar
 from bot.sandbox.demo_transcript import Transcript
 from bot.sandbox.harness import Sandbox
@@ -749,7 +750,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             sandbox, cast, rng, options.cycles, out, live=live, show_messages=options.show_messages
         )
         result = run.run(pause)
-        lines = summary_lines(result, run.names)
+        second = second_programme(sandbox, cast, run.present, run.names, rng)
+        result.problems += second.problems
+        result.violations = list(sandbox.emulator.violations)
+        lines = summary_lines(result, run.names) + second.lines
         lines += programme_figures_lines(sandbox, Path(options.chart))
         out.write("\n".join(lines) + "\n")
     return report_outcome(result, out)

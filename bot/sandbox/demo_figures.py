@@ -12,20 +12,24 @@ from bot.services.metrics import cycle_figures, membership_figures
 from bot.services.pulse import latest_results
 from bot.views.admin import figures_table, pulse_blocks
 from bot.views.charts import participation_chart
-from db.models import Workspace
+from db.models import Programme, Workspace
 
 
 def programme_figures_lines(sandbox: Sandbox, chart_path: Path) -> list[str]:
     """What a programme admin would see: the figures table, members now, and the chart file."""
     with sandbox.deps.unit_of_work() as session:
-        workspace_id = session.scalar(
-            select(Workspace.id).where(Workspace.team_id == sandbox.team_id)
+        programme_id = session.scalar(
+            select(Programme.id)
+            .join(Workspace, Workspace.id == Programme.workspace_id)
+            .where(Workspace.team_id == sandbox.team_id)
+            .order_by(Programme.id)
+            .limit(1)
         )
-        if workspace_id is None:
+        if programme_id is None:
             return []
-        cycles = cycle_figures(session, workspace_id, last=12)
-        members = membership_figures(session, workspace_id)
-        pulse = latest_results(session, workspace_id)
+        cycles = cycle_figures(session, programme_id, last=12)
+        members = membership_figures(session, programme_id)
+        pulse = latest_results(session, programme_id)
     png, _alt = participation_chart(cycles)
     chart_path.write_bytes(png)
     table = figures_table(cycles).replace("*", "")  # mrkdwn bold, as plain text

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import AdminSource, OutboxKind, OutboxStatus, ProgrammeFormat
@@ -13,7 +13,7 @@ from bot.domain.figures import DeliveryHealth
 from bot.domain.messages import DeliveryBlockedNotice, DeliveryResumedNotice, Notice
 from bot.domain.programme import ProgramSettings
 from bot.matching import MatchRules
-from bot.services.membership import ask_to_accept, workspace_for
+from bot.services.membership import ask_to_accept, settings_of_programme, workspace_for
 from bot.services.outbox import enqueue
 from db.models import (
     Member,
@@ -21,6 +21,7 @@ from db.models import (
     OutboxMessage,
     PairGroup,
     ProgramAdmin,
+    Programme,
     Round,
     SettingsChange,
     Workspace,
@@ -32,16 +33,29 @@ SCHEDULE_FIELDS = frozenset({"cadence_weeks", "day_of_week", "hour", "timezone"}
 
 
 def is_admin(
-    session: Session, *, team_id: str, user_id: str, is_slack_admin: bool, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    is_slack_admin: bool,
+    now: datetime,
+    programme_id: int | None = None,
 ) -> bool:
-    """Answer whether the person may run the programme, remembering Slack admins we see.
+    """Answer whether the person may run the programme (`programme_id`; None: any one of
+    the workspace's), remembering Slack admins we see.
 
-    Slack's workspace admins and owners are admins here too; so is anyone an admin added.
-    A Slack admin who loses that role stops being one here the next time we check.
+    Slack's workspace admins and owners run every programme; an owner added by an admin runs
+    the programme they were added to. A Slack admin who loses that role stops being one here
+    the next time we check.
     """
     workspace = workspace_for(session, team_id, now=now)
     return is_admin_known(
-        session, workspace, user_id=user_id, is_slack_admin=is_slack_admin, now=now
+        session,
+        workspace,
+        user_id=user_id,
+        is_slack_admin=is_slack_admin,
+        now=now,
+        programme_id=programme_id,
     )
 
 
@@ -52,113 +66,134 @@ def is_admin_known(
     user_id: str,
     is_slack_admin: bool | None,
     now: datetime | None = None,
+    programme_id: int | None = None,
 ) -> bool:
     """Like is_admin on a loaded workspace; `is_slack_admin=None` (Slack did not say) answers
-    from the database alone: an added admin, or a Slack admin we saw before."""
-    row = session.scalar(
-        select(ProgramAdmin).where(
-            ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.slack_user_id == user_id
+    from the database alone: an added owner, or a Slack admin we saw before."""
+    rows = list(
+        session.scalars(
+            select(ProgramAdmin).where(
+                ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.slack_user_id == user_id
+            )
         )
     )
+    slack_row = next((r for r in rows if r.source == AdminSource.SLACK_ADMIN), None)
+    # An owner row without a programme (added before programmes existed) owns them all.
+    owner = any(
+        r.source == AdminSource.ADDED
+        and (programme_id is None or r.programme_id in (None, programme_id))
+        for r in rows
+    )
     if is_slack_admin is None:
-        return row is not None
-    if is_slack_admin and row is None:
+        return owner or slack_row is not None
+    if is_slack_admin and slack_row is None:
         insert_or_ignore(
             session,
             ProgramAdmin.__table__,  # type: ignore[arg-type]
             {
                 "workspace_id": workspace.id,
+                "programme_id": None,
                 "slack_user_id": user_id,
                 "source": AdminSource.SLACK_ADMIN,
                 "added_at": now or workspace.created_at,
             },
-            conflict_columns=("workspace_id", "slack_user_id"),
+            conflict_columns=("workspace_id", "slack_user_id", "programme_id"),
         )
         return True
-    if not is_slack_admin and row is not None and row.source == AdminSource.SLACK_ADMIN:
-        session.delete(row)
-        return False
-    return is_slack_admin or row is not None
+    if not is_slack_admin and slack_row is not None:
+        session.execute(
+            delete(ProgramAdmin).where(
+                ProgramAdmin.workspace_id == workspace.id,
+                ProgramAdmin.slack_user_id == user_id,
+                ProgramAdmin.source == AdminSource.SLACK_ADMIN,
+            )
+        )
+    return is_slack_admin or owner
 
 
-def is_added_admin(session: Session, *, team_id: str, user_id: str) -> bool:
-    """Answer from the database alone whether someone was made an admin by another admin."""
-    return (
-        session.scalar(
-            select(ProgramAdmin.id)
+def is_added_admin(
+    session: Session, *, team_id: str, user_id: str, programme_id: int | None = None
+) -> bool:
+    """Answer from the database alone whether someone was made an owner of the programme
+    (None: of any programme) by an admin."""
+    query = (
+        select(ProgramAdmin.id)
+        .join(Workspace, Workspace.id == ProgramAdmin.workspace_id)
+        .where(
+            Workspace.team_id == team_id,
+            ProgramAdmin.slack_user_id == user_id,
+            ProgramAdmin.source == AdminSource.ADDED,
+        )
+    )
+    if programme_id is not None:
+        query = query.where(
+            or_(ProgramAdmin.programme_id == programme_id, ProgramAdmin.programme_id.is_(None))
+        )
+    return session.scalar(query.limit(1)) is not None
+
+
+def owned_programmes(session: Session, *, team_id: str, user_id: str) -> list[int]:
+    """The ids of the programmes someone was made an owner of."""
+    return list(
+        session.scalars(
+            select(ProgramAdmin.programme_id)
             .join(Workspace, Workspace.id == ProgramAdmin.workspace_id)
             .where(
                 Workspace.team_id == team_id,
                 ProgramAdmin.slack_user_id == user_id,
                 ProgramAdmin.source == AdminSource.ADDED,
+                ProgramAdmin.programme_id.is_not(None),
             )
-        )
-        is not None
-    )
-
-
-def admin_ids(session: Session, workspace_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(ProgramAdmin.slack_user_id)
-            .where(ProgramAdmin.workspace_id == workspace_id)
-            .order_by(ProgramAdmin.id)
+            .order_by(ProgramAdmin.programme_id)
         )
     )
 
 
-def settings_of(session: Session, workspace: Workspace) -> ProgramSettings:
+def admin_ids(session: Session, workspace_id: int, programme_id: int | None = None) -> list[str]:
+    """Who runs the programme (`programme_id`) or, with None, any of the workspace's: Slack
+    admins seen and the added owners, each once, in the order they became admins."""
+    query = select(ProgramAdmin.slack_user_id).where(ProgramAdmin.workspace_id == workspace_id)
+    if programme_id is not None:
+        query = query.where(
+            or_(ProgramAdmin.programme_id == programme_id, ProgramAdmin.programme_id.is_(None))
+        )
+    return list(dict.fromkeys(session.scalars(query.order_by(ProgramAdmin.id))))
+
+
+def settings_of(session: Session, programme: Programme) -> ProgramSettings:
+    """The programme's settings, with its added owners."""
     added = session.scalars(
         select(ProgramAdmin.slack_user_id)
-        .where(ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.source == AdminSource.ADDED)
+        .where(ProgramAdmin.programme_id == programme.id, ProgramAdmin.source == AdminSource.ADDED)
         .order_by(ProgramAdmin.id)
     )
-    return ProgramSettings(
-        cadence_weeks=workspace.cadence_weeks,
-        day_of_week=workspace.day_of_week,
-        hour=workspace.hour,
-        timezone=workspace.timezone,
-        group_size=workspace.group_size,
-        repeat_window=workspace.repeat_window,
-        prefer_same_level=workspace.level_weight > 0,
-        prefer_shared_goals=workspace.goal_weight > 0,
-        prefer_tz_overlap=workspace.tz_weight > 0,
-        prefer_cross_team=workspace.cross_team_weight > 0,
-        prompt_themes=tuple(workspace.prompt_themes or ()),
-        admins=tuple(added),
-        retention_months=workspace.retention_months,
-        agreement_text=workspace.agreement_text or "",
-        include_guests=workspace.include_guests,
-        format=ProgrammeFormat(workspace.format),
-        season_sessions=workspace.season_sessions,
-        circle_size=workspace.circle_size,
-        keep_meeting_max=workspace.keep_meeting_max,
-        pulse_every_cycles=workspace.pulse_every_cycles,
-    )
+    return ProgramSettings.from_stored(programme.settings, admins=tuple(added))
 
 
-def match_rules_of(workspace: Workspace) -> MatchRules:
-    """The matcher's rules as the workspace's admins set them (circles: the circle size)."""
-    circles = workspace.format == ProgrammeFormat.CIRCLES
+def match_rules_of(programme: Programme) -> MatchRules:
+    """The matcher's rules as the programme's admins set them (circles: the circle size)."""
+    settings = settings_of_programme(programme)
+    circles = settings.format == ProgrammeFormat.CIRCLES
     return MatchRules(
-        group_size=workspace.circle_size if circles else workspace.group_size,
-        repeat_window=workspace.repeat_window,
-        level_weight=workspace.level_weight,
-        goal_weight=workspace.goal_weight,
-        tz_weight=workspace.tz_weight,
-        cross_team_weight=workspace.cross_team_weight,
+        group_size=settings.circle_size if circles else settings.group_size,
+        repeat_window=settings.repeat_window,
+        level_weight=1.0 if settings.prefer_same_level else 0.0,
+        goal_weight=1.0 if settings.prefer_shared_goals else 0.0,
+        tz_weight=1.0 if settings.prefer_tz_overlap else 0.0,
+        cross_team_weight=1.0 if settings.prefer_cross_team else 0.0,
     )
 
 
 def apply_settings(
-    session: Session, workspace: Workspace, new: ProgramSettings, *, changed_by: str, now: datetime
+    session: Session, programme: Programme, new: ProgramSettings, *, changed_by: str, now: datetime
 ) -> list[SettingsChange]:
-    """Store new settings (from the next round on) and record each change made.
+    """Store a programme's new settings (from its next round on) and record each change.
 
-    A schedule change is stamped on the workspace (schedule_changed_at): it applies to slots
-    after the change and after the current round (bot.schedule.due_slot).
+    A schedule change is stamped on the programme (schedule_changed_at): it applies to slots
+    after the change and after the current round (bot.schedule.due_slot). A changed
+    agreement text raises the agreement version and asks every current member to accept it.
     """
-    old = settings_of(session, workspace)
+    old = settings_of(session, programme)
     changes = []
     for name, new_value in asdict(new).items():
         old_value = getattr(old, name)
@@ -166,7 +201,8 @@ def apply_settings(
             continue
         changes.append(
             SettingsChange(
-                workspace_id=workspace.id,
+                workspace_id=programme.workspace_id,
+                programme_id=programme.id,
                 changed_by=changed_by,
                 changed_at=now,
                 field=name,
@@ -174,38 +210,21 @@ def apply_settings(
                 new_value=_text(new_value),
             )
         )
-    workspace.cadence_weeks, workspace.day_of_week = new.cadence_weeks, new.day_of_week
-    workspace.hour, workspace.timezone, workspace.group_size = (
-        new.hour,
-        new.timezone,
-        new.group_size,
-    )
-    workspace.repeat_window = new.repeat_window
-    workspace.level_weight = 1.0 if new.prefer_same_level else 0.0
-    workspace.goal_weight = 1.0 if new.prefer_shared_goals else 0.0
-    workspace.tz_weight = 1.0 if new.prefer_tz_overlap else 0.0
-    workspace.cross_team_weight = 1.0 if new.prefer_cross_team else 0.0
-    workspace.prompt_themes = list(new.prompt_themes)
-    workspace.retention_months = new.retention_months
-    if new.agreement_text.strip() != (workspace.agreement_text or ""):
+    new = replace(new, agreement_text=new.agreement_text.strip())
+    programme.settings = new.to_stored()
+    if new.agreement_text != old.agreement_text.strip():
         # A new agreement: everyone accepts it before their next round.
-        workspace.agreement_text = new.agreement_text.strip() or None
-        workspace.agreement_version += 1
+        programme.agreement_version += 1
         for member in session.scalars(
             select(Member).where(
-                Member.workspace_id == workspace.id,
+                Member.programme_id == programme.id,
                 Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
             )
         ):
-            ask_to_accept(session, workspace, member.slack_user_id, now)
-    workspace.include_guests = new.include_guests
-    workspace.format = new.format.value
-    workspace.season_sessions, workspace.circle_size = new.season_sessions, new.circle_size
-    workspace.keep_meeting_max = new.keep_meeting_max
-    workspace.pulse_every_cycles = new.pulse_every_cycles
+            ask_to_accept(session, programme, member.slack_user_id, now)
     if any(c.field in SCHEDULE_FIELDS for c in changes):
-        workspace.schedule_changed_at = now
-    _set_added_admins(session, workspace, new.admins, changed_by, now)
+        programme.schedule_changed_at = now
+    _set_added_admins(session, programme, new.admins, changed_by, now)
     session.add_all(changes)
     return changes
 
@@ -225,22 +244,26 @@ def _text(value: object) -> str | None:
 
 
 def _set_added_admins(
-    session: Session, workspace: Workspace, wanted: tuple[str, ...], changed_by: str, now: datetime
+    session: Session, programme: Programme, wanted: tuple[str, ...], changed_by: str, now: datetime
 ) -> None:
     rows = {
         a.slack_user_id: a
         for a in session.scalars(
-            select(ProgramAdmin).where(ProgramAdmin.workspace_id == workspace.id)
+            select(ProgramAdmin).where(
+                ProgramAdmin.programme_id == programme.id,
+                ProgramAdmin.source == AdminSource.ADDED,
+            )
         )
     }
     for user_id, row in rows.items():
-        if row.source == AdminSource.ADDED and user_id not in wanted:
+        if user_id not in wanted:
             session.delete(row)
     for user_id in wanted:
         if user_id not in rows:
             session.add(
                 ProgramAdmin(
-                    workspace_id=workspace.id,
+                    workspace_id=programme.workspace_id,
+                    programme_id=programme.id,
                     slack_user_id=user_id,
                     source=AdminSource.ADDED,
                     added_by=changed_by,
@@ -320,14 +343,20 @@ def resume_delivery(session: Session, workspace_id: int, *, now: datetime) -> bo
     return True
 
 
-def delivery_health(session: Session, workspace_id: int) -> DeliveryHealth:
+def delivery_health(
+    session: Session, workspace_id: int, programme_id: int | None = None
+) -> DeliveryHealth:
     """What admins see about delivery: whether Slack refuses the token (since when, why)
-    and how many groups of the latest round never got their intro."""
+    and how many groups of the programme's (None: the workspace's) latest round never got
+    their intro."""
     workspace = session.get(Workspace, workspace_id)
     assert workspace is not None
     latest = session.scalar(
         select(Round.id)
-        .where(Round.workspace_id == workspace_id)
+        .where(
+            Round.workspace_id == workspace_id,
+            *((Round.programme_id == programme_id,) if programme_id is not None else ()),
+        )
         .order_by(Round.started_at.desc(), Round.id.desc())
         .limit(1)
     )

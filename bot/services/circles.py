@@ -5,9 +5,9 @@ circle size with the matching engine (history included, so people meet new peers
 later round is a session of the same circles. Between sessions the circles are kept whole:
 a member who left is taken out, a circle left with fewer than three is merged into others,
 and people who joined meanwhile fill gaps in circles under five or wait for the next season.
-Every placement is told privately. Circles and seats carry unique keys (workspace, season,
-number) and (workspace, season, member), so forming a season twice fails instead of
-doubling it; callers hold the workspace's lock (bot.services.rounds.start_round).
+Every placement is told privately. Circles and seats carry unique keys (programme, season,
+number) and (programme, season, member), so forming a season twice fails instead of
+doubling it; callers hold the programme's lock (bot.services.rounds.start_round).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from bot.domain.enums import MemberStatus
 from bot.domain.messages import CircleMergedNotice, CirclePlacedNotice, CircleWaitingNotice
 from bot.domain.programme import MAX_CIRCLE, MIN_CIRCLE
 from bot.matching import MatchedGroup, MatchResult
+from bot.services.membership import settings_of_programme
 from bot.services.outbox import enqueue
-from db.models import Circle, CircleSeat, Member, Round, Workspace
+from db.models import Circle, CircleSeat, Member, Programme, Round
 
 
 @dataclass(frozen=True)
@@ -48,30 +49,30 @@ class CircleSession:
     unmatched: tuple[str, ...]
 
 
-def next_session(session: Session, workspace: Workspace) -> SeasonSlot:
-    """The season and session the workspace's next circles round is: a new season after the
+def next_session(session: Session, programme: Programme) -> SeasonSlot:
+    """The season and session the programme's next circles round is: a new season after the
     last one's `season_sessions` rounds, after a round in another format, or when nobody
     sits in a circle any more."""
     last = session.execute(
         select(Round.season, Round.session)
-        .where(Round.workspace_id == workspace.id)
+        .where(Round.programme_id == programme.id)
         .order_by(Round.started_at.desc(), Round.id.desc())
         .limit(1)
     ).first()
     if last is None or last[0] is None or last[1] is None:  # first circles round (again)
         latest = session.scalar(
-            select(func.max(Circle.season)).where(Circle.workspace_id == workspace.id)
+            select(func.max(Circle.season)).where(Circle.programme_id == programme.id)
         )
         return SeasonSlot((latest or 0) + 1, 1, True)
     season, number = int(last[0]), int(last[1])
     seated = session.scalar(
         select(CircleSeat.id).where(
-            CircleSeat.workspace_id == workspace.id,
+            CircleSeat.programme_id == programme.id,
             CircleSeat.season == season,
             CircleSeat.left_at.is_(None),
         )
     )
-    if number >= workspace.season_sessions or seated is None:
+    if number >= settings_of_programme(programme).season_sessions or seated is None:
         return SeasonSlot(season + 1, 1, True)
     return SeasonSlot(season, number + 1, False)
 
@@ -82,7 +83,7 @@ def _fits(user_id: str, others: Collection[str], blocked: set[frozenset[str]]) -
 
 def plan_session(
     session: Session,
-    workspace: Workspace,
+    programme: Programme,
     *,
     members: dict[str, Member],
     exclusions: Collection[tuple[str, str]],
@@ -93,18 +94,18 @@ def plan_session(
     circles and seats and queuing the placement notices. `members`: who is eligible now;
     `exclusions`: every never-pair entry (both directions count); `match`: the round's
     matcher over some members (bot.services.rounds.match_these, with the circle size)."""
-    which = next_session(session, workspace)
+    which = next_session(session, programme)
     blocked = {frozenset(p) for p in exclusions if p[0] != p[1]}
     if which.new_season:
-        _form(session, workspace, which.season, members, blocked, match, now=now)
+        _form(session, programme, which.season, members, blocked, match, now=now)
     else:
-        _keep_whole(session, workspace, which, members, blocked, now=now)
-    return _session_groups(session, workspace, which, members)
+        _keep_whole(session, programme, which, members, blocked, now=now)
+    return _session_groups(session, programme, which, members)
 
 
 def _form(
     session: Session,
-    workspace: Workspace,
+    programme: Programme,
     season: int,
     members: dict[str, Member],
     blocked: set[frozenset[str]],
@@ -131,12 +132,19 @@ def _form(
         if len(rest) >= 2:
             circles.append(rest)  # nowhere to go: a small circle beats none
     for number, circle_members in enumerate(circles, start=1):
-        circle = Circle(workspace_id=workspace.id, season=season, number=number, formed_at=now)
+        circle = Circle(
+            workspace_id=programme.workspace_id,
+            programme_id=programme.id,
+            season=season,
+            number=number,
+            formed_at=now,
+        )
         session.add(circle)
         session.flush()
         session.add_all(
             CircleSeat(
-                workspace_id=workspace.id,
+                workspace_id=programme.workspace_id,
+                programme_id=programme.id,
                 circle_id=circle.id,
                 member_id=members[u].id,
                 season=season,
@@ -147,12 +155,12 @@ def _form(
     session.flush()
 
 
-def _seats(session: Session, workspace_id: int, season: int) -> dict[int, list[CircleSeat]]:
+def _seats(session: Session, programme_id: int, season: int) -> dict[int, list[CircleSeat]]:
     """The season's circles still going (not merged away) -> their current seats, in order."""
     live = session.scalars(
         select(Circle.id)
         .where(
-            Circle.workspace_id == workspace_id,
+            Circle.programme_id == programme_id,
             Circle.season == season,
             Circle.merged_at.is_(None),
         )
@@ -178,7 +186,7 @@ def _user_ids(session: Session, seats: list[CircleSeat]) -> dict[int, str]:
 
 def _keep_whole(
     session: Session,
-    workspace: Workspace,
+    programme: Programme,
     which: SeasonSlot,
     members: dict[str, Member],
     blocked: set[frozenset[str]],
@@ -186,7 +194,8 @@ def _keep_whole(
     now: datetime,
 ) -> None:
     """Between sessions: take out leavers, merge circles under three, seat newcomers."""
-    circles = _seats(session, workspace.id, which.season)
+    season_sessions = settings_of_programme(programme).season_sessions
+    circles = _seats(session, programme.id, which.season)
     everyone = [s for seats in circles.values() for s in seats]
     who = _user_ids(session, everyone)
     gone_status = {MemberStatus.LEFT.value, MemberStatus.INACTIVE.value}
@@ -237,7 +246,7 @@ def _keep_whole(
             user_id = who[seat.member_id]
             enqueue(
                 session,
-                workspace_id=workspace.id,
+                workspace_id=programme.workspace_id,
                 dedupe_key=f"circle_merged:season:{which.season}:{user_id}:{target}",
                 recipients=[user_id],
                 notice=CircleMergedNotice(
@@ -251,7 +260,7 @@ def _keep_whole(
         s.member_id: s
         for s in session.scalars(
             select(CircleSeat).where(
-                CircleSeat.workspace_id == workspace.id,
+                CircleSeat.programme_id == programme.id,
                 CircleSeat.season == which.season,
                 CircleSeat.left_at.is_not(None),
             )
@@ -272,19 +281,20 @@ def _keep_whole(
         if target is None:
             enqueue(
                 session,
-                workspace_id=workspace.id,
+                workspace_id=programme.workspace_id,
                 dedupe_key=f"circle_waiting:season:{which.season}:{user_id}",
                 recipients=[user_id],
-                notice=CircleWaitingNotice(
-                    sessions_left=workspace.season_sessions - which.session + 1
-                ),
+                notice=CircleWaitingNotice(sessions_left=season_sessions - which.session + 1),
                 now=now,
             )
             continue
         # Someone who left this season and came back takes their seat row up again (one
         # row per member and season: the unique key).
         seat = earlier.get(member.id) or CircleSeat(
-            workspace_id=workspace.id, member_id=member.id, season=which.season
+            workspace_id=programme.workspace_id,
+            programme_id=programme.id,
+            member_id=member.id,
+            season=which.season,
         )
         seat.circle_id, seat.joined_at, seat.left_at = target, now, None
         session.add(seat)
@@ -293,13 +303,13 @@ def _keep_whole(
         who[member.id] = user_id
         enqueue(
             session,
-            workspace_id=workspace.id,
+            workspace_id=programme.workspace_id,
             dedupe_key=f"circle_placed:season:{which.season}:{user_id}",
             recipients=[user_id],
             notice=CirclePlacedNotice(
                 members=tuple(circle_users),
                 session=which.session,
-                season_sessions=workspace.season_sessions,
+                season_sessions=season_sessions,
             ),
             now=now,
         )
@@ -313,14 +323,14 @@ def _retire(session: Session, circle_id: int, now: datetime) -> None:
 
 
 def _session_groups(
-    session: Session, workspace: Workspace, which: SeasonSlot, members: dict[str, Member]
+    session: Session, programme: Programme, which: SeasonSlot, members: dict[str, Member]
 ) -> CircleSession:
     """Each circle's members present this round, the challenge bringer first.
 
     The bringer rotates by session over the circle's seats in the order they were taken;
     someone away this round passes the turn to the next one present.
     """
-    circles = _seats(session, workspace.id, which.season)
+    circles = _seats(session, programme.id, which.season)
     who = _user_ids(session, [s for seats in circles.values() for s in seats])
     groups: list[MatchedGroup] = []
     circle_of: dict[tuple[str, ...], int] = {}

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.domain.enums import Unpairable
 from bot.domain.messages import InviteNotice
+from bot.domain.programme import FIRST_PROGRAMME_NAME
 from bot.errors import UsageError
-from bot.services.membership import workspace_for
+from bot.services.membership import programme_for
 from bot.services.outbox import enqueue
 from db.models import Member, MemberStatus
 
@@ -38,21 +39,24 @@ def queue_invitations(
     user_ids: Iterable[str],
     now: datetime,
     unpairable: Mapping[str, Unpairable] | None = None,
+    programme: int | str | None = None,
 ) -> tuple[list[int], int]:
-    """Record an invitation for each person not already in PeerCoach.
+    """Record an invitation to a programme (`programme`: its id or name; None: the first)
+    for each person not already in it.
 
     `unpairable` (from bot.services.membership.why_not_pairable on Slack's records) names the
     accounts never invited: bots, the app itself, deactivated accounts, guests unless the
     programme includes them, people from other organisations; they count nowhere.
     Returns the outbox ids of the invitations recorded now, and how many people were skipped
-    (already members, the inviter, or invited before: one invitation per person, ever).
+    (already members, the inviter, or invited before: one invitation per person and
+    programme, ever).
     """
     unpairable = unpairable or {}
-    workspace = workspace_for(session, team_id, now=now)
+    chosen = programme_for(session, team_id=team_id, programme=programme, now=now)
     in_programme = set(
         session.scalars(
             select(Member.slack_user_id).where(
-                Member.workspace_id == workspace.id,
+                Member.programme_id == chosen.id,
                 Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
             )
         )
@@ -67,10 +71,16 @@ def queue_invitations(
             continue
         message_id = enqueue(
             session,
-            workspace_id=workspace.id,
-            dedupe_key=f"invite:{user_id}",
+            workspace_id=chosen.workspace_id,
+            dedupe_key=f"invite:{user_id}"
+            if chosen.name == FIRST_PROGRAMME_NAME
+            else f"invite:p{chosen.id}:{user_id}",
             recipients=[user_id],
-            notice=InviteNotice(inviter=inviter),
+            notice=InviteNotice(
+                inviter=inviter,
+                programme="" if chosen.name == FIRST_PROGRAMME_NAME else chosen.name,
+                programme_id=None if chosen.name == FIRST_PROGRAMME_NAME else chosen.id,
+            ),
             now=now,
         )
         if message_id is None:

@@ -23,8 +23,9 @@ from bot.domain.messages import (
     KeepMeetingOfferNotice,
 )
 from bot.errors import StaleAction, UsageError
+from bot.services.membership import settings_of_programme
 from bot.services.outbox import enqueue
-from db.models import GroupSeat, KeepMeeting, PairGroup, Round, Workspace
+from db.models import GroupSeat, KeepMeeting, PairGroup, Programme, Round
 from db.upsert import affected_rows, insert_or_ignore, lock_row
 
 
@@ -52,13 +53,8 @@ def _own_seat(session: Session, group_id: int, user_id: str) -> tuple[PairGroup,
 
 def offer(session: Session, group: PairGroup, *, now: datetime) -> None:
     """Ask each member privately, once, whether to keep meeting (pairs format, when offered)."""
-    workspace = session.get(Workspace, group.workspace_id)
-    if (
-        workspace is None
-        or workspace.format != ProgrammeFormat.PAIRS
-        or workspace.keep_meeting_max < 1
-        or group.rescue
-    ):
+    settings = settings_of_programme(group.round.programme)
+    if settings.format != ProgrammeFormat.PAIRS or settings.keep_meeting_max < 1 or group.rescue:
         return
     seated = [s.slack_user_id for s in _seated(group)]
     for user_id in seated:
@@ -70,7 +66,7 @@ def offer(session: Session, group: PairGroup, *, now: datetime) -> None:
             notice=KeepMeetingOfferNotice(
                 group_id=group.id,
                 partners=tuple(u for u in seated if u != user_id),
-                max_rounds=workspace.keep_meeting_max,
+                max_rounds=settings.keep_meeting_max,
             ),
             now=now,
         )
@@ -109,9 +105,8 @@ def choose(
     """
     lock_row(session, PairGroup.__table__, group_id)  # type: ignore[arg-type]
     group, seat = _own_seat(session, group_id, user_id)
-    workspace = session.get(Workspace, group.workspace_id)
-    assert workspace is not None
-    if workspace.format != ProgrammeFormat.PAIRS or not 1 <= rounds <= workspace.keep_meeting_max:
+    settings = settings_of_programme(group.round.programme)
+    if settings.format != ProgrammeFormat.PAIRS or not 1 <= rounds <= settings.keep_meeting_max:
         raise StaleAction()
     inserted = insert_or_ignore(
         session,
@@ -185,9 +180,9 @@ def end(session: Session, *, group_id: int, user_id: str, now: datetime) -> bool
 
 
 def kept_groups(
-    session: Session, workspace: Workspace, eligible: Collection[str]
+    session: Session, programme: Programme, eligible: Collection[str]
 ) -> dict[tuple[str, ...], int]:
-    """The groups of the workspace's latest round to keep together in the next one.
+    """The groups of the programme's latest round to keep together in the next one.
 
     A group is kept when every member of it (or of the group it was itself kept from) chose
     to keep meeting, nobody ended it, the agreed rounds are not used up, and every member is
@@ -195,7 +190,7 @@ def kept_groups(
     """
     latest = session.scalar(
         select(Round.id)
-        .where(Round.workspace_id == workspace.id)
+        .where(Round.programme_id == programme.id)
         .order_by(Round.started_at.desc(), Round.id.desc())
         .limit(1)
     )

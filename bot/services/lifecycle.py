@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.services.membership import leave_member, workspace_for
+from bot.services.membership import leave_member, memberships_of, workspace_for
 from db.models import BOTS_TABLE, INSTALLATIONS_TABLE, Base, Workspace
 from db.upsert import affected_rows
 
@@ -63,6 +63,10 @@ def purge_uninstalled(session: Session, *, now: datetime, grace: timedelta) -> l
 
 
 def account_deactivated(session: Session, *, team_id: str, user_id: str, now: datetime) -> bool:
-    """A person's Slack account was deactivated: they leave the programme and are never
-    paired again (their profile goes as on `leave`). Returns whether they were a member."""
-    return leave_member(session, team_id=team_id, user_id=user_id, now=now) is not None
+    """A person's Slack account was deactivated: they leave every programme and are never
+    paired again (their profiles go as on `leave`). Returns whether they were a member."""
+    left = [
+        leave_member(session, team_id=team_id, user_id=user_id, now=now, programme=m.programme_id)
+        for m in memberships_of(session, team_id=team_id, user_id=user_id)
+    ]
+    return any(m is not None for m in left)

@@ -8,17 +8,24 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.enums import JoinOutcome, RoundKind, Unpairable
 from bot.domain.messages import AgreementNotice, NotPairableNotice
 from bot.domain.people import MemberStatusView, Profile
-from bot.domain.programme import DEFAULT_AGREEMENT, DEFAULTS
-from bot.errors import StaleAction, UsageError
+from bot.domain.programme import (
+    DEFAULT_AGREEMENT,
+    DEFAULTS,
+    FIRST_PROGRAMME_NAME,
+    ProgrammeRef,
+    ProgramSettings,
+    programme_name,
+)
+from bot.errors import ChooseProgramme, StaleAction, UsageError
 from bot.schedule import Schedule, next_slot, round_times_after
 from bot.services.outbox import enqueue
-from db.models import Exclusion, Member, MemberStatus, Round, Workspace
+from db.models import Exclusion, Member, MemberStatus, Programme, Round, Workspace
 from db.upsert import insert_or_ignore
 
 MAX_PAUSE = timedelta(weeks=52)
@@ -28,126 +35,238 @@ ROUND_COOLDOWN = timedelta(minutes=15)
 
 
 def workspace_for(session: Session, team_id: str, *, now: datetime) -> Workspace:
-    """Return the workspace row for a Slack team, creating it with the default settings.
+    """Return the workspace row for a Slack team, creating it (and its first programme, with
+    the default settings) on first use.
 
-    Two first requests of a new workspace may arrive together: the unique team id decides
-    which one inserts, and both then read the same row.
+    Two first requests of a new workspace may arrive together: the unique team id (and the
+    unique programme name) decides which one inserts, and both then read the same rows.
     """
     workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
-    if workspace is not None:
-        return workspace
+    if workspace is None:
+        insert_or_ignore(
+            session,
+            Workspace.__table__,  # type: ignore[arg-type]
+            {"team_id": team_id, "created_at": now},
+            conflict_columns=("team_id",),
+        )
+        workspace = session.scalars(select(Workspace).where(Workspace.team_id == team_id)).one()
+    if session.scalar(select(Programme.id).where(Programme.workspace_id == workspace.id)) is None:
+        add_programme(session, workspace, name=FIRST_PROGRAMME_NAME, now=now)
+    return workspace
+
+
+def add_programme(
+    session: Session,
+    workspace: Workspace,
+    *,
+    name: str,
+    now: datetime,
+    description: str = "",
+    settings: ProgramSettings = DEFAULTS,
+) -> Programme:
+    """Create a programme (or find the one of that name): insert-or-ignore on the unique
+    (workspace, name) key. Raises UsageError for an empty or over-long name."""
+    name = programme_name(name)
+    if not name or len(name) > MAX_PROGRAMME_NAME:
+        raise UsageError(f"Give the programme a name of 1 to {MAX_PROGRAMME_NAME} characters.")
     insert_or_ignore(
         session,
-        Workspace.__table__,  # type: ignore[arg-type]
+        Programme.__table__,  # type: ignore[arg-type]
         {
-            "team_id": team_id,
+            "workspace_id": workspace.id,
+            "name": name,
+            "description": description[:300],
+            "settings": settings.to_stored(),
+            "is_open": True,
             "created_at": now,
-            "cadence_weeks": DEFAULTS.cadence_weeks,
-            "day_of_week": DEFAULTS.day_of_week,
-            "hour": DEFAULTS.hour,
-            "timezone": DEFAULTS.timezone,
-            "group_size": DEFAULTS.group_size,
-            "prompt_themes": list(DEFAULTS.prompt_themes),
+            "agreement_version": 1,
         },
-        conflict_columns=("team_id",),
+        conflict_columns=("workspace_id", "name"),
     )
-    return session.scalars(select(Workspace).where(Workspace.team_id == team_id)).one()
+    return session.scalars(
+        select(Programme).where(Programme.workspace_id == workspace.id, Programme.name == name)
+    ).one()
 
 
-def _last_scheduled_key(workspace_id: Any) -> Any:
-    """SELECT the period key of the workspace's latest scheduled round (a bind parameter or
-    a column to correlate with)."""
-    return (
+MAX_PROGRAMME_NAME = 80
+
+
+def programmes_of(session: Session, workspace_id: int) -> list[Programme]:
+    """A workspace's programmes, oldest first."""
+    return list(
+        session.scalars(
+            select(Programme).where(Programme.workspace_id == workspace_id).order_by(Programme.id)
+        )
+    )
+
+
+def ref_of(programme: Programme) -> ProgrammeRef:
+    """The programme as people pick it."""
+    return ProgrammeRef(programme.id, programme.name, programme.description, programme.is_open)
+
+
+def programme_for(
+    session: Session, *, team_id: str, programme: int | str | None, now: datetime
+) -> Programme:
+    """The workspace's programme a request names: by row id (a button's value), by name
+    (`--programme <name>`, any case), or None for the first (oldest) programme.
+
+    Raises StaleAction for an id of another workspace (or none), UsageError for an unknown
+    name (naming the programmes there are).
+    """
+    workspace = workspace_for(session, team_id, now=now)
+    found = programmes_of(session, workspace.id)
+    if programme is None:
+        return found[0]
+    if isinstance(programme, int):
+        match = next((p for p in found if p.id == programme), None)
+        if match is None:
+            raise StaleAction()
+        return match
+    wanted = programme_name(programme).casefold()
+    match = next((p for p in found if p.name.casefold() == wanted), None)
+    if match is None:
+        raise UsageError(
+            f"There's no programme called `{programme[:MAX_PROGRAMME_NAME]}`. "
+            f"The programmes here: {', '.join(p.name for p in found)}."
+        )
+    return match
+
+
+def join_choice(
+    session: Session, *, team_id: str, user_id: str, now: datetime
+) -> int | list[ProgrammeRef]:
+    """What `/peercoach join` without a name opens: the programme's id when there is one
+    programme (or one open to newcomers), else the open programmes to pick from (empty: none
+    is open). `user_id` is the person asking (their own programmes stay open to them)."""
+    workspace = workspace_for(session, team_id, now=now)
+    every = programmes_of(session, workspace.id)
+    if len(every) == 1:
+        return every[0].id
+    mine = set(
+        session.scalars(
+            select(Member.programme_id).where(
+                Member.workspace_id == workspace.id,
+                Member.slack_user_id == user_id,
+                Member.status != MemberStatus.LEFT.value,
+            )
+        )
+    )
+    choices = [p for p in every if p.is_open or p.id in mine]
+    if len(choices) == 1:
+        return choices[0].id
+    return [ref_of(p) for p in choices]
+
+
+def settings_of_programme(programme: Programme) -> ProgramSettings:
+    """A programme's stored settings (without its owners: bot.services.admin.settings_of)."""
+    return ProgramSettings.from_stored(programme.settings)
+
+
+def last_scheduled_slot(session: Session, programme_id: int) -> datetime | None:
+    """The slot of the programme's latest scheduled round (its period key), if any."""
+    key = session.scalar(
         select(Round.period_key)
-        .where(Round.workspace_id == workspace_id, Round.kind == RoundKind.SCHEDULED)
+        .where(Round.programme_id == programme_id, Round.kind == RoundKind.SCHEDULED)
         .order_by(Round.started_at.desc(), Round.id.desc())
         .limit(1)
     )
-
-
-# Statements built once: building a select and its cache key costs more than SQLite's answer.
-_LAST_SCHEDULED_KEY = _last_scheduled_key(bindparam("workspace_id"))
-
-
-def _slot_of(key: str | None) -> datetime | None:
     return datetime.fromisoformat(key) if key else None
 
 
-def last_scheduled_slot(session: Session, workspace_id: int) -> datetime | None:
-    """The slot of the workspace's latest scheduled round (its period key), if any."""
-    return _slot_of(session.scalar(_LAST_SCHEDULED_KEY, {"workspace_id": workspace_id}))
-
-
-def next_round_at(session: Session, workspace: Workspace, now: datetime) -> datetime:
-    """When the next scheduled round will start, as the due rule will decide it (a slot in
-    the current round's cycle or before a schedule change is not named)."""
-    return _next_round(workspace, now, last_scheduled_slot(session, workspace.id))
-
-
-def _next_round(workspace: Workspace, now: datetime, last_scheduled: datetime | None) -> datetime:
+def next_round_at(session: Session, programme: Programme, now: datetime) -> datetime:
+    """When the programme's next scheduled round will start, as the due rule will decide it
+    (a slot in the current round's cycle or before a schedule change is not named)."""
     return next_slot(
-        schedule_of(workspace),
+        schedule_of(programme),
         now,
-        schedule_changed_at=workspace.schedule_changed_at,
-        last_scheduled_at=last_scheduled,
-        last_started_at=workspace.last_round_started_at,
+        schedule_changed_at=programme.schedule_changed_at,
+        last_scheduled_at=last_scheduled_slot(session, programme.id),
+        last_started_at=programme.last_round_started_at,
         cooldown=ROUND_COOLDOWN,
     )
 
 
-def schedule_of(workspace: Workspace) -> Schedule:
-    """Return the round schedule stored on a workspace."""
+def schedule_of(programme: Programme) -> Schedule:
+    """Return the round schedule of a programme."""
+    settings = settings_of_programme(programme)
     return Schedule(
-        cadence_weeks=workspace.cadence_weeks,
-        day_of_week=workspace.day_of_week,
-        hour=workspace.hour,
-        timezone=workspace.timezone,
+        cadence_weeks=settings.cadence_weeks,
+        day_of_week=settings.day_of_week,
+        hour=settings.hour,
+        timezone=settings.timezone,
     )
 
 
-def _member_query(*columns: Any) -> Any:
-    """SELECT a person's member row (and `columns`) by team and user id (bind parameters),
-    with its workspace and never-pair list (no lazy loads later)."""
-    return (
-        select(Member, *columns)
-        .join(Workspace)
-        .where(
-            Workspace.team_id == bindparam("team_id"),
-            Member.slack_user_id == bindparam("user_id"),
-        )
-        .options(contains_eager(Member.workspace), joinedload(Member.exclusions))
-        .execution_options(populate_existing=True)
+def memberships_of(session: Session, *, team_id: str, user_id: str) -> list[Member]:
+    """Every membership row of a person in a workspace (left ones too), oldest programme
+    first; each with its programme and never-pair list loaded."""
+    return list(
+        session.scalars(
+            select(Member)
+            .join(Workspace, Workspace.id == Member.workspace_id)
+            .where(Workspace.team_id == team_id, Member.slack_user_id == user_id)
+            .options(
+                joinedload(Member.workspace),
+                joinedload(Member.programme),
+                joinedload(Member.exclusions),
+            )
+            .order_by(Member.programme_id)
+            .execution_options(populate_existing=True)
+        ).unique()
     )
 
 
-_FIND_MEMBER = _member_query()
-# The member and, in the same query, the slot of their workspace's latest scheduled round.
-_MEMBER_AND_SLOT = _member_query(
-    _last_scheduled_key(Member.workspace_id).scalar_subquery().label("last_key")
-)
+def find_member(
+    session: Session, *, team_id: str, user_id: str, programme: int | str | None = None
+) -> Member | None:
+    """Return the person's membership row, if they ever joined.
 
-
-def find_member(session: Session, *, team_id: str, user_id: str) -> Member | None:
-    """Return the member row for a person in a workspace, if they ever joined.
-
-    One query: the workspace and the never-pair list come with it (no lazy loads later).
+    `programme` (an id or a name) picks the programme; without it, the one programme the
+    person is in (or, if they are in none now, their latest row). Raises ChooseProgramme when
+    they are in several and did not say which. One query: the workspace, the programme and
+    the never-pair list come with it (no lazy loads later).
     """
-    found: Member | None = (
-        session.scalars(_FIND_MEMBER, {"team_id": team_id, "user_id": user_id})
-        .unique()
-        .one_or_none()
+    rows = memberships_of(session, team_id=team_id, user_id=user_id)
+    if programme is not None:
+        if isinstance(programme, str):
+            # An unknown name is named as such; a known one the person is not in: None.
+            programme = _programme_id_named(session, team_id, programme)
+        return next((r for r in rows if r.programme_id == programme), None)
+    current = [r for r in rows if r.status != MemberStatus.LEFT]
+    if len(current) > 1:
+        raise ChooseProgramme([r.programme.name for r in current])
+    if current:
+        return current[0]
+    return max(rows, key=lambda r: r.updated_at) if rows else None
+
+
+def _programme_id_named(session: Session, team_id: str, name: str) -> int:
+    """The id of the workspace's programme called `name` (any case); UsageError if none."""
+    found = session.execute(
+        select(Programme.id, Programme.name)
+        .join(Workspace, Workspace.id == Programme.workspace_id)
+        .where(Workspace.team_id == team_id)
+        .order_by(Programme.id)
+    ).all()
+    wanted = programme_name(name).casefold()
+    for programme_id, found_name in found:
+        if found_name.casefold() == wanted:
+            return int(programme_id)
+    raise UsageError(
+        f"There's no programme called `{name[:MAX_PROGRAMME_NAME]}`. "
+        f"The programmes here: {', '.join(n for _, n in found)}."
     )
-    return found
 
 
-def lock_member(session: Session, *, workspace_id: int, user_id: str) -> Member | None:
-    """Load a member for changing it, holding it against concurrent changes until commit.
+def lock_member(session: Session, *, programme_id: int, user_id: str) -> Member | None:
+    """Load a membership for changing it, holding it against concurrent changes until commit.
 
     PostgreSQL: SELECT ... FOR UPDATE on the row. SQLite has no row locks: a (no-op) UPDATE
     of the row first takes the database's write lock, so the read that follows sees the
     latest committed state and no one else writes until this unit of work ends.
     """
-    where = (Member.workspace_id == workspace_id, Member.slack_user_id == user_id)
+    where = (Member.programme_id == programme_id, Member.slack_user_id == user_id)
     query = select(Member).where(*where).execution_options(populate_existing=True)
     if session.get_bind().dialect.name == "sqlite":
         session.execute(
@@ -161,11 +280,13 @@ def lock_member(session: Session, *, workspace_id: int, user_id: str) -> Member 
     return session.scalar(query)
 
 
-def _locked(session: Session, team_id: str, user_id: str) -> Member | None:
-    workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == team_id))
-    if workspace_id is None:
+def _locked(
+    session: Session, team_id: str, user_id: str, programme: int | str | None = None
+) -> Member | None:
+    found = find_member(session, team_id=team_id, user_id=user_id, programme=programme)
+    if found is None:
         return None
-    return lock_member(session, workspace_id=workspace_id, user_id=user_id)
+    return lock_member(session, programme_id=found.programme_id, user_id=user_id)
 
 
 def profile_of(member: Member) -> Profile | None:
@@ -212,6 +333,7 @@ def save_profile(
     tz_offset_minutes: int | None,
     now: datetime,
     slack_user: Mapping[str, Any] | None = None,
+    programme: int | str | None = None,
 ) -> JoinOutcome:
     """Make the person an active member with this profile; say whether they joined, rejoined,
     updated their profile, came back from an open-ended pause, or stay paused until the date
@@ -219,34 +341,39 @@ def save_profile(
 
     `slack_user` is their Slack record when it could be read (users.info); raises UsageError
     with a polite answer when the account may not take part (a guest while guests are off,
-    someone from another organisation, a bot).
+    someone from another organisation, a bot), or when the programme is closed to newcomers.
+    `programme`: its id or name (None: the workspace's first programme).
     """
-    workspace = workspace_for(session, team_id, now=now)
+    chosen = programme_for(session, team_id=team_id, programme=programme, now=now)
+    settings = settings_of_programme(chosen)
     if slack_user is not None:
         reason = why_not_pairable(
             slack_user,
             team_id=team_id,
             app_user_id=None,
-            include_guests=workspace.include_guests,
+            include_guests=settings.include_guests,
         )
         if reason is not None:
             raise UsageError(NOT_OPEN_TO[reason])
-    # The unique (workspace, person) key decides who creates the row; then the row is held
+    if not chosen.is_open and lock_member(session, programme_id=chosen.id, user_id=user_id) is None:
+        raise UsageError(f"{chosen.name} isn't taking new members at the moment.")
+    # The unique (programme, person) key decides who creates the row; then the row is held
     # so that a concurrent leave, pause or second submission waits its turn.
     created = insert_or_ignore(
         session,
         Member.__table__,  # type: ignore[arg-type]
         {
-            "workspace_id": workspace.id,
+            "workspace_id": chosen.workspace_id,
+            "programme_id": chosen.id,
             "slack_user_id": user_id,
             "status": MemberStatus.ACTIVE.value,
             "joined_at": now,
             "updated_at": now,
             "goals": [],
         },
-        conflict_columns=("workspace_id", "slack_user_id"),
+        conflict_columns=("programme_id", "slack_user_id"),
     )
-    member = lock_member(session, workspace_id=workspace.id, user_id=user_id)
+    member = lock_member(session, programme_id=chosen.id, user_id=user_id)
     assert member is not None
     if created is not None:
         outcome = JoinOutcome.JOINED
@@ -267,69 +394,101 @@ def save_profile(
     member.level, member.team, member.goals = profile.level, profile.team, list(profile.goals)
     member.goal = profile.goal
     if profile.agreement_version is not None:
-        _accept(member, workspace, profile.agreement_version, now)
+        _accept(member, chosen, profile.agreement_version, now)
     if tz_name is not None:
         member.tz_name, member.tz_offset_minutes = tz_name, tz_offset_minutes
+    elif member.tz_name is None:
+        # A second programme starts from what the person's other memberships know.
+        other = session.execute(
+            select(Member.tz_name, Member.tz_offset_minutes).where(
+                Member.workspace_id == chosen.workspace_id,
+                Member.slack_user_id == user_id,
+                Member.tz_name.is_not(None),
+            )
+        ).first()
+        if other is not None:
+            member.tz_name, member.tz_offset_minutes = other.tz_name, other.tz_offset_minutes
     member.updated_at = now
     wanted = [u for u in dict.fromkeys(profile.never_pair) if u != user_id]
     member.exclusions = [e for e in member.exclusions if e.excluded_user_id in wanted]
     kept = {e.excluded_user_id for e in member.exclusions}
     member.exclusions.extend(
-        Exclusion(workspace_id=workspace.id, excluded_user_id=u) for u in wanted if u not in kept
+        Exclusion(workspace_id=chosen.workspace_id, excluded_user_id=u)
+        for u in wanted
+        if u not in kept
     )
     session.flush()
     return outcome
 
 
-def agreement_of(workspace: Workspace) -> str:
-    """The agreement text the workspace's members accept."""
-    return workspace.agreement_text or DEFAULT_AGREEMENT
+def agreement_of(programme: Programme) -> str:
+    """The agreement text the programme's members accept."""
+    return settings_of_programme(programme).agreement_text or DEFAULT_AGREEMENT
 
 
-def needs_agreement(member: Member | None, workspace: Workspace) -> bool:
-    """Whether this person must (re)accept the agreement before they are paired."""
+def needs_agreement(member: Member | None, programme: Programme) -> bool:
+    """Whether this person must (re)accept the programme's agreement before they are paired."""
     accepted = member.agreement_version if member is not None else None
-    return accepted is None or accepted < workspace.agreement_version
+    return accepted is None or accepted < programme.agreement_version
 
 
-def _accept(member: Member, workspace: Workspace, version: int, now: datetime) -> None:
-    if version != workspace.agreement_version:
+def _accept(member: Member, programme: Programme, version: int, now: datetime) -> None:
+    if version != programme.agreement_version:
         raise StaleAction("The agreement changed since you opened it: please review it again.")
     member.agreement_version, member.agreement_accepted_at = version, now
 
 
-def ask_to_accept(session: Session, workspace: Workspace, user_id: str, now: datetime) -> None:
-    """DM a member the current agreement to accept, once per version (asking again each
-    round would nag)."""
+def agreement_key(programme: Programme, user_id: str) -> str:
+    """The outbox key of a programme's agreement request to a person (once per version).
+    The first programme keeps the key it had before programmes existed."""
+    scope = "" if programme.name == FIRST_PROGRAMME_NAME else f"p{programme.id}:"
+    return f"agreement:{scope}v{programme.agreement_version}:{user_id}"
+
+
+def ask_to_accept(session: Session, programme: Programme, user_id: str, now: datetime) -> None:
+    """DM a member the programme's current agreement to accept, once per version (asking
+    again each round would nag)."""
     enqueue(
         session,
-        workspace_id=workspace.id,
-        dedupe_key=f"agreement:v{workspace.agreement_version}:{user_id}",
+        workspace_id=programme.workspace_id,
+        dedupe_key=agreement_key(programme, user_id),
         recipients=[user_id],
-        notice=AgreementNotice(version=workspace.agreement_version),
+        notice=AgreementNotice(version=programme.agreement_version, programme_id=programme.id),
         now=now,
     )
 
 
 def accept_agreement(
-    session: Session, *, team_id: str, user_id: str, version: int, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    version: int,
+    now: datetime,
+    programme: int | str | None = None,
 ) -> Member:
     """Record that a member accepted agreement `version` (it must be the current one).
 
     Raises UsageError for a non-member, StaleAction when the text changed meanwhile.
     """
-    member = _require_member(session, team_id, user_id)
-    _accept(member, member.workspace, version, now)
+    member = _require_member(session, team_id, user_id, programme)
+    _accept(member, member.programme, version, now)
     member.updated_at = now
     return member
 
 
 def set_goal(
-    session: Session, *, team_id: str, user_id: str, goal: str | None, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    goal: str | None,
+    now: datetime,
+    programme: int | str | None = None,
 ) -> Member:
     """Set (or clear) a member's private development goal. Raises UsageError for a
     non-member."""
-    member = _require_member(session, team_id, user_id)
+    member = _require_member(session, team_id, user_id, programme)
     member.goal, member.updated_at = goal, now
     return member
 
@@ -408,19 +567,26 @@ def skip_until(
 
 
 def pause_for_rounds(
-    session: Session, *, team_id: str, user_id: str, args: list[str] | None, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    args: list[str] | None,
+    now: datetime,
+    programme: int | str | None = None,
 ) -> datetime:
-    """Pause a member as `/peercoach pause <args>` asks (None: `skip`, the next round only),
-    counting the rounds that will actually run; return the start of the first round they are
-    back for. Raises UsageError as parse_pause does, or for someone who is not a member."""
-    workspace = workspace_for(session, team_id, now=now)
+    """Pause a membership as `/peercoach pause <args>` asks (None: `skip`, the next round
+    only), counting the programme's rounds that will actually run; return the start of the
+    first round they are back for. Raises UsageError as parse_pause does, or for someone who
+    is not a member; ChooseProgramme when they are in several programmes and did not say."""
+    member = _require_member(session, team_id, user_id, programme)
     back = parse_pause(
         args or [],
         now=now,
-        schedule=schedule_of(workspace),
-        first_round=next_round_at(session, workspace, now),
+        schedule=schedule_of(member.programme),
+        first_round=next_round_at(session, member.programme, now),
     )
-    pause_member(session, team_id=team_id, user_id=user_id, until=back, now=now)
+    member.status, member.paused_until, member.updated_at = MemberStatus.PAUSED.value, back, now
     return back
 
 
@@ -450,39 +616,61 @@ def set_time_zone(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _require_member(session: Session, team_id: str, user_id: str) -> Member:
-    member = _locked(session, team_id, user_id)
+def _require_member(
+    session: Session, team_id: str, user_id: str, programme: int | str | None = None
+) -> Member:
+    member = _locked(session, team_id, user_id, programme)
     if member is None or member.status == MemberStatus.LEFT:
         raise UsageError("You're not in PeerCoach yet: `/peercoach join` to opt in.")
     return member
 
 
 def pause_member(
-    session: Session, *, team_id: str, user_id: str, until: datetime, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    until: datetime,
+    now: datetime,
+    programme: int | str | None = None,
 ) -> Member:
     """Pause a member until a moment; they resume on their own then."""
-    member = _require_member(session, team_id, user_id)
+    member = _require_member(session, team_id, user_id, programme)
     member.status, member.paused_until, member.updated_at = MemberStatus.PAUSED.value, until, now
     return member
 
 
-def resume_member(session: Session, *, team_id: str, user_id: str, now: datetime) -> Member:
+def resume_member(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    programme: int | str | None = None,
+) -> Member:
     """Make a paused member active again."""
-    member = _require_member(session, team_id, user_id)
+    member = _require_member(session, team_id, user_id, programme)
     if member.status == MemberStatus.ACTIVE:
         raise UsageError("You're already active: you'll be paired in the next round.")
     member.status, member.paused_until, member.updated_at = MemberStatus.ACTIVE.value, None, now
     return member
 
 
-def leave_member(session: Session, *, team_id: str, user_id: str, now: datetime) -> Member | None:
+def leave_member(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    programme: int | str | None = None,
+) -> Member | None:
     """Stop for good: forget the profile and never-pair list; keep only that they took part.
 
     Returns None, changing nothing, for someone who is not (or no longer) a member. The row
     is held while it changes, so a profile edit at the same moment happens wholly before
     (and is then forgotten) or wholly after (a rejoin), never half.
     """
-    member = _locked(session, team_id, user_id)
+    member = _locked(session, team_id, user_id, programme)
     if member is None or member.status == MemberStatus.LEFT:
         return None
     member.status, member.left_at, member.updated_at = MemberStatus.LEFT.value, now, now
@@ -493,11 +681,11 @@ def leave_member(session: Session, *, team_id: str, user_id: str, now: datetime)
     return member
 
 
-def resume_due_members(session: Session, *, workspace_id: int, now: datetime) -> list[str]:
-    """Resume everyone whose pause has ended; return their Slack user ids."""
+def resume_due_members(session: Session, *, programme_id: int, now: datetime) -> list[str]:
+    """Resume everyone in the programme whose pause has ended; return their Slack user ids."""
     due = session.scalars(
         select(Member).where(
-            Member.workspace_id == workspace_id,
+            Member.programme_id == programme_id,
             Member.status == MemberStatus.PAUSED.value,
             Member.paused_until.is_not(None),
             Member.paused_until <= now,
@@ -509,15 +697,16 @@ def resume_due_members(session: Session, *, workspace_id: int, now: datetime) ->
 
 
 def leave_out_unpairable(
-    session: Session, *, workspace_id: int, reasons: Mapping[str, Unpairable], now: datetime
+    session: Session, *, programme: Programme, reasons: Mapping[str, Unpairable], now: datetime
 ) -> None:
     """Record what a round-time check found (Slack user id -> reason they were not paired):
     deactivated members become inactive (as when Slack refuses to reach them); people left
     out for their account type are told, never silently skipped: once per reason while their
     membership lasts (a guest is not told again every round; joining again starts afresh)."""
+    workspace_id = programme.workspace_id
     members = session.scalars(
         select(Member).where(
-            Member.workspace_id == workspace_id, Member.slack_user_id.in_(list(reasons))
+            Member.programme_id == programme.id, Member.slack_user_id.in_(list(reasons))
         )
     )
     for member in members:
@@ -530,6 +719,7 @@ def leave_out_unpairable(
                 workspace_id=workspace_id,
                 dedupe_key=(
                     f"not_pairable:{member.slack_user_id}:{reason}:{member.joined_at:%Y%m%d%H%M%S}"
+                    + ("" if programme.name == FIRST_PROGRAMME_NAME else f":p{programme.id}")
                 ),
                 recipients=[member.slack_user_id],
                 notice=NotPairableNotice(reason=reason),
@@ -538,56 +728,32 @@ def leave_out_unpairable(
 
 
 def member_status(
-    session: Session, *, team_id: str, user_id: str, now: datetime
-) -> MemberStatusView:
-    """Describe a person's own membership, resuming them first if their pause has ended.
-
-    One query (the member, their workspace, never-pair list and the latest scheduled slot),
-    and a second only when a pause has ended.
-    """
-    member, last_scheduled = find_member_and_slot(session, team_id=team_id, user_id=user_id)
-    return status_of(session, member, now=now, last_scheduled=last_scheduled)
-
-
-def find_member_and_slot(
-    session: Session, *, team_id: str, user_id: str
-) -> tuple[Member | None, datetime | None]:
-    """find_member, and in the same query the slot of the workspace's latest scheduled round
-    (last_scheduled_slot; None without a member or a scheduled round)."""
-    row = (
-        session.execute(_MEMBER_AND_SLOT, {"team_id": team_id, "user_id": user_id})
-        .unique()
-        .one_or_none()
-    )
-    if row is None:
-        return None, None
-    return row[0], _slot_of(row[1])
-
-
-_UNREAD: Any = object()
-
-
-def status_of(
     session: Session,
-    member: Member | None,
     *,
+    team_id: str,
+    user_id: str,
     now: datetime,
-    last_scheduled: datetime | None = _UNREAD,
+    programme: int | str | None = None,
 ) -> MemberStatusView:
+    """Describe a person's own membership, resuming them first if their pause has ended."""
+    member = find_member(session, team_id=team_id, user_id=user_id, programme=programme)
+    return status_of(session, member, now=now)
+
+
+def status_of(session: Session, member: Member | None, *, now: datetime) -> MemberStatusView:
     """Describe a loaded member (from find_member, which brings the workspace and the
-    never-pair list along). `last_scheduled`, the workspace's latest scheduled slot when the
-    caller read it already (else one query reads it); a pause that ended is resumed first."""
+    never-pair list along: no further query unless a pause has ended)."""
     if member is None or member.status == MemberStatus.LEFT:
         return MemberStatusView(status="none")
     if member.status == MemberStatus.PAUSED and member.paused_until and member.paused_until <= now:
-        resume_due_members(session, workspace_id=member.workspace_id, now=now)
-    if last_scheduled is _UNREAD:
-        last_scheduled = last_scheduled_slot(session, member.workspace_id)
-    next_round = _next_round(member.workspace, now, last_scheduled)
+        resume_due_members(session, programme_id=member.programme_id, now=now)
+    next_round = next_round_at(session, member.programme, now)
     return MemberStatusView(
         status=member.status,
         since=member.updated_at if member.status == MemberStatus.PAUSED else member.joined_at,
         paused_until=member.paused_until,
         next_round_at=next_round,
         profile=profile_of(member),
+        programme=member.programme.name,
+        programme_id=member.programme_id,
     )

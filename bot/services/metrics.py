@@ -14,14 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.figures import CycleFigures, Figure, MembershipFigures, count, rate
+from bot.domain.programme import ProgrammeRef
+from bot.services.membership import programmes_of, ref_of, workspace_for
 from bot.services.pulse import round_pulse_score
 from db.models import Member, MemberStatus, PairGroup, Reflection, Round
 
 
-def membership_figures(session: Session, workspace_id: int) -> MembershipFigures:
-    """How many people are active, paused and gone, now."""
+def membership_figures(session: Session, programme_id: int) -> MembershipFigures:
+    """How many people of a programme are active, paused and gone, now."""
     statuses = Counter(
-        session.scalars(select(Member.status).where(Member.workspace_id == workspace_id))
+        session.scalars(select(Member.status).where(Member.programme_id == programme_id))
     )
     gone = statuses[MemberStatus.LEFT.value] + statuses[MemberStatus.INACTIVE.value]
     return MembershipFigures(
@@ -31,22 +33,22 @@ def membership_figures(session: Session, workspace_id: int) -> MembershipFigures
     )
 
 
-def cycle_figures(session: Session, workspace_id: int, *, last: int = 8) -> list[CycleFigures]:
-    """Figures for the workspace's last `last` rounds, oldest first."""
+def cycle_figures(session: Session, programme_id: int, *, last: int = 8) -> list[CycleFigures]:
+    """Figures for the programme's last `last` rounds, oldest first."""
     rounds = list(
         session.scalars(
             select(Round)
-            .where(Round.workspace_id == workspace_id)
+            .where(Round.programme_id == programme_id)
             .order_by(Round.started_at.desc(), Round.id.desc())
             .limit(last)
             .options(selectinload(Round.groups).selectinload(PairGroup.seats))
         )
     )[::-1]
-    earlier = _pairs_before(session, workspace_id, rounds[0].started_at) if rounds else set()
+    earlier = _pairs_before(session, programme_id, rounds[0].started_at) if rounds else set()
     figures = []
     for index, current in enumerate(rounds):
         following = rounds[index + 1].started_at if index + 1 < len(rounds) else None
-        figures.append(_one_cycle(session, workspace_id, current, following, earlier))
+        figures.append(_one_cycle(session, programme_id, current, following, earlier))
         earlier |= _pairs_of(current)
     return figures
 
@@ -61,10 +63,10 @@ def _pairs_of(pairing_round: Round) -> set[frozenset[str]]:
     return pairs
 
 
-def _pairs_before(session: Session, workspace_id: int, moment: datetime) -> set[frozenset[str]]:
+def _pairs_before(session: Session, programme_id: int, moment: datetime) -> set[frozenset[str]]:
     older = session.scalars(
         select(Round)
-        .where(Round.workspace_id == workspace_id, Round.started_at < moment)
+        .where(Round.programme_id == programme_id, Round.started_at < moment)
         .options(selectinload(Round.groups).selectinload(PairGroup.seats))
     )
     return set().union(*(_pairs_of(r) for r in older))
@@ -78,7 +80,7 @@ def _commitment_breakdown(outcomes: Mapping[str, int]) -> list[Figure]:
 
 def _one_cycle(
     session: Session,
-    workspace_id: int,
+    programme_id: int,
     current: Round,
     following: datetime | None,
     earlier: set[frozenset[str]],
@@ -96,7 +98,7 @@ def _one_cycle(
     committed = [r for r in reflections if r.commitment_made]
     outcomes = Counter(r.commitment_outcome for r in committed if r.commitment_outcome)
     joined_query = select(Member.id).where(
-        Member.workspace_id == workspace_id, Member.joined_at >= current.started_at
+        Member.programme_id == programme_id, Member.joined_at >= current.started_at
     )
     if following is not None:
         joined_query = joined_query.where(Member.joined_at < following)
@@ -136,3 +138,14 @@ def _one_cycle(
         pulse_score=pulse or Figure(None, 0, "average"),
         had_pulse=pulse is not None,
     )
+
+
+def programme_summary(
+    session: Session, *, team_id: str, now: datetime
+) -> list[tuple[ProgrammeRef, MembershipFigures]]:
+    """Every programme of a workspace with its member counts (k-anonymous), oldest first:
+    the workspace-wide summary Slack admins see."""
+    workspace = workspace_for(session, team_id, now=now)
+    return [
+        (ref_of(p), membership_figures(session, p.id)) for p in programmes_of(session, workspace.id)
+    ]

@@ -154,9 +154,12 @@ def seat_context(session: Session, *, group_id: int, user_id: str) -> SeatContex
     )
 
 
-def latest_group_of(session: Session, *, team_id: str, user_id: str) -> int:
-    """The id of the person's most recent pairing, for `/peercoach reflect`."""
-    group_id = session.scalar(
+def latest_group_of(
+    session: Session, *, team_id: str, user_id: str, programme: int | str | None = None
+) -> int:
+    """The id of the person's most recent pairing (in `programme` when given), for
+    `/peercoach reflect`."""
+    query = (
         select(PairGroup.id)
         .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
         .join(Workspace, Workspace.id == PairGroup.workspace_id)
@@ -167,9 +170,11 @@ def latest_group_of(session: Session, *, team_id: str, user_id: str) -> int:
             GroupSeat.removed_at.is_(None),
             PairGroup.cancelled_at.is_(None),
         )
-        .order_by(Round.started_at.desc(), PairGroup.id.desc())
-        .limit(1)
     )
+    if programme is not None:
+        member = find_member(session, team_id=team_id, user_id=user_id, programme=programme)
+        query = query.where(GroupSeat.member_id == (member.id if member else -1))
+    group_id = session.scalar(query.order_by(Round.started_at.desc(), PairGroup.id.desc()).limit(1))
     if group_id is None:
         raise UsageError("You haven't been paired yet: reflections open after your first chat.")
     return group_id
@@ -273,9 +278,12 @@ def record_commitment_outcome(
     return reflection.commitment or ""
 
 
-def history_of(session: Session, *, team_id: str, user_id: str) -> list[HistoryEntry]:
-    """The person's own recent pairings with their own reflections (nobody else's)."""
-    member = find_member(session, team_id=team_id, user_id=user_id)
+def history_of(
+    session: Session, *, team_id: str, user_id: str, programme: int | str | None = None
+) -> list[HistoryEntry]:
+    """The person's own recent pairings in a programme with their own reflections (nobody
+    else's). Raises ChooseProgramme when they are in several and `programme` is None."""
+    member = find_member(session, team_id=team_id, user_id=user_id, programme=programme)
     if member is None:
         return []
     return member_history(session, member)

@@ -22,7 +22,8 @@ from bot import crypto
 from bot.domain.enums import OutboxStatus
 from bot.domain.messages import TextNotice, notice_to_payload
 from bot.domain.privacy import DeletionReport, RetentionReport
-from bot.services.membership import find_member
+from bot.domain.programme import ProgramSettings
+from bot.services.membership import memberships_of
 from bot.services.outbox import commitment_key
 from bot.services.pulse import answered_cycles, forget_old_suggestions, forget_responder
 from db.models import (
@@ -34,6 +35,7 @@ from db.models import (
     OutboxMessage,
     PairGroup,
     ProgramAdmin,
+    Programme,
     PromptShown,
     Reflection,
     Round,
@@ -145,9 +147,9 @@ def delete_my_data(
     if workspace is None:
         return DeletionReport()
     placeholder = new_placeholder()
-    member = find_member(session, team_id=team_id, user_id=user_id)
     counts: dict[str, Any] = {}
-    if member is not None:
+    # Every programme's membership goes the same way (one placeholder for the person).
+    for member in memberships_of(session, team_id=team_id, user_id=user_id):
         claimed = affected_rows(
             session.execute(
                 update(Member)
@@ -159,7 +161,11 @@ def delete_my_data(
         if claimed == 0:
             return DeletionReport()  # someone else's request deleted it a moment ago
         session.refresh(member)
-        counts.update(_forget_member(session, member, now))
+        for name, value in _forget_member(session, member, now).items():
+            if isinstance(value, bool):
+                counts[name] = counts.get(name, False) or value
+            else:
+                counts[name] = counts.get(name, 0) + value
     counts["messages_cancelled"] = _cancel_waiting(session, workspace.id, user_id)
     session.flush()  # the scrub below reads and writes with plain statements
     counts["admin_role"] = bool(
@@ -261,9 +267,15 @@ def export_my_data(
     workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
     if workspace is None:
         return data
-    member = find_member(session, team_id=team_id, user_id=user_id)
-    if member is not None:
-        data.update(_member_export(session, member))
+    rows = memberships_of(session, team_id=team_id, user_id=user_id)
+    if rows:
+        # The top level shows the person's current membership (the first, if several);
+        # `programmes` lists every one, each with its programme's name.
+        current = next((m for m in rows if m.status != MemberStatus.LEFT), rows[0])
+        data.update(_member_export(session, current))
+        data["programmes"] = [
+            {"programme": m.programme.name, **_member_export(session, m)} for m in rows
+        ]
     admin = session.scalar(
         select(ProgramAdmin).where(
             ProgramAdmin.workspace_id == workspace.id, ProgramAdmin.slack_user_id == user_id
@@ -421,19 +433,25 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 def apply_retention(session: Session, *, now: datetime) -> RetentionReport:
     """Delete reflection free text (and shared pulse suggestions) written more than each
-    workspace's `retention_months` ago (calendar months before `now`), with the outbox's
+    programme's `retention_months` ago (calendar months before `now`), with the outbox's
     copies of those commitments; ratings, commitment_made, outcomes and pulse scores stay for
     the programme's figures. Run once a day; a second run finds nothing to do.
     `retention_months` of 0 or less keeps text until its author deletes it.
     """
     reflections = messages = suggestions = 0
-    for workspace_id, months in session.execute(select(Workspace.id, Workspace.retention_months)):
+    for programme_id, workspace_id, stored in session.execute(
+        select(Programme.id, Programme.workspace_id, Programme.settings).order_by(Programme.id)
+    ):
+        months = ProgramSettings.from_stored(stored).retention_months
         if months is None or months <= 0:
             continue
         expired = list(
             session.scalars(
                 select(Reflection.id).where(
                     Reflection.workspace_id == workspace_id,
+                    Reflection.member_id.in_(
+                        select(Member.id).where(Member.programme_id == programme_id)
+                    ),
                     Reflection.created_at < months_before(now, months),
                     or_(Reflection.takeaway.is_not(None), Reflection.commitment.is_not(None)),
                 )
@@ -463,7 +481,7 @@ def apply_retention(session: Session, *, now: datetime) -> RetentionReport:
             )
         reflections += len(expired)
         suggestions += forget_old_suggestions(
-            session, workspace_id, before=months_before(now, months)
+            session, programme_id, before=months_before(now, months)
         )
     return RetentionReport(reflections=reflections, messages=messages, suggestions=suggestions)
 

@@ -22,9 +22,17 @@ from bot.domain.figures import K_ANONYMITY, Figure, PulseResults
 from bot.domain.messages import PulseNotice
 from bot.domain.people import PulseInput
 from bot.errors import StaleAction, UsageError
-from bot.services.membership import find_member
+from bot.services.membership import memberships_of, settings_of_programme
 from bot.services.outbox import add_to_outbox
-from db.models import Member, MemberStatus, Pulse, PulseAnswer, PulseResponder, Round, Workspace
+from db.models import (
+    Member,
+    MemberStatus,
+    Programme,
+    Pulse,
+    PulseAnswer,
+    PulseResponder,
+    Round,
+)
 from db.upsert import affected_rows, insert_or_ignore
 
 # The pulse DM waits this long after a round starts: the round's intros go out first.
@@ -34,31 +42,31 @@ ANSWERED_TEXT = "You have already answered this feedback pulse. Thank you!"
 
 
 def open_pulse_if_due(
-    session: Session, workspace: Workspace, new_round: Round, *, now: datetime
+    session: Session, programme: Programme, new_round: Round, *, now: datetime
 ) -> Pulse | None:
-    """Open a pulse in `new_round` if it is the workspace's N-th, 2N-th ... round (N =
-    `pulse_every_cycles`; 0 is off) and queue one DM per active member, sent PULSE_DELAY after
-    `now`. Returns the pulse, or None when this round has none."""
-    every = workspace.pulse_every_cycles
+    """Open a pulse in `new_round` if it is the programme's N-th, 2N-th ... round (N =
+    `pulse_every_cycles`; 0 is off) and queue one DM per active member of the programme, sent
+    PULSE_DELAY after `now`. Returns the pulse, or None when this round has none."""
+    every = settings_of_programme(programme).pulse_every_cycles
     if every <= 0:
         return None
     rounds = session.scalar(
-        select(func.count()).select_from(Round).where(Round.workspace_id == workspace.id)
+        select(func.count()).select_from(Round).where(Round.programme_id == programme.id)
     )
     if not rounds or rounds % every:
         return None
-    pulse = Pulse(workspace_id=workspace.id, round_id=new_round.id)
+    pulse = Pulse(workspace_id=programme.workspace_id, round_id=new_round.id)
     session.add(pulse)
     session.flush()
     members = session.scalars(
         select(Member.slack_user_id)
-        .where(Member.workspace_id == workspace.id, Member.status == MemberStatus.ACTIVE.value)
+        .where(Member.programme_id == programme.id, Member.status == MemberStatus.ACTIVE.value)
         .order_by(Member.id)
     )
     for user_id in members:
         add_to_outbox(
             session,
-            workspace_id=workspace.id,
+            workspace_id=programme.workspace_id,
             dedupe_key=f"pulse:{pulse.id}:{user_id}",
             recipients=[user_id],
             notice=PulseNotice(pulse_id=pulse.id),
@@ -74,11 +82,16 @@ def _answerable(
     """The member who may answer this pulse now. Raises StaleAction for a pulse not of their
     workspace, UsageError when they are not a member, the pulse closed, or (with `once`)
     they answered it already."""
-    member = find_member(session, team_id=team_id, user_id=user_id)
-    if member is None:
+    rows = memberships_of(session, team_id=team_id, user_id=user_id)
+    if not rows:
         raise UsageError("Only PeerCoach members are asked for feedback.")
     pulse = session.get(Pulse, pulse_id)
-    if pulse is None or pulse.workspace_id != member.workspace_id:
+    if pulse is None:
+        raise StaleAction()
+    # The pulse's programme's membership (someone in several programmes answers each's).
+    programme_id = session.scalar(select(Round.programme_id).where(Round.id == pulse.round_id))
+    member = next((m for m in rows if m.programme_id == programme_id), None)
+    if member is None or pulse.workspace_id != member.workspace_id:
         raise StaleAction()
     if session.scalar(select(Round.closed_at).where(Round.id == pulse.round_id)) is not None:
         raise UsageError(CLOSED_TEXT)
@@ -127,13 +140,13 @@ def record_answer(
     return True
 
 
-def latest_results(session: Session, workspace_id: int) -> PulseResults | None:
-    """The newest closed pulse of a workspace as admins may see it (see PulseResults), or
+def latest_results(session: Session, programme_id: int) -> PulseResults | None:
+    """The newest closed pulse of a programme as admins may see it (see PulseResults), or
     None when no pulse has closed yet."""
     row = session.execute(
         select(Pulse.id, Round.started_at)
         .join(Round, Round.id == Pulse.round_id)
-        .where(Pulse.workspace_id == workspace_id, Round.closed_at.is_not(None))
+        .where(Round.programme_id == programme_id, Round.closed_at.is_not(None))
         .order_by(Round.started_at.desc(), Pulse.id.desc())
         .limit(1)
     ).first()
@@ -188,13 +201,13 @@ def forget_responder(session: Session, member_id: int) -> int:
     )
 
 
-def forget_old_suggestions(session: Session, workspace_id: int, *, before: datetime) -> int:
-    """Delete the suggestion text of the workspace's pulses whose round started before
+def forget_old_suggestions(session: Session, programme_id: int, *, before: datetime) -> int:
+    """Delete the suggestion text of the programme's pulses whose round started before
     `before` (the programme's text retention); scores stay. Returns how many."""
     old = (
         select(Pulse.id)
         .join(Round, Round.id == Pulse.round_id)
-        .where(Pulse.workspace_id == workspace_id, Round.started_at < before)
+        .where(Round.programme_id == programme_id, Round.started_at < before)
     )
     return int(
         affected_rows(

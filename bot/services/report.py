@@ -14,21 +14,21 @@ from bot.services.metrics import cycle_figures, membership_figures
 REPORT_CYCLES = 52
 
 
-def report_rows(session: Session, workspace_id: int) -> list[dict[str, object]]:
+def report_rows(session: Session, programme_id: int) -> list[dict[str, object]]:
     """One row per cycle (the last year), each figure a number or “fewer than 5”."""
-    return [c.as_row() for c in cycle_figures(session, workspace_id, last=REPORT_CYCLES)]
+    return [c.as_row() for c in cycle_figures(session, programme_id, last=REPORT_CYCLES)]
 
 
-def report_csv(session: Session, workspace_id: int) -> str:
+def report_csv(session: Session, programme_id: int) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=["round_started_at", "kind", *FIGURE_COLUMNS])
     writer.writeheader()
-    writer.writerows(report_rows(session, workspace_id))
+    writer.writerows(report_rows(session, programme_id))
     return buffer.getvalue()
 
 
-def report_json(session: Session, workspace_id: int) -> str:
-    members = membership_figures(session, workspace_id)
+def report_json(session: Session, programme_id: int) -> str:
+    members = membership_figures(session, programme_id)
     return json.dumps(
         {
             "members_now": {
@@ -36,7 +36,7 @@ def report_json(session: Session, workspace_id: int) -> str:
                 "paused": members.paused.export(),
                 "left": members.left.export(),
             },
-            "cycles": report_rows(session, workspace_id),
+            "cycles": report_rows(session, programme_id),
         },
         indent=2,
     )

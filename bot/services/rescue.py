@@ -23,7 +23,7 @@ from bot.services.membership import needs_agreement
 from bot.services.outbox import add_to_outbox, enqueue
 from bot.services.pairing import record_not_meeting
 from bot.services.rounds import intro_notice, match_these
-from db.models import GroupSeat, Member, PairGroup, PromptShown, Round, Workspace
+from db.models import GroupSeat, Member, PairGroup, PromptShown, Round
 from db.upsert import affected_rows, lock_row
 
 
@@ -82,16 +82,15 @@ def _free_in_round(session: Session, round_: Round, lone: GroupSeat) -> dict[str
             .where(PairGroup.round_id == round_.id)
         )
     )
-    workspace = session.get(Workspace, round_.workspace_id)
-    assert workspace is not None
+    programme = round_.programme
     for member in session.scalars(
         select(Member).where(
-            Member.workspace_id == round_.workspace_id,
+            Member.programme_id == round_.programme_id,
             Member.slack_user_id.in_(list(round_.unmatched or []) or [""]),
             Member.status == MemberStatus.ACTIVE,
         )
     ):
-        if member.slack_user_id not in seated and not needs_agreement(member, workspace):
+        if member.slack_user_id not in seated and not needs_agreement(member, programme):
             free[member.slack_user_id] = member
     return free
 
@@ -105,14 +104,17 @@ def rescue(session: Session, group: PairGroup, lone: GroupSeat, *, now: datetime
     round_ = group.round
     if round_.closed_at is not None:
         return
-    workspace = session.get(Workspace, group.workspace_id)
     me = session.get(Member, lone.member_id)
-    assert workspace is not None and me is not None
+    assert me is not None
     free = _free_in_round(session, round_, lone)
     partner: str | None = None
     if free:
         result = match_these(
-            session, workspace, {lone.slack_user_id: me, **free}, seed=round_.seed, group_size=2
+            session,
+            round_.programme,
+            {lone.slack_user_id: me, **free},
+            seed=round_.seed,
+            group_size=2,
         )
         mine = next((g for g in result.groups if lone.slack_user_id in g.members), None)
         if mine is not None:

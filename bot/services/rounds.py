@@ -23,7 +23,7 @@ from bot.domain.messages import (
     UnpairedNotice,
     notice_to_payload,
 )
-from bot.domain.programme import DEFAULTS
+from bot.domain.programme import FIRST_PROGRAMME_NAME
 from bot.errors import UsageError
 from bot.matching import (
     NO_COMPATIBLE_GROUP,
@@ -45,8 +45,10 @@ from bot.services.membership import (
     ask_to_accept,
     last_scheduled_slot,
     needs_agreement,
+    programme_for,
     resume_due_members,
     schedule_of,
+    settings_of_programme,
 )
 from bot.services.outbox import add_to_outbox, commitment_key, enqueue
 from bot.services.pulse import open_pulse_if_due
@@ -57,6 +59,7 @@ from db.models import (
     MemberStatus,
     OutboxMessage,
     PairGroup,
+    Programme,
     PromptShown,
     Reflection,
     Round,
@@ -87,25 +90,34 @@ class RoundPlan:
 
 
 def seed_for(team_id: str, period_key: str) -> int:
-    """A reproducible seed (0 .. 2**31-1) per workspace and period key."""
+    """A reproducible seed per workspace (or programme scope) and period (recorded with the
+    round)."""
     return zlib.crc32(f"{team_id}|{period_key}".encode()) & 0x7FFFFFFF
 
 
-def next_round_seed(session: Session, workspace: Workspace) -> int:
-    """The seed of the workspace's next round, whatever starts it (the schedule, an admin's
+def seed_scope(programme: Programme) -> str:
+    """What a programme's round seeds are keyed by besides the period: its team id (the
+    first programme, as before programmes existed), or the team id and programme name."""
+    team_id = programme.workspace.team_id
+    return team_id if programme.name == FIRST_PROGRAMME_NAME else f"{team_id}|{programme.name}"
+
+
+def next_round_seed(session: Session, programme: Programme) -> int:
+    """The seed of the programme's next round, whatever starts it (the schedule, an admin's
     "Run a round now", `round run`), and of every preview of it (the admin preview,
-    `round run --dry-run`): the programme's team id and the period key of the round before
-    it ("start" for the first). A manual round's own key holds the moment it starts, which no
-    preview can know; the previous round's key is the same for the preview and the round that
-    follows, so both pair the same people the same way when nothing changed in between.
+    `round run --dry-run`): the programme's seed scope (seed_scope) and the period key of the
+    round before it ("start" for the first). A manual round's own key holds the moment it
+    starts, which no preview can know; the previous round's key is the same for the preview
+    and the round that follows, so both pair the same people the same way when nothing
+    changed in between.
     """
     previous = session.scalar(
         select(Round.period_key)
-        .where(Round.workspace_id == workspace.id)
+        .where(Round.programme_id == programme.id)
         .order_by(Round.started_at.desc(), Round.id.desc())
         .limit(1)
     )
-    return seed_for(workspace.team_id, f"after:{previous or 'start'}")
+    return seed_for(seed_scope(programme), f"after:{previous or 'start'}")
 
 
 def follow_up_times(schedule: Schedule, started_at: datetime) -> tuple[datetime, datetime]:
@@ -115,14 +127,14 @@ def follow_up_times(schedule: Schedule, started_at: datetime) -> tuple[datetime,
 
 
 def eligible_members(
-    session: Session, workspace_id: int, now: datetime, left_out: Collection[str] = ()
+    session: Session, programme_id: int, now: datetime, left_out: Collection[str] = ()
 ) -> list[Member]:
-    """Active members, plus paused ones whose pause has ended by `now`, less `left_out`
-    (Slack user ids found at round time not to be pairable: see bot.jobs.rounds)."""
+    """The programme's active members, plus paused ones whose pause has ended by `now`, less
+    `left_out` (Slack user ids found at round time not to be pairable: see bot.jobs.rounds)."""
     members = session.scalars(
         select(Member)
         .where(
-            Member.workspace_id == workspace_id,
+            Member.programme_id == programme_id,
             Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
         )
         .order_by(Member.id)
@@ -138,8 +150,8 @@ def eligible_members(
     ]
 
 
-def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
-    """The recent groups of a workspace, newest round first, as the matcher wants them."""
+def past_groups(session: Session, programme_id: int) -> list[PastGroup]:
+    """The recent groups of a programme, newest round first, as the matcher wants them."""
     recent = (
         select(
             Round.id,
@@ -147,7 +159,7 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
             .over(order_by=(Round.started_at.desc(), Round.id.desc()))
             .label("age"),
         )
-        .where(Round.workspace_id == workspace_id)
+        .where(Round.programme_id == programme_id)
         .order_by(Round.started_at.desc(), Round.id.desc())
         .limit(HISTORY_ROUNDS)
         .subquery()
@@ -177,28 +189,28 @@ def past_groups(session: Session, workspace_id: int) -> list[PastGroup]:
     ]
 
 
-def exclusion_pairs(session: Session, workspace_id: int) -> list[tuple[str, str]]:
-    """Every never-pair entry of a workspace as (member's Slack id, excluded Slack id)."""
+def exclusion_pairs(session: Session, programme_id: int) -> list[tuple[str, str]]:
+    """Every never-pair entry of a programme's members as (member's Slack id, excluded id)."""
     return [
         (a, b)
         for a, b in session.execute(
             select(Member.slack_user_id, Exclusion.excluded_user_id)
             .join(Exclusion, Exclusion.member_id == Member.id)
-            .where(Exclusion.workspace_id == workspace_id)
+            .where(Member.programme_id == programme_id)
         )
     ]
 
 
 def match_these(
     session: Session,
-    workspace: Workspace,
+    programme: Programme,
     members: dict[str, Member],
     *,
     seed: int,
     group_size: int | None = None,
 ) -> MatchResult:
     """Run the matching engine over `members` (Slack id -> Member) with everything a round
-    uses: their profiles, the workspace's history, every never-pair list and its rules
+    uses: their profiles, the programme's history, every never-pair list and its rules
     (`group_size` overrides the rules' size). Used by rounds, circles and rescues alike."""
     candidates = [
         MatchMember(
@@ -210,13 +222,13 @@ def match_these(
         )
         for user_id, m in members.items()
     ]
-    rules = match_rules_of(workspace)
+    rules = match_rules_of(programme)
     if group_size is not None:
         rules = replace(rules, group_size=group_size)
     return match_members(
         candidates,
-        history=past_groups(session, workspace.id),
-        exclusions=exclusion_pairs(session, workspace.id),
+        history=past_groups(session, programme.id),
+        exclusions=exclusion_pairs(session, programme.id),
         rules=rules,
         seed=seed,
     )
@@ -224,29 +236,31 @@ def match_these(
 
 def plan_round(
     session: Session,
-    workspace: Workspace,
+    programme: Programme,
     *,
     now: datetime,
     seed: int,
     left_out: Collection[str] = (),
 ) -> RoundPlan:
-    """Pair the eligible members without writing anything (also the dry run).
+    """Pair the programme's eligible members without writing anything (also the dry run).
+    Only the programme's own members are ever considered: nobody is paired across
+    programmes.
 
     Pairs format: groups whose members all chose to keep meeting stay together (pinned,
     outside the matcher). Circles format: the matcher forms circles as a new season would.
     """
-    pausing = pausing_at_close(session, workspace)  # none once the open round is closed
+    pausing = pausing_at_close(session, programme)  # none once the open round is closed
     eligible = [
-        m for m in eligible_members(session, workspace.id, now, left_out) if m.id not in pausing
+        m for m in eligible_members(session, programme.id, now, left_out) if m.id not in pausing
     ]
-    waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
+    waiting = tuple(m for m in eligible if needs_agreement(m, programme))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
     kept: dict[tuple[str, ...], int] = {}
-    if workspace.format == ProgrammeFormat.PAIRS:
-        kept = keep_meeting.kept_groups(session, workspace, set(members))
+    if settings_of_programme(programme).format == ProgrammeFormat.PAIRS:
+        kept = keep_meeting.kept_groups(session, programme, set(members))
     pinned = {u for group in kept for u in group}
     result = match_these(
-        session, workspace, {u: m for u, m in members.items() if u not in pinned}, seed=seed
+        session, programme, {u: m for u, m in members.items() if u not in pinned}, seed=seed
     )
     if kept:
         result = replace(
@@ -259,17 +273,17 @@ def plan_round(
     return RoundPlan(members=members, result=result, awaiting_agreement=waiting, kept=kept)
 
 
-def preview_round(session: Session, workspace: Workspace, *, now: datetime) -> RoundPlan:
-    """What the workspace's next round would do if it started at `now`, written nowhere: the
+def preview_round(session: Session, programme: Programme, *, now: datetime) -> RoundPlan:
+    """What the programme's next round would do if it started at `now`, written nowhere: the
     same seed (next_round_seed) and the same people (auto-pauses the closing would make left
     out) as the round that follows, so both show the same groups when nothing changed."""
-    return plan_round(session, workspace, now=now, seed=next_round_seed(session, workspace))
+    return plan_round(session, programme, now=now, seed=next_round_seed(session, programme))
 
 
 @observability.timed_round_start
 def start_round(
     session: Session,
-    workspace: Workspace,
+    programme: Programme,
     *,
     now: datetime,
     period_key: str,
@@ -280,24 +294,25 @@ def start_round(
 
     Returns None when a round for this period exists already (scheduled rounds are
     idempotent per period, whatever restarts or double starts happen). Callers that may race
-    take the workspace's lock first (`run_due_round`, `start_manual_round`). `left_out`:
+    take the programme's lock first (`run_due_round`, `start_manual_round`). `left_out`:
     Slack user ids not to pair this round (found unpairable at round time).
     """
     if session.scalar(
-        select(Round.id).where(Round.workspace_id == workspace.id, Round.period_key == period_key)
+        select(Round.id).where(Round.programme_id == programme.id, Round.period_key == period_key)
     ):
         return None
-    seed = next_round_seed(session, workspace)
-    workspace.last_round_started_at = now
-    close_open_rounds(session, workspace, now=now)
-    resume_due_members(session, workspace_id=workspace.id, now=now)
-    if workspace.format == ProgrammeFormat.CIRCLES:
-        plan = _plan_circle_session(session, workspace, now=now, seed=seed, left_out=left_out)
+    seed = next_round_seed(session, programme)
+    programme.last_round_started_at = now
+    close_open_rounds(session, programme, now=now)
+    resume_due_members(session, programme_id=programme.id, now=now)
+    if settings_of_programme(programme).format == ProgrammeFormat.CIRCLES:
+        plan = _plan_circle_session(session, programme, now=now, seed=seed, left_out=left_out)
     else:
-        plan = plan_round(session, workspace, now=now, seed=seed, left_out=left_out)
-    nudge_at, checkin_at = follow_up_times(schedule_of(workspace), now)
+        plan = plan_round(session, programme, now=now, seed=seed, left_out=left_out)
+    nudge_at, checkin_at = follow_up_times(schedule_of(programme), now)
     new_round = Round(
-        workspace_id=workspace.id,
+        workspace_id=programme.workspace_id,
+        programme_id=programme.id,
         period_key=period_key,
         kind=kind,
         seed=seed,
@@ -310,16 +325,16 @@ def start_round(
     )
     session.add(new_round)
     session.flush()
-    themes = set(workspace.prompt_themes or ())
+    themes = set(settings_of_programme(programme).prompt_themes)
     deck = tuple(p for p in load_deck() if not themes or p.theme in themes)
-    _record_groups(session, workspace, new_round, plan, deck, now)
-    open_pulse_if_due(session, workspace, new_round, now=now)
+    _record_groups(session, programme.workspace_id, new_round, plan, deck, now)
+    open_pulse_if_due(session, programme, new_round, now=now)
     for waiting in plan.awaiting_agreement:
-        ask_to_accept(session, workspace, waiting.slack_user_id, now)
+        ask_to_accept(session, programme, waiting.slack_user_id, now)
     for unmatched in plan.result.unmatched:
         enqueue(
             session,
-            workspace_id=workspace.id,
+            workspace_id=programme.workspace_id,
             dedupe_key=f"unpaired:round:{new_round.id}:{unmatched.id}",
             recipients=[unmatched.id],
             notice=UnpairedNotice(),
@@ -330,23 +345,23 @@ def start_round(
 
 def _plan_circle_session(
     session: Session,
-    workspace: Workspace,
+    programme: Programme,
     *,
     now: datetime,
     seed: int,
     left_out: Collection[str] = (),
 ) -> RoundPlan:
-    """The next session of the workspace's coaching circles (bot.services.circles), recorded:
-    circles formed or kept whole, newcomers placed, everyone told where they sit."""
-    eligible = eligible_members(session, workspace.id, now, left_out)
-    waiting = tuple(m for m in eligible if needs_agreement(m, workspace))
+    """The next session of the programme's coaching circles (bot.services.circles),
+    recorded: circles formed or kept whole, newcomers placed, everyone told where they sit."""
+    eligible = eligible_members(session, programme.id, now, left_out)
+    waiting = tuple(m for m in eligible if needs_agreement(m, programme))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
     planned = circles.plan_session(
         session,
-        workspace,
+        programme,
         members=members,
-        exclusions=exclusion_pairs(session, workspace.id),
-        match=lambda these: match_these(session, workspace, these, seed=seed),
+        exclusions=exclusion_pairs(session, programme.id),
+        match=lambda these: match_these(session, programme, these, seed=seed),
         now=now,
     )
     result = MatchResult(
@@ -366,7 +381,7 @@ def _plan_circle_session(
 
 def _record_groups(
     session: Session,
-    workspace: Workspace,
+    workspace_id: int,
     new_round: Round,
     plan: RoundPlan,
     deck: tuple[Prompt, ...],
@@ -396,7 +411,7 @@ def _record_groups(
             seed=new_round.seed,
         )
         group = PairGroup(
-            workspace_id=workspace.id,
+            workspace_id=workspace_id,
             round=new_round,
             first_user_id=matched.members[0],
             reasons=list(matched.reasons),
@@ -405,7 +420,7 @@ def _record_groups(
             prompt_ids=[p.id for p in prompts],
             seats=[
                 GroupSeat(
-                    workspace_id=workspace.id,
+                    workspace_id=workspace_id,
                     member_id=m.id,
                     slack_user_id=m.slack_user_id,
                     position=position,
@@ -418,7 +433,7 @@ def _record_groups(
     session.flush()  # one flush gives every group its id
     session.add_all(
         PromptShown(
-            workspace_id=workspace.id, member_id=m.id, prompt_id=p.id, round_id=new_round.id
+            workspace_id=workspace_id, member_id=m.id, prompt_id=p.id, round_id=new_round.id
         )
         for _, members, prompts in recorded
         for m in members
@@ -427,7 +442,7 @@ def _record_groups(
     already_asked = set(
         session.scalars(
             select(OutboxMessage.dedupe_key).where(
-                OutboxMessage.workspace_id == workspace.id,
+                OutboxMessage.workspace_id == workspace_id,
                 OutboxMessage.kind == OutboxKind.COMMITMENT,
             )
         )
@@ -442,7 +457,7 @@ def _record_groups(
         assert member is not None and reflection.commitment is not None
         add_to_outbox(
             session,
-            workspace_id=workspace.id,
+            workspace_id=workspace_id,
             dedupe_key=key,
             recipients=[member.slack_user_id],
             now=now,
@@ -451,7 +466,7 @@ def _record_groups(
     for group, members, _ in recorded:
         add_to_outbox(
             session,
-            workspace_id=workspace.id,
+            workspace_id=workspace_id,
             dedupe_key=f"intro:group:{group.id}",
             recipients=[m.slack_user_id for m in members],
             now=now,
@@ -497,7 +512,7 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
     by_id = {p.id: p for p in load_deck()}
     prompts = [by_id[p] for p in group.prompt_ids if p in by_id]
     seated_ids = [s.member_id for s in group.seats if s.removed_at is None]
-    workspace = session.get(Workspace, group.workspace_id)
+    settings = settings_of_programme(group.round.programme)
     if asked is None:
         asked = {
             member_id
@@ -510,11 +525,11 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
         reasons=tuple(group.reasons),
         prompts=tuple(p.text for p in prompts),
         asked_about_commitments=any(member_id in asked for member_id in seated_ids),
-        cadence_weeks=workspace.cadence_weeks if workspace else DEFAULTS.cadence_weeks,
+        cadence_weeks=settings.cadence_weeks,
         coach_questions=coach_questions(load_toolkit(), prompts, seed=_group_seed(group)),
         rescue=group.rescue,
         circle_session=group.round.session if group.circle_id else None,
-        season_sessions=workspace.season_sessions if workspace and group.circle_id else None,
+        season_sessions=settings.season_sessions if group.circle_id else None,
     )
 
 
@@ -526,16 +541,16 @@ def _group_seed(group: PairGroup) -> int:
     return group.round.seed ^ zlib.crc32(people.encode())
 
 
-def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) -> None:
-    """Close the workspace's open rounds: count who went silent, pause the long-silent."""
+def close_open_rounds(session: Session, programme: Programme, *, now: datetime) -> None:
+    """Close the programme's open rounds: count who went silent, pause the long-silent."""
     open_rounds = session.scalars(
         select(Round)
-        .where(Round.workspace_id == workspace.id, Round.closed_at.is_(None))
+        .where(Round.programme_id == programme.id, Round.closed_at.is_(None))
         .options(selectinload(Round.groups).selectinload(PairGroup.seats))
     ).all()
     for old in open_rounds:
         old.closed_at = now
-        queue_digests(session, workspace, old.id, now=now)
+        queue_digests(session, programme, old.id, now=now)
         # Unsent follow-ups of a closed round are stale: drop them rather than send late. So
         # are intros still held (a token Slack refused for the whole cycle): that group never
         # met, and counts against no one (below).
@@ -554,7 +569,7 @@ def close_open_rounds(session: Session, workspace: Workspace, *, now: datetime) 
         for group, seats in _asked_groups(session, old):
             _retire_intro(session, group, now=now)
             for member_id, responded in seats:
-                _count_response(session, workspace, member_id, responded, old, now)
+                _count_response(session, programme.workspace_id, member_id, responded, old, now)
 
 
 def _asked_groups(session: Session, old: Round) -> list[tuple[PairGroup, list[tuple[int, bool]]]]:
@@ -592,13 +607,13 @@ def _asked_groups(session: Session, old: Round) -> list[tuple[PairGroup, list[tu
     return asked
 
 
-def pausing_at_close(session: Session, workspace: Workspace) -> set[int]:
+def pausing_at_close(session: Session, programme: Programme) -> set[int]:
     """The members (ids) closing the open round would auto-pause: active, silent in it, and
     silent the rounds before (MISSED_ROUNDS_BEFORE_PAUSE in a row). A preview leaves them out,
     as the round that follows will."""
     open_rounds = session.scalars(
         select(Round)
-        .where(Round.workspace_id == workspace.id, Round.closed_at.is_(None))
+        .where(Round.programme_id == programme.id, Round.closed_at.is_(None))
         .order_by(Round.started_at, Round.id)
         .options(selectinload(Round.groups).selectinload(PairGroup.seats))
     ).all()
@@ -655,7 +670,7 @@ def _introduced_groups(session: Session, group_ids: list[int]) -> set[int]:
 
 def _count_response(
     session: Session,
-    workspace: Workspace,
+    workspace_id: int,
     member_id: int,
     responded: bool,
     closed: Round,
@@ -669,7 +684,7 @@ def _count_response(
         member.status, member.paused_until, member.updated_at = MemberStatus.PAUSED.value, None, now
         enqueue(
             session,
-            workspace_id=workspace.id,
+            workspace_id=workspace_id,
             dedupe_key=f"auto_paused:round:{closed.id}:{member.slack_user_id}",
             recipients=[member.slack_user_id],
             notice=AutoPausedNotice(missed=member.missed_streak),
@@ -678,11 +693,12 @@ def _count_response(
         member.missed_streak = 0
 
 
-def enqueue_follow_ups(session: Session, workspace: Workspace, *, now: datetime) -> int:
-    """Queue the nudge and the check-in of the open round once their time has come."""
+def enqueue_follow_ups(session: Session, programme: Programme, *, now: datetime) -> int:
+    """Queue the nudge and the check-in of the programme's open round once their time has
+    come."""
     current = session.scalar(
         select(Round)
-        .where(Round.workspace_id == workspace.id, Round.closed_at.is_(None))
+        .where(Round.programme_id == programme.id, Round.closed_at.is_(None))
         .order_by(Round.started_at.desc())
         .limit(1)
         .options(selectinload(Round.groups).selectinload(PairGroup.seats))
@@ -708,7 +724,7 @@ def enqueue_follow_ups(session: Session, workspace: Workspace, *, now: datetime)
                 continue
             if enqueue(
                 session,
-                workspace_id=workspace.id,
+                workspace_id=programme.workspace_id,
                 dedupe_key=f"{kind}:group:{group.id}",
                 recipients=[s.slack_user_id for s in seated],
                 notice=notice(group_id=group.id),
@@ -720,55 +736,56 @@ def enqueue_follow_ups(session: Session, workspace: Workspace, *, now: datetime)
     return queued
 
 
-def due_scheduled_period(session: Session, workspace: Workspace, now: datetime) -> datetime | None:
-    """The scheduled round time that should start at `now`, if any (bot.schedule.due_slot:
+def due_scheduled_period(session: Session, programme: Programme, now: datetime) -> datetime | None:
+    """The programme's scheduled round time that should start at `now`, if any
+    (bot.schedule.due_slot:
     within grace, after the programme started, after the last schedule change, after the
     current round's cycle, and not just after an admin's round)."""
     first_joined = session.scalar(
-        select(func.min(Member.joined_at)).where(Member.workspace_id == workspace.id)
+        select(func.min(Member.joined_at)).where(Member.programme_id == programme.id)
     )
     return due_slot(
-        schedule_of(workspace),
+        schedule_of(programme),
         now,
         grace=ROUND_GRACE,
         programme_started_at=first_joined,
-        schedule_changed_at=workspace.schedule_changed_at,
+        schedule_changed_at=programme.schedule_changed_at,
         # A scheduled round's key is its slot: a catch-up started late still owns its slot.
-        last_scheduled_at=last_scheduled_slot(session, workspace.id),
-        last_started_at=workspace.last_round_started_at,
+        last_scheduled_at=last_scheduled_slot(session, programme.id),
+        last_started_at=programme.last_round_started_at,
         cooldown=ROUND_COOLDOWN,
     )
 
 
-def lock_workspace(session: Session, workspace_id: int) -> Workspace | None:
-    """Take the workspace's row lock for the rest of the transaction and read it afresh.
+def lock_programme(session: Session, programme_id: int) -> Programme | None:
+    """Take the programme's row lock for the rest of the transaction and read it afresh.
 
     A no-op UPDATE: on PostgreSQL it holds the row lock (another transaction's UPDATE or
     SELECT ... FOR UPDATE of the row waits for our commit); on SQLite it takes the database's
     write lock. Everything read after it sees what the previous holder committed.
     """
     session.execute(
-        update(Workspace)
-        .where(Workspace.id == workspace_id)
-        .values(last_round_started_at=Workspace.last_round_started_at)
+        update(Programme)
+        .where(Programme.id == programme_id)
+        .values(last_round_started_at=Programme.last_round_started_at)
         .execution_options(synchronize_session=False)
     )
-    return session.get(Workspace, workspace_id, populate_existing=True)
+    return session.get(Programme, programme_id, populate_existing=True)
 
 
 def run_due_round(
-    session: Session, workspace_id: int, *, now: datetime, left_out: Collection[str] = ()
+    session: Session, programme_id: int, *, now: datetime, left_out: Collection[str] = ()
 ) -> Round | None:
-    """Start the workspace's scheduled round if one is due at `now` (under its lock)."""
-    workspace = lock_workspace(session, workspace_id)
-    if workspace is None:
+    """Start the programme's scheduled round if one is due at `now` (under its lock)."""
+    programme = lock_programme(session, programme_id)
+    if programme is None:
         return None
-    due = due_scheduled_period(session, workspace, now)
+    due = due_scheduled_period(session, programme, now)
     if due is None:
         return None
     return start_round(
         session,
-        workspace,
+        programme,
         now=now,
         period_key=due.isoformat(),
         kind=RoundKind.SCHEDULED,
@@ -863,6 +880,7 @@ def start_manual_round(
     now: datetime,
     force: bool = False,
     replacing: datetime | None = None,
+    programme: int | str | None = None,
 ) -> ManualRound:
     """An admin's explicit round: close the current one and pair now; schedule unchanged.
 
@@ -873,19 +891,20 @@ def start_manual_round(
     anyway", carrying the start they saw) starts one only if that is still the last start, so
     pressing it twice starts one; `force` with no `replacing` (`round run --force`) always
     starts one.
+    `programme`: its id or name (None: the workspace's first programme).
     Raises UsageError when nobody in the workspace has joined yet.
     """
-    workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == team_id))
-    if workspace_id is None:
+    if session.scalar(select(Workspace.id).where(Workspace.team_id == team_id)) is None:
         raise UsageError("Nobody has joined PeerCoach here yet, so there is no one to pair.")
-    claim = update(Workspace).where(Workspace.id == workspace_id)
+    programme_id = programme_for(session, team_id=team_id, programme=programme, now=now).id
+    claim = update(Programme).where(Programme.id == programme_id)
     if replacing is not None:
-        claim = claim.where(Workspace.last_round_started_at == replacing)
+        claim = claim.where(Programme.last_round_started_at == replacing)
     elif not force:
         claim = claim.where(
             or_(
-                Workspace.last_round_started_at.is_(None),
-                Workspace.last_round_started_at <= now - ROUND_COOLDOWN,
+                Programme.last_round_started_at.is_(None),
+                Programme.last_round_started_at <= now - ROUND_COOLDOWN,
             )
         )
     claimed = affected_rows(
@@ -893,12 +912,12 @@ def start_manual_round(
             claim.values(last_round_started_at=now).execution_options(synchronize_session=False)
         )
     )
-    workspace = session.get(Workspace, workspace_id, populate_existing=True)
-    assert workspace is not None
+    chosen = session.get(Programme, programme_id, populate_existing=True)
+    assert chosen is not None
     if claimed != 1:
-        return ManualRound(started=None, last_started_at=workspace.last_round_started_at)
+        return ManualRound(started=None, last_started_at=chosen.last_round_started_at)
     started = start_round(
-        session, workspace, now=now, period_key=f"manual:{now.isoformat()}", kind=RoundKind.MANUAL
+        session, chosen, now=now, period_key=f"manual:{now.isoformat()}", kind=RoundKind.MANUAL
     )
     if started is None:  # the same microsecond as a forced start: that one is the round
         return ManualRound(started=None, last_started_at=now)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -18,7 +20,14 @@ from bot.domain.figures import (
     MembershipFigures,
     PulseResults,
 )
-from bot.domain.programme import CIRCLE_SIZES, DEFAULT_AGREEMENT, DEFAULTS, ProgramSettings
+from bot.domain.programme import (
+    CIRCLE_SIZES,
+    DEFAULT_AGREEMENT,
+    DEFAULTS,
+    FIRST_PROGRAMME_NAME,
+    ProgrammeRef,
+    ProgramSettings,
+)
 from bot.matching import MatchResult
 from bot.profile_options import GOALS
 from bot.views.blocks import (
@@ -73,8 +82,11 @@ RETENTION_MONTHS = range(1, 61)
 PULSE_EVERY = range(0, 53)
 
 
-def settings_modal(current: ProgramSettings) -> dict[str, Any]:
-    """The programme settings modal, prefilled with the current settings."""
+def settings_modal(
+    current: ProgramSettings, programme: ProgrammeRef | None = None
+) -> dict[str, Any]:
+    """A programme's settings modal, prefilled with its current settings (`programme`: which
+    one, carried in the modal's metadata; None: the workspace's only programme)."""
     prefs = {
         "level": current.prefer_same_level,
         "goals": current.prefer_shared_goals,
@@ -141,8 +153,12 @@ def settings_modal(current: ProgramSettings) -> dict[str, Any]:
         "title": plain("PeerCoach settings"),
         "submit": plain("Save"),
         "close": plain("Cancel"),
+        "private_metadata": json.dumps({"programme_id": programme.id if programme else None}),
         "blocks": [
-            section("Changes apply from the next round and are recorded (who, what, when)."),
+            section(
+                (f"*{programme.name}*: " if programme else "")
+                + "Changes apply from the next round and are recorded (who, what, when)."
+            ),
             _select(
                 ids.CADENCE_BLOCK, ids.CADENCE_ACTION, "How often", CADENCES, current.cadence_weeks
             ),
@@ -292,8 +308,11 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict[str, str]]:
-    """Read the settings modal; return the settings or inline errors by block_id.
+def parse_settings(
+    values: dict[str, Any], current: ProgramSettings = DEFAULTS
+) -> tuple[ProgramSettings | None, dict[str, str]]:
+    """Read the settings modal; return the settings or inline errors by block_id. Settings
+    the modal does not show keep their `current` values.
 
     Raises StaleAction (under the block concerned) for an option the modal never offered or
     an admin entry that is not a Slack user id.
@@ -367,7 +386,8 @@ def parse_settings(values: dict[str, Any]) -> tuple[ProgramSettings | None, dict
     )
     if errors:
         return None, errors
-    return ProgramSettings(
+    return replace(
+        current,
         cadence_weeks=cadence,
         day_of_week=day,
         hour=hour,
@@ -500,8 +520,11 @@ def admin_home_section(
     next_round: datetime,
     delivery: DeliveryHealth | None = None,
     pulse: PulseResults | None = None,
+    programme: ProgrammeRef | None = None,
 ) -> list[Block]:
-    """The admin part of the App Home: figures only, never anyone's words."""
+    """The admin part of the App Home for one programme (`programme`; None: the workspace's
+    only one): figures only, never anyone's words. Its buttons carry the programme's id."""
+    value = str(programme.id) if programme is not None else ""
     current = cycles[-1] if cycles else None
     lines = [
         f"Members: active {membership.active.shown()} · paused {membership.paused.shown()} · "
@@ -518,7 +541,7 @@ def admin_home_section(
         )
     return [
         divider(),
-        header("Programme (admins)"),
+        header(f"{programme.name} (admins)"[:150] if programme else "Programme (admins)"),
         section("\n".join(lines)),
         section(figures_table(cycles)),
         *pulse_blocks(pulse),
@@ -527,11 +550,12 @@ def admin_home_section(
             "are ever shown here."
         ),
         actions(
-            button("Settings", ids.ADMIN_SETTINGS),
-            button("Preview next round", ids.ADMIN_PREVIEW),
+            button("Settings", ids.ADMIN_SETTINGS, value=value),
+            button("Preview next round", ids.ADMIN_PREVIEW, value=value),
             button(
                 "Run a round now",
                 ids.ADMIN_RUN_NOW,
+                value=value,
                 style="danger",
                 confirm=confirm_dialog(
                     "Run a round now?",
@@ -540,7 +564,7 @@ def admin_home_section(
                     "Run it",
                 ),
             ),
-            button("Export CSV", ids.ADMIN_EXPORT),
+            button("Export CSV", ids.ADMIN_EXPORT, value=value),
         ),
     ]
 
@@ -570,10 +594,12 @@ def preview_modal(result: MatchResult, quality: dict[str, str]) -> dict[str, Any
     }
 
 
-def digest_text(cycle: CycleFigures, membership: MembershipFigures) -> str:
-    """The round digest admins get by DM: figures only."""
+def digest_text(cycle: CycleFigures, membership: MembershipFigures, programme: str = "") -> str:
+    """The round digest admins get by DM: figures only (of `programme`, named when it is not
+    the workspace's first)."""
+    title = f"{programme} digest" if programme and programme != FIRST_PROGRAMME_NAME else "digest"
     return (
-        f"*PeerCoach digest: the cycle that started {cycle.started_at:%A %d %B %Y}*\n"
+        f"*PeerCoach {title}: the cycle that started {cycle.started_at:%A %d %B %Y}*\n"
         f"• Eligible {cycle.eligible.shown()}, paired {cycle.paired.shown()}, "
         f"not paired {cycle.not_paired.shown()}, joined {cycle.joined.shown()}\n"
         f"• Groups met {cycle.met_rate.shown()} · reflections {cycle.reflection_rate.shown()} · "
@@ -593,7 +619,9 @@ def digest_text(cycle: CycleFigures, membership: MembershipFigures) -> str:
 GUESTS_OPTION = "Include guests (single- and multi-channel guest accounts)"
 
 
-def round_started_moments_ago(last_started_at: datetime) -> dict[str, Any]:
+def round_started_moments_ago(
+    last_started_at: datetime, programme_id: int | None = None
+) -> dict[str, Any]:
     """Told to an admin whose "Run a round now" came moments after a round started: plainly,
     with a button for one who truly wants another (it carries the start they were shown)."""
     text = (
@@ -609,7 +637,8 @@ def round_started_moments_ago(last_started_at: datetime) -> dict[str, Any]:
                 button(
                     "Start another round anyway",
                     ids.ADMIN_RUN_ANYWAY,
-                    value=last_started_at.isoformat(),
+                    value=last_started_at.isoformat()
+                    + (f"|{programme_id}" if programme_id is not None else ""),
                     style="danger",
                 )
             ),
@@ -634,3 +663,32 @@ def delivery_resumed_text(error: str, since: datetime) -> str:
         f":white_check_mark: Slack accepts PeerCoach's token again. Messages were on hold "
         f"since {slack_date(since)} (`{error}`); they are going out now."
     )
+
+
+def programme_summary_text(rows: Sequence[tuple[ProgrammeRef, MembershipFigures]]) -> str:
+    """The workspace-wide summary Slack admins see: each programme's member counts (small
+    numbers shown as "fewer than 5"), nothing about anyone."""
+    lines = [
+        f"• *{ref.name}*{'' if ref.is_open else ' (closed)'}: active {figures.active.shown()}"
+        f" · paused {figures.paused.shown()} · left {figures.left.shown()}"
+        for ref, figures in rows
+    ]
+    return (
+        f"*PeerCoach programmes in this workspace ({len(rows)})*\n"
+        + "\n".join(lines)
+        + "\n_Figures from fewer than 5 people show as “fewer than 5”._"
+    )
+
+
+def programme_created_text(name: str) -> str:
+    return (
+        f"Programme *{name}* is ready, with the default settings (weekly pairs, Mondays 09:00 "
+        f"UTC). Change them with `/peercoach admin settings --programme {name}`; people join "
+        f"with `/peercoach join {name}`."
+    )
+
+
+def programme_open_text(name: str, is_open: bool) -> str:
+    if is_open:
+        return f"{name} is open: people can join it (`/peercoach join {name}`)."
+    return f"{name} is closed to new members; its members carry on as before."

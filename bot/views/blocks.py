@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -116,6 +117,19 @@ def record_id(value: Any, *, block_id: str | None = None) -> int:
     if not 1 <= number <= MAX_RECORD_ID:
         raise StaleAction(block_id=block_id)
     return number
+
+
+def programme_in_metadata(metadata: str) -> int | None:
+    """The programme id a modal carries in its private_metadata (`{"programme_id": N}`),
+    or None when it names none (a modal of the workspace's only programme).
+
+    Raises StaleAction for a value this app never wrote.
+    """
+    try:
+        value = json.loads(metadata or "{}").get("programme_id")
+    except (ValueError, AttributeError):
+        raise StaleAction() from None
+    return None if value is None else record_id(value)
 
 
 def text_value(values: Any, block_id: str, action_id: str) -> str:

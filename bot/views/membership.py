@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from bot import ids
 from bot.domain.enums import JoinOutcome, MemberStatus
 from bot.domain.messages import Rendered
 from bot.domain.people import MemberStatusView, Profile
-from bot.domain.programme import GOAL_PROGRESS
+from bot.domain.programme import GOAL_PROGRESS, ProgrammeRef
 from bot.errors import StaleAction
 from bot.profile_options import GOALS, LEVEL_BANDS, MAX_GOALS, MAX_NEVER_PAIR, MAX_TEAM_LENGTH
 from bot.views.blocks import (
@@ -34,7 +35,8 @@ from bot.views.privacy import privacy_actions
 
 HELP_TEXT = (
     "*PeerCoach* pairs you with a peer leader each cycle for a short, structured coaching chat.\n"
-    "• `/peercoach join`: opt in (or edit your profile)\n"
+    "• `/peercoach join [programme]`: opt in (or edit your profile); with several "
+    "programmes, pick one or name it\n"
     "• `/peercoach profile`: edit your level, team, topics and never-pair list\n"
     "• `/peercoach pause [N weeks | until YYYY-MM-DD]`: skip rounds for a while "
     "(one cycle by default); you resume on your own\n"
@@ -47,7 +49,8 @@ HELP_TEXT = (
     "• `/peercoach leave`: stop taking part\n"
     "• `/peercoach my-data`: get a file with everything PeerCoach stores about you\n"
     "• `/peercoach delete-my-data`: delete your data (asks first)\n"
-    "• `/peercoach help`: this message"
+    "• `/peercoach help`: this message\n"
+    "In several programmes? Add `--programme <name>` to say which one."
 )
 
 
@@ -96,10 +99,19 @@ def _agreement_blocks(text: str) -> list[Block]:
 
 
 def join_modal(
-    current: Profile | None, *, agreement: str | None = None, agreement_version: int = 1
+    current: Profile | None,
+    *,
+    agreement: str | None = None,
+    agreement_version: int = 1,
+    programme: ProgrammeRef | None = None,
+    editing: bool | None = None,
 ) -> dict[str, Any]:
-    """The opt-in modal, prefilled with the person's profile when they edit it; with
-    `agreement`, the text they accept (version `agreement_version`) by joining."""
+    """The opt-in modal, prefilled with the person's profile when they edit it (or with
+    their profile from another programme, joining a second); with `agreement`, the text they
+    accept (version `agreement_version`) by joining. `programme`: the programme joined, named
+    in the modal and carried in its metadata (None: the workspace's only programme).
+    `editing`: whether they are already in it (default: whether a profile is given)."""
+    editing = current is not None if editing is None else editing
     level_element: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.LEVEL_ACTION,
@@ -138,16 +150,18 @@ def join_modal(
     return {
         "type": "modal",
         "callback_id": ids.JOIN_MODAL,
-        "title": plain("Join PeerCoach" if current is None else "Your PeerCoach profile"),
-        "submit": plain("Save" if current else "Join"),
+        "title": plain("Your PeerCoach profile" if editing else "Join PeerCoach"),
+        "submit": plain("Save" if editing else "Join"),
         "close": plain("Cancel"),
         "private_metadata": json.dumps(
             {
-                "editing": current is not None,
+                "editing": editing,
                 "agreement_version": agreement_version if agreement else None,
+                **({"programme_id": programme.id} if programme else {}),
             }
         ),
         "blocks": [
+            *([section(f"*Programme: {programme.name}*")] if programme else []),
             section(
                 "Each cycle you'll be paired with a peer at a similar level for a 30-minute "
                 "coaching chat. What you enter here is used only to find you good peers."
@@ -258,11 +272,12 @@ def _agreement_version_asked(metadata: str) -> int | None:
     return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
-def goal_modal(goal: str | None) -> dict[str, Any]:
-    """Set or change one's private development goal."""
+def goal_modal(goal: str | None, programme_id: int | None = None) -> dict[str, Any]:
+    """Set or change one's private development goal (in the programme `programme_id`)."""
     return {
         "type": "modal",
         "callback_id": ids.GOAL_MODAL,
+        "private_metadata": json.dumps({"programme_id": programme_id}),
         "title": plain("Your goal"),
         "submit": plain("Save"),
         "close": plain("Cancel"),
@@ -291,12 +306,14 @@ def parse_goal(values: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
     return goal, {}
 
 
-def agreement_modal(text: str, version: int) -> dict[str, Any]:
+def agreement_modal(text: str, version: int, programme_id: int | None = None) -> dict[str, Any]:
     """Review and accept the programme's (changed) agreement."""
     return {
         "type": "modal",
         "callback_id": ids.AGREEMENT_MODAL,
-        "private_metadata": json.dumps({"agreement_version": version}),
+        "private_metadata": json.dumps(
+            {"agreement_version": version, "programme_id": programme_id}
+        ),
         "title": plain("Our agreement"),
         "submit": plain("Accept"),
         "close": plain("Not now"),
@@ -314,7 +331,7 @@ def parse_agreement(values: dict[str, Any], metadata: str) -> tuple[int | None, 
     return version, {}
 
 
-def agreement_request(version: int) -> Rendered:
+def agreement_request(version: int, programme_id: int | None = None) -> Rendered:
     """The DM asking a member to accept a changed agreement before their next round."""
     text = (
         "The programme's confidentiality agreement has changed. Please review and accept it: "
@@ -328,7 +345,7 @@ def agreement_request(version: int) -> Rendered:
                 button(
                     "Review and accept",
                     ids.AGREEMENT_REVIEW,
-                    value=str(version),
+                    value=f"{version}|{programme_id}" if programme_id else str(version),
                     style="primary",
                 )
             ),
@@ -428,14 +445,16 @@ LEAVE_QUESTION = (
 )
 
 
-def leave_confirmation() -> dict[str, Any]:
+def leave_confirmation(programme_id: int | None = None) -> dict[str, Any]:
+    """Are you sure? (the button carries the programme left, when named)."""
+    value = str(programme_id) if programme_id is not None else ""
     return {
         "response_type": "ephemeral",
         "text": LEAVE_QUESTION,
         "blocks": [
             section(LEAVE_QUESTION),
             actions(
-                button("Yes, leave", ids.LEAVE_CONFIRM, style="danger"),
+                button("Yes, leave", ids.LEAVE_CONFIRM, value=value, style="danger"),
                 button("Stay", ids.LEAVE_CANCEL),
             ),
         ],
@@ -443,42 +462,28 @@ def leave_confirmation() -> dict[str, Any]:
 
 
 def home_view(view: MemberStatusView) -> dict[str, Any]:
-    """The App Home: the person's own status and the buttons to change it."""
-    blocks: list[Block] = [header("PeerCoach"), section(status_text(view))]
+    """The App Home: the person's own status and the buttons to change it; someone in
+    several programmes sees each one (its buttons carry the programme's id)."""
+    blocks: list[Block] = [header("PeerCoach")]
     if view.status == "none":
+        blocks.append(section(status_text(view)))
         blocks.append(
             section(
                 "Leaders learn most from peers at their own level. Join to be paired with a "
                 "peer each cycle for a short, structured coaching chat."
             )
         )
-        blocks.append(actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")))
+        if view.joinable:
+            blocks += _join_buttons(view.joinable)
+        else:
+            blocks.append(actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")))
+    elif not view.others:
+        blocks += _membership_blocks(view, "")
     else:
-        if view.profile is not None:
-            topics = ", ".join(GOALS.get(g, g) for g in view.profile.goals)
-            blocks.append(context(f"Team: {view.profile.team} · Topics: {topics}"))
-        blocks += _own_programme(view)
-        goal = view.profile.goal if view.profile else None
-        pause_or_resume = (
-            button("Resume", ids.HOME_RESUME, style="primary")
-            if view.status == MemberStatus.PAUSED
-            else button("Pause one cycle", ids.HOME_PAUSE)
-        )
-        leave = button(
-            "Leave",
-            ids.HOME_LEAVE,
-            style="danger",
-            confirm=confirm_dialog("Leave PeerCoach?", LEAVE_QUESTION, "Leave"),
-        )
-        blocks.append(
-            actions(
-                button("Edit profile", ids.HOME_EDIT),
-                pause_or_resume,
-                button("How to coach", ids.HOW_TO_COACH, value="home"),
-                button("Set my goal" if not goal else "Change my goal", ids.HOME_GOAL),
-                leave,
-            )
-        )
+        for one in (view, *view.others):
+            blocks.append(section(f"*{one.programme}*"))
+            blocks += _membership_blocks(one, str(one.programme_id or ""))
+            blocks.append(divider())
     blocks += [
         divider(),
         privacy_actions(),
@@ -487,17 +492,61 @@ def home_view(view: MemberStatusView) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
-def invitation_message(inviter: str) -> Rendered:
-    """A DM inviting someone to opt in; joining stays their own choice."""
+def _membership_blocks(view: MemberStatusView, value: str) -> list[Block]:
+    """One membership's part of the App Home; `value`: the programme id its buttons carry
+    ("" when the person is in one programme)."""
+    blocks: list[Block] = [section(status_text(view))]
+    if view.profile is not None:
+        topics = ", ".join(GOALS.get(g, g) for g in view.profile.goals)
+        blocks.append(context(f"Team: {view.profile.team} · Topics: {topics}"))
+    blocks += _own_programme(view, value)
+    goal = view.profile.goal if view.profile else None
+    pause_or_resume = (
+        button("Resume", ids.HOME_RESUME, value=value, style="primary")
+        if view.status == MemberStatus.PAUSED
+        else button("Pause one cycle", ids.HOME_PAUSE, value=value)
+    )
+    leave = button(
+        "Leave",
+        ids.HOME_LEAVE,
+        value=value,
+        style="danger",
+        confirm=confirm_dialog("Leave PeerCoach?", LEAVE_QUESTION, "Leave"),
+    )
+    blocks.append(
+        actions(
+            button("Edit profile", ids.HOME_EDIT, value=value),
+            pause_or_resume,
+            button("How to coach", ids.HOW_TO_COACH, value="home"),
+            button("Set my goal" if not goal else "Change my goal", ids.HOME_GOAL, value=value),
+            leave,
+        )
+    )
+    return blocks
+
+
+def invitation_message(
+    inviter: str, *, programme: str = "", programme_id: int | None = None
+) -> Rendered:
+    """A DM inviting someone to opt in (to `programme`, when it is not the workspace's
+    first); joining stays their own choice."""
+    where = f"the PeerCoach programme *{programme}*" if programme else "PeerCoach"
     text = (
-        f"<@{inviter}> invites you to PeerCoach: each cycle you'd be paired with a peer leader "
+        f"<@{inviter}> invites you to {where}: each cycle you'd be paired with a peer leader "
         "for a short, structured coaching chat. It's entirely your choice."
+    )
+    join = (
+        button("Join PeerCoach", ids.HOME_JOIN, style="primary")
+        if programme_id is None
+        else button(
+            f"Join {programme}"[:75], ids.JOIN_PROGRAMME, value=str(programme_id), style="primary"
+        )
     )
     return Rendered(
         text,
         [
             section(f":wave: {text}"),
-            actions(button("Join PeerCoach", ids.HOME_JOIN, style="primary")),
+            actions(join),
             context("Not for you? Just ignore this message: nothing happens unless you join."),
         ],
     )
@@ -515,7 +564,7 @@ def invite_progress_text(sent: int, total: int, skipped: int, left_out: int = 0)
     return f"Invited {sent} of {total}{extra}.{outside}{done}"
 
 
-def _own_programme(view: MemberStatusView) -> list[Block]:
+def _own_programme(view: MemberStatusView, value: str = "") -> list[Block]:
     """The member's own programme: current chat, commitment, goal, recent chats, agreement.
 
     Only their own words appear, and only here, in their own App Home.
@@ -547,7 +596,46 @@ def _own_programme(view: MemberStatusView) -> list[Block]:
     if view.agreement_pending:
         blocks.append(
             actions(
-                button("Review and accept the agreement", ids.AGREEMENT_REVIEW, style="primary")
+                button(
+                    "Review and accept the agreement",
+                    ids.AGREEMENT_REVIEW,
+                    value=f"0|{value}" if value else "",
+                    style="primary",
+                )
             )
         )
     return blocks
+
+
+def _join_buttons(programmes: Sequence[ProgrammeRef]) -> list[Block]:
+    """One section per programme with its description and a Join button (its value the
+    programme's id) that opens that programme's join modal."""
+    blocks: list[Block] = []
+    for ref in programmes:
+        text = f"*{ref.name}*" + (f"\n{ref.description}" if ref.description else "")
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": text[:3000]},
+                "accessory": button("Join", ids.JOIN_PROGRAMME, value=str(ref.id)),
+            }
+        )
+    return blocks
+
+
+def join_picker(programmes: Sequence[ProgrammeRef]) -> dict[str, Any]:
+    """`/peercoach join` when several programmes are open: the programmes to pick from."""
+    blocks: list[Block] = [
+        section("Which PeerCoach programme would you like to join?"),
+        *_join_buttons(programmes),
+    ]
+    blocks.append(context("Or type `/peercoach join <programme name>`."))
+    return {
+        "response_type": "ephemeral",
+        "text": "Which programme would you like to join? " + ", ".join(r.name for r in programmes),
+        "blocks": blocks,
+    }
+
+
+def no_open_programme_text() -> str:
+    return "No PeerCoach programme is taking new members right now."

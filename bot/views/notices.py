@@ -130,19 +130,21 @@ def _auto_paused(notice: AutoPausedNotice) -> Rendered:
 
 @render.register
 def _agreement(notice: AgreementNotice) -> Rendered:
-    return membership.agreement_request(notice.version)
+    return membership.agreement_request(notice.version, notice.programme_id)
 
 
 @render.register
 def _invite(notice: InviteNotice) -> Rendered:
-    return membership.invitation_message(notice.inviter)
+    return membership.invitation_message(
+        notice.inviter, programme=notice.programme, programme_id=notice.programme_id
+    )
 
 
 @render.register
 def _digest(report: DigestReport) -> Rendered:
     png, alt = participation_chart(list(report.cycles))
     return Rendered(
-        admin.digest_text(report.cycles[-1], report.membership),
+        admin.digest_text(report.cycles[-1], report.membership, report.programme),
         upload=Upload(
             content=png,
             filename="peercoach-digest.png",

@@ -1,13 +1,15 @@
 """formats: coaching circles kept for a season, keep-meeting wishes, rescued chats
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0013
 Create Date: 2026-11-30 23:50:00
 
-Upgrade: workspaces gain format ("pairs", today's behaviour), season_sessions (6),
-circle_size (4) and keep_meeting_max (3); rounds gain season and session; pair_groups gain
+Upgrade: rounds gain season and session; pair_groups gain
 circle_id, kept_from_id and rescue (false); group_seats gain rescued_at; new tables circles,
-circle_seats and keep_meetings. Nothing existing changes meaning. Downgrade drops them.
+circle_seats (per programme) and keep_meetings. The new settings (format, season_sessions,
+circle_size, keep_meeting_max) live in programmes.settings and read their defaults from
+ProgramSettings, so they need no column. Nothing existing changes meaning. Downgrade drops
+them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import db.types
 from migrations.ops import drop_columns
 
 revision: str = "0015"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -32,18 +34,6 @@ def _when(name: str, nullable: bool = True) -> sa.Column:
 
 def upgrade() -> None:
     # Plain ADD COLUMN on parent tables (migrations/ops.py: a batch copy would cascade).
-    op.add_column(
-        "workspaces",
-        sa.Column("format", sa.String(16), server_default="pairs", nullable=False),
-    )
-    for name, default in (
-        ("season_sessions", "6"),
-        ("circle_size", "4"),
-        ("keep_meeting_max", "3"),
-    ):
-        op.add_column(
-            "workspaces", sa.Column(name, sa.Integer(), server_default=default, nullable=False)
-        )
     op.add_column("rounds", sa.Column("season", sa.Integer(), nullable=True))
     op.add_column("rounds", sa.Column("session", sa.Integer(), nullable=True))
     op.add_column("pair_groups", sa.Column("circle_id", sa.Integer(), nullable=True))
@@ -57,6 +47,7 @@ def upgrade() -> None:
         "circles",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("programme_id", sa.Integer(), nullable=False),
         sa.Column("season", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         _when("formed_at", nullable=False),
@@ -67,15 +58,22 @@ def upgrade() -> None:
             name=op.f("fk_circles_workspace_id_workspaces"),
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["programme_id"],
+            ["programmes.id"],
+            name=op.f("fk_circles_programme_id_programmes"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_circles")),
         sa.UniqueConstraint(
-            "workspace_id", "season", "number", name=op.f("uq_circles_workspace_id_season_number")
+            "programme_id", "season", "number", name=op.f("uq_circles_programme_id_season_number")
         ),
     )
     op.create_table(
         "circle_seats",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("programme_id", sa.Integer(), nullable=False),
         sa.Column("circle_id", sa.Integer(), nullable=False),
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("season", sa.Integer(), nullable=False),
@@ -99,12 +97,18 @@ def upgrade() -> None:
             name=op.f("fk_circle_seats_workspace_id_workspaces"),
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["programme_id"],
+            ["programmes.id"],
+            name=op.f("fk_circle_seats_programme_id_programmes"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_circle_seats")),
         sa.UniqueConstraint(
-            "workspace_id",
+            "programme_id",
             "season",
             "member_id",
-            name=op.f("uq_circle_seats_workspace_id_season_member_id"),
+            name=op.f("uq_circle_seats_programme_id_season_member_id"),
         ),
     )
     op.create_index(op.f("ix_circle_seats_circle_id"), "circle_seats", ["circle_id"])
@@ -154,4 +158,3 @@ def downgrade() -> None:
     drop_columns("group_seats", "rescued_at")
     drop_columns("pair_groups", "rescue", "kept_from_id", "circle_id")
     drop_columns("rounds", "session", "season")
-    drop_columns("workspaces", "keep_meeting_max", "circle_size", "season_sessions", "format")
