@@ -63,10 +63,14 @@ class Busy(PeerCoachError):
 class ChooseProgramme(UsageError):
     """The person is in several programmes and the request did not say which one."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], typed: str = "status") -> None:
         listed = ", ".join(f"`{n}`" for n in names)
         super().__init__(
             f"You're in more than one programme ({listed}). Add `--programme <name>` to say "
-            f"which one, e.g. `/peercoach status --programme {names[0]}`."
+            f"which one, e.g. `/peercoach {typed} --programme {names[0]}`."
         )
         self.names = names
+
+    def for_command(self, typed: str) -> ChooseProgramme:
+        """The same question, its example being the command `typed` (`pause 2 weeks`)."""
+        return ChooseProgramme(self.names, typed[:80] or "status")

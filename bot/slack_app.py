@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids, observability
 from bot.deps import Deps
-from bot.errors import SLACK_BUSY_TEXT, PeerCoachError, StaleAction
+from bot.errors import SLACK_BUSY_TEXT, ChooseProgramme, PeerCoachError, StaleAction
 from bot.installations import oauth_settings
 from bot.listeners import actions, admin, commands, events, pairing, privacy, pulse, views
 from bot.listeners.common import answerable
@@ -156,6 +156,9 @@ def create_app(
         if not context.get(VERIFIED):
             logger.warning("rejected an unverified request (%s)", type(error).__name__)
             return None
+        if isinstance(error, ChooseProgramme) and isinstance(body.get("text"), str):
+            typed, _ = commands.split_programme(body["text"].split())
+            error = error.for_command(" ".join(typed))  # the example: what they typed
         if isinstance(error, PeerCoachError):
             answer = _answer(deps, error.message, error.block_id, body, response, client, respond)
         elif isinstance(error, SlackApiError) and error.response.status_code == 429:

@@ -247,6 +247,9 @@ class PulseNotice(_Notice):
 
     kind: Literal["pulse"] = "pulse"
     pulse_id: int
+    # The programme it asks about (someone in two gets one of each); None: notices queued
+    # before it was recorded, about "PeerCoach".
+    programme: str | None = None
 
 
 class TextNotice(_Notice):

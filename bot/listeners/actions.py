@@ -93,13 +93,13 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         ack()
         team_id, user_id = context.team_id or "", context.user_id or ""
-        _leave(deps, team_id, user_id, programme_of(body))
+        text = views.left_text(_leave(deps, team_id, user_id, programme_of(body)))
         respond_later(
             deps,
             respond,
             replace_original=True,
-            text=views.LEFT_TEXT,
-            blocks=privacy_views.left_blocks(views.LEFT_TEXT),
+            text=text,
+            blocks=privacy_views.left_blocks(text),
         )
         refresh_home(deps, client, team_id=team_id, user_id=user_id)
 
@@ -145,12 +145,14 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.LEAVE_CANCEL)(leave_cancelled)
 
 
-def _leave(deps: Deps, team_id: str, user_id: str, programme: int | None = None) -> None:
+def _leave(deps: Deps, team_id: str, user_id: str, programme: int | None = None) -> str | None:
+    """Leave the programme; returns its name (None: the person was not in it)."""
     with deps.request_unit_of_work() as session:
         # Already gone is fine: pressing the button twice is not an error.
-        membership.leave_member(
+        left = membership.leave_member(
             session, team_id=team_id, user_id=user_id, now=deps.clock(), programme=programme
         )
+        return left.programme.name if left is not None else None
 
 
 def programme_of(body: dict[str, Any], *, after_bar: bool = False) -> int | None:

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.domain.programme import FIRST_PROGRAMME_NAME, ProgrammeRef, programme_name
+from bot.domain.programme import FIRST_PROGRAMME_NAME, ProgrammeRef
 from bot.errors import Busy, StaleAction, UsageError
 from bot.jobs.invites import invite_channel
 from bot.listeners.actions import programme_of
@@ -517,10 +517,7 @@ def _new_programme(deps: Deps, call: Invocation) -> None:
     now = deps.clock()
     with deps.request_unit_of_work() as session:
         workspace = membership.workspace_for(session, call.team_id, now=now)
-        existing = {p.name.casefold() for p in membership.programmes_of(session, workspace.id)}
-        if programme_name(name).casefold() in existing:
-            raise UsageError(f"There's already a programme called `{name}`.")
-        created = membership.add_programme(session, workspace, name=name, now=now)
+        created = membership.create_programme(session, workspace, name=name, now=now)
         created_name = created.name
     call.ack(**membership_views.ephemeral(views.programme_created_text(created_name)))
 

@@ -196,10 +196,11 @@ def _leave(deps: Deps, call: Invocation) -> None:
         )
         is_member = member is not None and member.status != MemberStatus.LEFT
         programme_id = member.programme_id if member is not None else None
+        name = member.programme.name if member is not None else None
     if not is_member:
         call.ack(**views.ephemeral("You're not in PeerCoach, so there's nothing to leave."))
         return
-    call.ack(**views.leave_confirmation(programme_id))
+    call.ack(**views.leave_confirmation(programme_id, name))
 
 
 @subcommand("reflect")

@@ -238,13 +238,16 @@ def join_modal_view(
     """The join modal of a programme (`programme`: id or name; None: the first), prefilled
     with the person's profile there or, joining a second programme, with the profile of
     their other membership; it asks for the programme's agreement unless the person
-    accepted its current version."""
+    accepted its current version. Raises UsageError when the programme is closed to
+    newcomers and the person was never in it."""
     with deps.request_unit_of_work() as session:
         chosen = membership.programme_for(
             session, team_id=team_id, programme=programme, now=deps.clock()
         )
         rows = membership.memberships_of(session, team_id=team_id, user_id=user_id)
         member = next((m for m in rows if m.programme_id == chosen.id), None)
+        if not chosen.is_open and member is None:  # no form to fill in vain
+            raise UsageError(membership.closed_text(chosen))
         starting = member if member and member.status != MemberStatus.LEFT else None
         if starting is None:
             starting = next((m for m in rows if m.status != MemberStatus.LEFT), None)

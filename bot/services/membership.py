@@ -91,6 +91,26 @@ def add_programme(
 MAX_PROGRAMME_NAME = 80
 
 
+def create_programme(
+    session: Session, workspace: Workspace, *, name: str, now: datetime
+) -> Programme:
+    """Create a new programme (default settings) called `name`. Names are unique in any case:
+    the workspace's row lock is held from the check to the insert, so two admins creating
+    `Sales` and `sales` at once get one programme. Raises UsageError when one of that name
+    exists already, or for an empty or over-long name (see add_programme)."""
+    session.execute(  # a no-op UPDATE: the row lock (PostgreSQL), the write lock (SQLite)
+        update(Workspace)
+        .where(Workspace.id == workspace.id)
+        .values(team_id=Workspace.team_id)
+        .execution_options(synchronize_session=False)
+    )
+    wanted = programme_name(name).casefold()
+    existing = session.scalars(select(Programme.name).where(Programme.workspace_id == workspace.id))
+    if any(found.casefold() == wanted for found in existing):
+        raise UsageError(f"There's already a programme called `{name[:MAX_PROGRAMME_NAME]}`.")
+    return add_programme(session, workspace, name=name, now=now)
+
+
 def programmes_of(session: Session, workspace_id: int) -> list[Programme]:
     """A workspace's programmes, oldest first."""
     return list(
@@ -156,6 +176,11 @@ def join_choice(
     if len(choices) == 1:
         return choices[0].id
     return [ref_of(p) for p in choices]
+
+
+def closed_text(programme: Programme) -> str:
+    """What someone asking to join a programme closed to newcomers is told."""
+    return f"{programme.name} isn't taking new members at the moment."
 
 
 def settings_of_programme(programme: Programme) -> ProgramSettings:
@@ -224,14 +249,20 @@ def find_member(
 
     `programme` (an id or a name) picks the programme; without it, the one programme the
     person is in (or, if they are in none now, their latest row). Raises ChooseProgramme when
-    they are in several and did not say which. One query: the workspace, the programme and
-    the never-pair list come with it (no lazy loads later).
+    they are in several and did not say which, UsageError for a name (typed with
+    `--programme`) of no programme or of one they never joined. One query: the workspace,
+    the programme and the never-pair list come with it (no lazy loads later).
     """
     rows = memberships_of(session, team_id=team_id, user_id=user_id)
     if programme is not None:
         if isinstance(programme, str):
-            # An unknown name is named as such; a known one the person is not in: None.
-            programme = _programme_id_named(session, team_id, programme)
+            # An unknown name is named as such; so is a known one the person never joined
+            # (not "You're not in PeerCoach" to someone who is, in another programme).
+            programme_id, name = _programme_named(session, team_id, programme)
+            found = next((r for r in rows if r.programme_id == programme_id), None)
+            if found is None:
+                raise UsageError(f"You're not in {name}: `/peercoach join {name}` to opt in.")
+            return found
         return next((r for r in rows if r.programme_id == programme), None)
     current = [r for r in rows if r.status != MemberStatus.LEFT]
     if len(current) > 1:
@@ -241,8 +272,9 @@ def find_member(
     return max(rows, key=lambda r: r.updated_at) if rows else None
 
 
-def _programme_id_named(session: Session, team_id: str, name: str) -> int:
-    """The id of the workspace's programme called `name` (any case); UsageError if none."""
+def _programme_named(session: Session, team_id: str, name: str) -> tuple[int, str]:
+    """The id and name of the workspace's programme called `name` (any case); UsageError if
+    none."""
     found = session.execute(
         select(Programme.id, Programme.name)
         .join(Workspace, Workspace.id == Programme.workspace_id)
@@ -252,7 +284,7 @@ def _programme_id_named(session: Session, team_id: str, name: str) -> int:
     wanted = programme_name(name).casefold()
     for programme_id, found_name in found:
         if found_name.casefold() == wanted:
-            return int(programme_id)
+            return int(programme_id), str(found_name)
     raise UsageError(
         f"There's no programme called `{name[:MAX_PROGRAMME_NAME]}`. "
         f"The programmes here: {', '.join(n for _, n in found)}."
@@ -356,7 +388,7 @@ def save_profile(
         if reason is not None:
             raise UsageError(NOT_OPEN_TO[reason])
     if not chosen.is_open and lock_member(session, programme_id=chosen.id, user_id=user_id) is None:
-        raise UsageError(f"{chosen.name} isn't taking new members at the moment.")
+        raise UsageError(closed_text(chosen))
     # The unique (programme, person) key decides who creates the row; then the row is held
     # so that a concurrent leave, pause or second submission waits its turn.
     created = insert_or_ignore(

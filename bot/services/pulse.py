@@ -69,7 +69,7 @@ def open_pulse_if_due(
             workspace_id=programme.workspace_id,
             dedupe_key=f"pulse:{pulse.id}:{user_id}",
             recipients=[user_id],
-            notice=PulseNotice(pulse_id=pulse.id),
+            notice=PulseNotice(pulse_id=pulse.id, programme=programme.name),
             now=now,
             not_before=now + PULSE_DELAY,
         )

@@ -11,7 +11,7 @@ from bot import ids
 from bot.domain.enums import JoinOutcome, MemberStatus
 from bot.domain.messages import Rendered
 from bot.domain.people import MemberStatusView, Profile
-from bot.domain.programme import GOAL_PROGRESS, ProgrammeRef
+from bot.domain.programme import FIRST_PROGRAMME_NAME, GOAL_PROGRESS, ProgrammeRef
 from bot.errors import StaleAction
 from bot.profile_options import GOALS, LEVEL_BANDS, MAX_GOALS, MAX_NEVER_PAIR, MAX_TEAM_LENGTH
 from bot.views.blocks import (
@@ -429,30 +429,50 @@ def intro_undelivered_text() -> str:
 
 
 RESUMED_TEXT = ":large_green_circle: Welcome back: you'll be paired in the next round."
-LEFT_TEXT = (
-    "You've left PeerCoach. Your profile, topics and never-pair list are deleted. "
-    "What stays: your past pairings (with whom, when) and your own reflections and "
-    "commitments, which only you can see and whose text is deleted after the programme's "
-    "retention period (12 months unless your admins chose otherwise). Delete them now with "
-    "`/peercoach delete-my-data`. `/peercoach join` any time to come back."
-)
+
+
+def left_text(programme: str | None = None) -> str:
+    """What someone who just left `programme` (its name; None: the only one) is told."""
+    name = programme or FIRST_PROGRAMME_NAME
+    again = "`/peercoach join`" if name == FIRST_PROGRAMME_NAME else f"`/peercoach join {name}`"
+    return (
+        f"You've left {name}. Your profile, topics and never-pair list are deleted. "
+        "What stays: your past pairings (with whom, when) and your own reflections and "
+        "commitments, which only you can see and whose text is deleted after the programme's "
+        "retention period (12 months unless your admins chose otherwise). Delete them now with "
+        f"`/peercoach delete-my-data`. {again} any time to come back."
+    )
+
+
+LEFT_TEXT = left_text()
 LEAVE_CANCELLED_TEXT = "OK, you're still in PeerCoach."
-LEAVE_QUESTION = (
-    "*Leave PeerCoach?* You won't be paired again. Your profile, topics and never-pair list "
-    "are deleted. Your past pairings and your own private reflections stay until the "
-    "programme's retention period ends, unless you also delete them: "
-    "`/peercoach delete-my-data`."
-)
 
 
-def leave_confirmation(programme_id: int | None = None) -> dict[str, Any]:
-    """Are you sure? (the button carries the programme left, when named)."""
+def leave_question(programme: str | None = None) -> str:
+    """Are you sure you want to leave `programme` (its name; None: the only one)?"""
+    return (
+        f"*Leave {programme or FIRST_PROGRAMME_NAME}?* You won't be paired again. Your profile, "
+        "topics and never-pair list are deleted. Your past pairings and your own private "
+        "reflections stay until the programme's retention period ends, unless you also delete "
+        "them: `/peercoach delete-my-data`."
+    )
+
+
+LEAVE_QUESTION = leave_question()
+
+
+def leave_confirmation(
+    programme_id: int | None = None, programme: str | None = None
+) -> dict[str, Any]:
+    """Are you sure? (the button carries the programme left, when named; `programme`: its
+    name, for the question)."""
     value = str(programme_id) if programme_id is not None else ""
+    question = leave_question(programme)
     return {
         "response_type": "ephemeral",
-        "text": LEAVE_QUESTION,
+        "text": question,
         "blocks": [
-            section(LEAVE_QUESTION),
+            section(question),
             actions(
                 button("Yes, leave", ids.LEAVE_CONFIRM, value=value, style="danger"),
                 button("Stay", ids.LEAVE_CANCEL),

@@ -156,7 +156,7 @@ def _digest(report: DigestReport) -> Rendered:
 
 @render.register
 def _pulse(notice: PulseNotice) -> Rendered:
-    return pulse.pulse_message(notice.pulse_id)
+    return pulse.pulse_message(notice.pulse_id, notice.programme)
 
 
 @render.register

@@ -39,11 +39,12 @@ PROMISE = (
 )
 
 
-def pulse_message(pulse_id: int) -> Rendered:
-    """The 1:1 DM asking for the feedback pulse, with the button that opens its modal."""
+def pulse_message(pulse_id: int, programme: str | None = None) -> Rendered:
+    """The 1:1 DM asking for the feedback pulse of `programme` (its name; None: PeerCoach),
+    with the button that opens its modal."""
     text = (
-        ":bar_chart: Two quick questions about PeerCoach, anonymously: how useful is the "
-        "programme to you, and what would make it better?"
+        f":bar_chart: Two quick questions about {programme or 'PeerCoach'}, anonymously: how "
+        "useful is the programme to you, and what would make it better?"
     )
     return Rendered(
         text,
