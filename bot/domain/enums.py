@@ -35,6 +35,13 @@ class OutboxKind(enum.StrEnum):
     DELIVERY_BLOCKED = "delivery_blocked"
     DELIVERY_RESUMED = "delivery_resumed"
     ORG_IMPORT = "org_import"
+    NO_NEW_PARTNER = "no_new_partner"
+    KEEP_MEETING_OFFER = "keep_meeting_offer"
+    KEEP_MEETING_AGREED = "keep_meeting_agreed"
+    KEEP_MEETING_ENDED = "keep_meeting_ended"
+    CIRCLE_PLACED = "circle_placed"
+    CIRCLE_WAITING = "circle_waiting"
+    CIRCLE_MERGED = "circle_merged"
     PULSE = "pulse"
 
 
@@ -48,6 +55,13 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     DROPPED = "dropped"
+
+
+class ProgrammeFormat(enum.StrEnum):
+    """How a programme groups people: re-matched each round, or circles kept for a season."""
+
+    PAIRS = "pairs"
+    CIRCLES = "circles"
 
 
 class RoundKind(enum.StrEnum):
