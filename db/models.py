@@ -194,6 +194,9 @@ class Round(Base):
     checkin_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     unmatched: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Circles format: the season this round belongs to and its session in it (1..N).
+    season: Mapped[int | None] = mapped_column(Integer)
+    session: Mapped[int | None] = mapped_column(Integer)
 
     groups: Mapped[list[PairGroup]] = relationship(back_populates="round", order_by="PairGroup.id")
     programme: Mapped[Programme] = relationship()
@@ -225,6 +228,13 @@ class PairGroup(Base):
     picked_at: Mapped[datetime | None]
     pick_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     auto_picked_at: Mapped[datetime | None]
+    # The coaching circle this group is a session of (circles format), if any.
+    circle_id: Mapped[int | None] = mapped_column(Integer)
+    # Set on a group kept together by its members' wish: the group whose members all chose
+    # to keep meeting (keep_meetings rows), so its kept rounds can be counted.
+    kept_from_id: Mapped[int | None] = mapped_column(Integer)
+    # Set on a group formed within a round for someone whose partner could not make it.
+    rescue: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     round: Mapped[Round] = relationship(back_populates="groups")
     seats: Mapped[list[GroupSeat]] = relationship(
@@ -250,8 +260,62 @@ class GroupSeat(Base):
     # "morning" / "evening" when the group's suggested time lay outside this member's
     # working hours: their history of such costs rotates the next one to someone else.
     slot_cost: Mapped[str | None] = mapped_column(String(8))
+    # When this seat's person was given a new partner in the same round (their partner could
+    # not make it), or told none was free: set once, by a conditional update.
+    rescued_at: Mapped[datetime | None]
 
     group: Mapped[PairGroup] = relationship(back_populates="seats")
+
+
+class KeepMeeting(Base):
+    """One person's private wish to keep meeting the rest of a group for `rounds` more rounds.
+
+    The group stays together only while every member of it has a wish that has not ended.
+    """
+
+    __tablename__ = "keep_meetings"
+    __table_args__ = (UniqueConstraint("group_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("pair_groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    rounds: Mapped[int] = mapped_column(Integer)
+    chosen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class Circle(Base):
+    """A coaching circle of one season (circles format); its sessions are pair_groups."""
+
+    __tablename__ = "circles"
+    __table_args__ = (UniqueConstraint("programme_id", "season", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    season: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    formed_at: Mapped[datetime]
+    # Set when the circle fell below three and its members were merged into others.
+    merged_at: Mapped[datetime | None]
+
+
+class CircleSeat(Base):
+    """A member's place in a season's circle: one circle per member and season."""
+
+    __tablename__ = "circle_seats"
+    __table_args__ = (UniqueConstraint("programme_id", "season", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    season: Mapped[int] = mapped_column(Integer)
+    joined_at: Mapped[datetime]
+    # Set when the member left the programme (or their circle was merged away from them).
+    left_at: Mapped[datetime | None]
 
 
 class Reflection(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, Table
+from sqlalchemy import CursorResult, Result, Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,3 +69,16 @@ def insert_or_ignore(
 def affected_rows(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (its cursor's rowcount)."""
     return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def lock_row(session: Session, table: Table, row_id: int) -> bool:
+    """Hold one row's lock until the transaction ends: a no-op UPDATE of its id.
+
+    On PostgreSQL another transaction's UPDATE (or SELECT ... FOR UPDATE) of the row waits for
+    our commit; on SQLite the first write takes the database's write lock. What is read after
+    it sees what the previous holder committed. Returns whether the row exists.
+    """
+    column = table.c.id
+    return (
+        affected_rows(session.execute(update(table).where(column == row_id).values(id=column))) == 1
+    )

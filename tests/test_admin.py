@@ -41,6 +41,10 @@ def settings_values(**overrides: object) -> dict:
         "admins": [],
         # As the modal opens for a new programme: the reporting-line rule ticked.
         "rules": ["reporting_line"],
+        "format": "pairs",
+        "season": "6",
+        "circle": "4",
+        "keep": "3",
     }
     values.update(overrides)
     return (
@@ -49,6 +53,10 @@ def settings_values(**overrides: object) -> dict:
         | select_state(ids.HOUR_BLOCK, ids.HOUR_ACTION, str(values["hour"]))
         | text_input(ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION, str(values["tz"]))
         | select_state(ids.GROUP_SIZE_BLOCK, ids.GROUP_SIZE_ACTION, str(values["size"]))
+        | select_state(ids.FORMAT_BLOCK, ids.FORMAT_ACTION, str(values["format"]))
+        | select_state(ids.CIRCLE_SIZE_BLOCK, ids.CIRCLE_SIZE_ACTION, str(values["circle"]))
+        | select_state(ids.KEEP_MAX_BLOCK, ids.KEEP_MAX_ACTION, str(values["keep"]))
+        | text_input(ids.SEASON_BLOCK, ids.SEASON_ACTION, str(values["season"]))
         | {
             ids.PREFERENCES_BLOCK: {
                 ids.PREFERENCES_ACTION: {

@@ -80,7 +80,7 @@ def test_we_met_updates_the_intro_for_everyone_and_a_closed_round_retires_its_bu
     sandbox.tick()
     [intro] = intros(sandbox)
     press(sandbox, "U002", ids.WE_MET, intro)
-    sandbox.settle()  # U002's press is handled first (listeners run on a pool: no order)
+    sandbox.settle()  # the listener records after its ack: U002's press is the first
     press(sandbox, "U001", ids.WE_MET, intro)  # the second press changes nothing more
     sandbox.settle()
     sandbox.tick()

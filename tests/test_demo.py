@@ -225,7 +225,8 @@ def test_the_demo_runs_a_second_programme_on_its_own_schedule(
     assert "A second programme, Directors: every two weeks on Wednesdays" in output
     assert "6 leaders joined with /peercoach join Directors" in output
     first_round = next(line for line in output.splitlines() if "its first round, Wednesday" in line)
-    assert first_round.count(" + ") == 3  # six directors, three pairs
+    assert first_round.count(" + ") == 4  # six directors, two coaching circles of three
+    assert "coaching circles of 3 kept together for a season" in output
     assert "nobody paired across programmes: yes" in output
     assert "• PeerCoach: active" in output and "• Directors: active 6" in output
 

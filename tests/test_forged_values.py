@@ -70,7 +70,15 @@ FORGED_VALUES = ["abc", "", "²", "-1", "0", "1.5", "9" * 30, " 7"]
 
 @pytest.mark.parametrize(
     "action_id",
-    [ids.WE_MET, ids.CANT_MAKE_IT, ids.DIDNT_MEET, ids.OPEN_REFLECTION, ids.COMMITMENT_DONE],
+    [
+        ids.WE_MET,
+        ids.CANT_MAKE_IT,
+        ids.DIDNT_MEET,
+        ids.OPEN_REFLECTION,
+        ids.COMMITMENT_DONE,
+        f"{ids.KEEP_MEETING}_2",
+        ids.KEEP_MEETING_END,
+    ],
 )
 def test_a_button_value_that_is_no_id_answers_out_of_date(
     sandbox: Sandbox, logs: LogCapture, action_id: str
@@ -84,7 +92,9 @@ def test_a_button_value_that_is_no_id_answers_out_of_date(
     assert row_counts(sandbox.engine) == rows
 
 
-@pytest.mark.parametrize("action_id", [ids.WE_MET, ids.CANT_MAKE_IT, ids.OPEN_REFLECTION])
+@pytest.mark.parametrize(
+    "action_id", [ids.WE_MET, ids.CANT_MAKE_IT, ids.OPEN_REFLECTION, ids.KEEP_MEETING_END]
+)
 def test_a_group_that_does_not_exist_or_is_someone_elses_answers_not_yours(
     paired: Sandbox, logs: LogCapture, action_id: str
 ) -> None:

@@ -12,6 +12,7 @@ from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_requests import select as select_state
 from bot.sandbox.slack_requests import text_input
 from bot.services.rounds import start_round
+from bot.views.pairing import no_new_partner_text
 from db.models import Member, OutboxMessage, PairGroup, Reflection, Round
 from tests.cycle_helpers import (
     MONDAY_9,
@@ -155,8 +156,10 @@ def test_cant_make_it_tells_the_partner_kindly_once_and_does_not_count_as_met(
     notes = [m.text for m in sandbox.emulator.messages_in(intro.channel)[1:]]
     assert notes == [
         "<@U002> can't make it this round. No problem: life happens. "
-        "You'll be paired again next round."
+        "I'll look for someone else who is free this round."
     ]
+    # Nobody else in this round is free: the one left is told so, kindly, once.
+    assert [m.text for m in dms_to(sandbox, "U001")].count(no_new_partner_text()) == 1
     with sandbox.deps.unit_of_work() as session:
         assert session.scalar(select(PairGroup.met_at)) is None
 

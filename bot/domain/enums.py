@@ -38,6 +38,13 @@ class OutboxKind(enum.StrEnum):
     AUTO_PICKED = "auto_picked"
     CALENDAR_INVITE = "calendar_invite"
     ORG_IMPORT = "org_import"
+    NO_NEW_PARTNER = "no_new_partner"
+    KEEP_MEETING_OFFER = "keep_meeting_offer"
+    KEEP_MEETING_AGREED = "keep_meeting_agreed"
+    KEEP_MEETING_ENDED = "keep_meeting_ended"
+    CIRCLE_PLACED = "circle_placed"
+    CIRCLE_WAITING = "circle_waiting"
+    CIRCLE_MERGED = "circle_merged"
     PULSE = "pulse"
 
 
@@ -51,6 +58,13 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     DROPPED = "dropped"
+
+
+class ProgrammeFormat(enum.StrEnum):
+    """How a programme groups people: re-matched each round, or circles kept for a season."""
+
+    PAIRS = "pairs"
+    CIRCLES = "circles"
 
 
 class RoundKind(enum.StrEnum):

@@ -67,6 +67,12 @@ class IntroNotice(_Notice):
     pick_version: int = 0
     # Who last pressed "doesn't work for me" (shown until a time is picked again).
     reopened_by: str | None = None
+    # A group formed mid-round for people whose partners could not make it.
+    rescue: bool = False
+    # Circles format: this session's number in the season of `season_sessions`; user_ids[0]
+    # brings the challenge (the seat rotates each session).
+    circle_session: int | None = None
+    season_sessions: int | None = None
 
 
 class IntroUpdateNotice(_Notice):
@@ -137,6 +143,61 @@ class PartnerCantMakeItNotice(_Notice):
 
     kind: Literal["partner_cant_make_it"] = "partner_cant_make_it"
     user_id: str
+    # The one left is being offered someone else who is free this round.
+    looking: bool = False
+
+
+class NoNewPartnerNotice(_Notice):
+    """Told 1:1 to someone whose partner dropped out when nobody else is free this round."""
+
+    kind: Literal["no_new_partner"] = "no_new_partner"
+
+
+class KeepMeetingOfferNotice(_Notice):
+    """Asked 1:1 after a chat: keep meeting these partners for 1..max_rounds more rounds?"""
+
+    kind: Literal["keep_meeting_offer"] = "keep_meeting_offer"
+    group_id: int
+    partners: tuple[str, ...]
+    max_rounds: int
+
+
+class KeepMeetingAgreedNotice(_Notice):
+    """Told 1:1 to each member once everyone in the group chose to keep meeting."""
+
+    kind: Literal["keep_meeting_agreed"] = "keep_meeting_agreed"
+    group_id: int
+    partners: tuple[str, ...]
+    rounds: int
+
+
+class KeepMeetingEndedNotice(_Notice):
+    """Told 1:1 when a partner ended keep-meeting: no reason, only that a new peer comes."""
+
+    kind: Literal["keep_meeting_ended"] = "keep_meeting_ended"
+
+
+class CirclePlacedNotice(_Notice):
+    """Told 1:1 to someone who joined mid-season: the circle they fill a gap in."""
+
+    kind: Literal["circle_placed"] = "circle_placed"
+    members: tuple[str, ...]
+    session: int
+    season_sessions: int
+
+
+class CircleWaitingNotice(_Notice):
+    """Told 1:1 to someone who joined mid-season when every circle is full."""
+
+    kind: Literal["circle_waiting"] = "circle_waiting"
+    sessions_left: int
+
+
+class CircleMergedNotice(_Notice):
+    """Told 1:1 when a circle fell below three and its members joined another circle."""
+
+    kind: Literal["circle_merged"] = "circle_merged"
+    members: tuple[str, ...]
 
 
 class SharedTakeawayNotice(_Notice):
@@ -280,6 +341,13 @@ Notice = Annotated[
     | DeliveryBlockedNotice
     | DeliveryResumedNotice
     | OrgImportNotice
+    | NoNewPartnerNotice
+    | KeepMeetingOfferNotice
+    | KeepMeetingAgreedNotice
+    | KeepMeetingEndedNotice
+    | CirclePlacedNotice
+    | CircleWaitingNotice
+    | CircleMergedNotice
     | PulseNotice
     | TextNotice,
     Field(discriminator="kind"),

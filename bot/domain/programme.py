@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from bot.domain.enums import ProgrammeFormat
+
 
 @dataclass(frozen=True)
 class ProgramSettings:
@@ -49,6 +51,13 @@ class ProgramSettings:
     never_pair_skip_level: bool = False
     avoid_same_team: bool = False
     min_shared_hours: int = 0
+    # "pairs": everyone is re-matched each round (docs/cycles.md); "circles": coaching
+    # circles of `circle_size` (3-5) kept together for `season_sessions` rounds.
+    format: ProgrammeFormat = ProgrammeFormat.PAIRS
+    season_sessions: int = 6
+    circle_size: int = 4
+    # Pairs format: the most rounds a pair may choose to keep meeting (0: not offered).
+    keep_meeting_max: int = 3
     # An anonymous feedback pulse every this many rounds (bot.services.pulse); 0 is off.
     pulse_every_cycles: int = 4
 
@@ -72,6 +81,10 @@ class ProgramSettings:
             values["prompt_themes"] = tuple(values["prompt_themes"] or ())
         return cls(**values, admins=admins)
 
+
+CIRCLE_SIZES = (3, 4, 5)
+# A circle below this many members is merged into another; above the largest size it is full.
+MIN_CIRCLE, MAX_CIRCLE = 3, 5
 
 # What members agree to when they join (docs/coaching.md); owners may reword it.
 DEFAULT_AGREEMENT = (

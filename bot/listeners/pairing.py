@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -16,7 +17,7 @@ from bot.listeners.common import (
     send_outbox_soon,
 )
 from bot.prompts import load_toolkit
-from bot.services import membership, pairing
+from bot.services import keep_meeting, membership, pairing, rescue
 from bot.views import coaching
 from bot.views import membership as membership_views
 from bot.views import pairing as messages
@@ -72,14 +73,14 @@ def register(app: App, deps: Deps) -> None:
         group_id = group_of(body)
         ack()
         now = deps.clock()
+        user_id = context.user_id or ""
         with deps.request_unit_of_work() as session:
-            pairing.record_not_meeting(
-                session,
-                group_id=group_id,
-                user_id=context.user_id or "",
-                now=now,
-                tell_partners=body["actions"][0]["action_id"] == ids.CANT_MAKE_IT,
-            )
+            if body["actions"][0]["action_id"] == ids.CANT_MAKE_IT:
+                rescue.cant_make_it(session, group_id=group_id, user_id=user_id, now=now)
+            else:
+                pairing.record_not_meeting(
+                    session, group_id=group_id, user_id=user_id, now=now, tell_partners=False
+                )
             workspace_id = membership.workspace_for(session, context.team_id or "", now=now).id
         send_outbox_soon(deps, workspace_id)
         respond_later(
@@ -141,6 +142,33 @@ def register(app: App, deps: Deps) -> None:
             text=messages.commitment_answer_text(label, commitment),
         )
 
+    def keep_meeting_chosen(
+        ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        group_id, rounds = messages.parse_keep_value(body["actions"][0].get("value"))
+        now = deps.clock()
+        with deps.request_unit_of_work() as session:
+            choice = keep_meeting.choose(
+                session, group_id=group_id, user_id=context.user_id or "", rounds=rounds, now=now
+            )
+            workspace_id = membership.workspace_for(session, context.team_id or "", now=now).id
+        ack()
+        send_outbox_soon(deps, workspace_id)
+        answer = messages.keep_meeting_chosen(group_id, choice.agreed, choice.rounds)
+        respond_later(deps, respond, replace_original=True, text=answer.text, blocks=answer.blocks)
+
+    def keep_meeting_ended(
+        ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        group_id = group_of(body)
+        now = deps.clock()
+        with deps.request_unit_of_work() as session:
+            keep_meeting.end(session, group_id=group_id, user_id=context.user_id or "", now=now)
+            workspace_id = membership.workspace_for(session, context.team_id or "", now=now).id
+        ack()
+        send_outbox_soon(deps, workspace_id)
+        respond_later(deps, respond, replace_original=True, text=messages.KEEP_MEETING_STOPPED_TEXT)
+
     def resume_from_dm(ack: Ack, respond: Respond, context: BoltContext) -> None:
         ack()
         with deps.request_unit_of_work() as session:
@@ -182,5 +210,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.HOW_TO_COACH)(how_to_coach)
     for action_id in messages.COMMITMENT_OUTCOMES:
         app.action(action_id)(commitment_answered)
+    app.action(re.compile(rf"^{ids.KEEP_MEETING}_\d$"))(keep_meeting_chosen)
+    app.action(ids.KEEP_MEETING_END)(keep_meeting_ended)
     app.action(ids.RESUME_FROM_DM)(resume_from_dm)
     app.view(ids.REFLECTION_MODAL)(reflection_submitted)

@@ -62,8 +62,8 @@ def _check_input(members: Sequence[MatchMember], rules: MatchRules, seed: int) -
             for w in m.work_intervals
         ):
             raise MatchingInputError(f"work_intervals of {m.id} must be (start, end) integers")
-    if rules.group_size not in (2, 3, 4):
-        raise MatchingInputError("group_size must be 2, 3 or 4")
+    if rules.group_size not in (2, 3, 4, 5):
+        raise MatchingInputError("group_size must be 2, 3, 4 or 5")
     if rules.repeat_window is not None and (
         isinstance(rules.repeat_window, bool)
         or not isinstance(rules.repeat_window, int)

@@ -28,6 +28,13 @@ def group_sizes(n: int, size: int) -> list[int]:
     if size == 3:
         # One circle of 4 (n = 3k+1) or one pair (n = 3k+2); both are a single off-size group.
         return [3] * ((n - 4) // 3) + [4] if r == 1 else [3] * ((n - 2) // 3) + [2]
+    if size == 5:
+        # Circles of five: the remainder makes one or two circles of 3-4 (n=4: one of 4).
+        k = n // 5
+        if n < 5:
+            return [n] if n >= 3 else [2]
+        tail = {1: [3, 3], 2: [4, 3], 3: [3], 4: [4]}[r]
+        return [5] * (k - (1 if r in (1, 2) else 0)) + tail
     if r == 1:
         return [4] * ((n - 5) // 4) + [5] if n >= 5 else []
     if r == 2:

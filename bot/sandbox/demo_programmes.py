@@ -1,6 +1,7 @@
-"""The demo's epilogue: a second programme next to the first, on its own schedule.
+"""The demo's epilogue: a second programme next to the first, on its own schedule and format.
 
-A Slack admin creates "Directors" (every two weeks, Wednesdays 15:00 London) with
+A Slack admin creates "Directors" (coaching circles of three kept for a season, every two
+weeks, Wednesdays 15:00 London) with
 `/peercoach admin programme new`, sets its schedule in its settings modal, and a few leaders
 join it with `/peercoach join Directors` (the modal prefilled from their first programme).
 At its first slot the scheduler starts its round and no other: the pairs come from its own
@@ -61,6 +62,8 @@ def second_programme(
         | select_state(ids.DAY_BLOCK, ids.DAY_ACTION, "2")
         | select_state(ids.HOUR_BLOCK, ids.HOUR_ACTION, "15")
         | text_input(ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION, "Europe/London")
+        | select_state(ids.FORMAT_BLOCK, ids.FORMAT_ACTION, "circles")
+        | select_state(ids.CIRCLE_SIZE_BLOCK, ids.CIRCLE_SIZE_ACTION, "3")
     )
     saved = people.submit(ADMIN, view, values)
     sandbox.settle()
@@ -99,7 +102,8 @@ def second_programme(
     summary = people.command(ADMIN, "admin programmes").json().get("text", "")
     result.lines += [
         "",
-        f"A second programme, {NAME}: every two weeks on Wednesdays at 15:00 Europe/London",
+        f"A second programme, {NAME}: every two weeks on Wednesdays at 15:00 Europe/London, "
+        "coaching circles of 3 kept together for a season",
         f"  created with /peercoach admin programme new {NAME}; "
         f"{len(chosen)} leaders joined with /peercoach join {NAME}",
         f"  its first round, {slot:%A %d %B %H:%M} UTC: "

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.enums import AdminSource, OutboxKind, OutboxStatus
+from bot.domain.enums import AdminSource, OutboxKind, OutboxStatus, ProgrammeFormat
 from bot.domain.figures import DeliveryHealth
 from bot.domain.messages import DeliveryBlockedNotice, DeliveryResumedNotice, Notice
 from bot.domain.programme import ProgramSettings
@@ -171,10 +171,11 @@ def settings_of(session: Session, programme: Programme) -> ProgramSettings:
 
 
 def match_rules_of(programme: Programme) -> MatchRules:
-    """The matcher's rules as the programme's admins set them."""
+    """The matcher's rules as the programme's admins set them (circles: the circle size)."""
     settings = settings_of_programme(programme)
+    circles = settings.format == ProgrammeFormat.CIRCLES
     return MatchRules(
-        group_size=settings.group_size,
+        group_size=settings.circle_size if circles else settings.group_size,
         repeat_window=settings.repeat_window,
         level_weight=1.0 if settings.prefer_same_level else 0.0,
         goal_weight=1.0 if settings.prefer_shared_goals else 0.0,

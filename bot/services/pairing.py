@@ -17,6 +17,7 @@ from bot.domain.messages import (
 )
 from bot.domain.people import HistoryEntry, ReflectionInput, SeatContext
 from bot.errors import StaleAction, UsageError
+from bot.services import keep_meeting
 from bot.services.membership import find_member
 from bot.services.outbox import enqueue
 from db.models import GroupSeat, Member, PairGroup, Reflection, Round, Workspace
@@ -64,6 +65,8 @@ def _mark_met(
             group_id=group.id,
             channel_id=group.channel_id,
         )
+    if group_first:
+        keep_meeting.offer(session, group, now=now)
     return first_time
 
 
@@ -118,12 +121,19 @@ def record_not_meeting(
     )
     session.refresh(group)
     if tell_partners and group.channel_id:
+        seated = [s for s in group.seats if s.removed_at is None]
+        for s in seated:
+            session.refresh(s)
+        going = [s for s in seated if s.cant_make_it_at is None]
         enqueue(
             session,
             workspace_id=group.workspace_id,
             dedupe_key=f"cant_make_it:group:{group.id}:{user_id}",
-            recipients=[s.slack_user_id for s in group.seats if s.removed_at is None],
-            notice=PartnerCantMakeItNotice(user_id=user_id),
+            recipients=[s.slack_user_id for s in seated],
+            # One left and no chat yet: bot.services.rescue looks for someone free.
+            notice=PartnerCantMakeItNotice(
+                user_id=user_id, looking=len(going) == 1 and group.met_at is None
+            ),
             now=now,
             group_id=group.id,
             channel_id=group.channel_id,

@@ -32,6 +32,7 @@ from bot.services.pulse import answered_cycles, forget_old_suggestions, forget_r
 from db.models import (
     Base,
     GroupSeat,
+    KeepMeeting,
     Member,
     MemberStatus,
     OutboxMessage,
@@ -230,6 +231,8 @@ def _forget_member(session: Session, member: Member, now: datetime) -> dict[str,
     store_working_hours(member, DEFAULT_WORKING_HOURS)
     member.updated_at = now
     member.exclusions.clear()
+    # Their keep-meeting wishes go too (a group kept by them is kept no longer).
+    session.execute(delete(KeepMeeting).where(KeepMeeting.member_id == member.id))
     return report
 
 
@@ -387,10 +390,25 @@ def _member_export(session: Session, member: Member) -> dict[str, Any]:
                 "group_met_at": _iso(group.met_at),
                 "you_said_you_met_at": _iso(seat.met_at),
                 "you_could_not_make_it_at": _iso(seat.cant_make_it_at),
+                "given_a_new_partner_at": _iso(seat.rescued_at),
+                "kept_together_by_wish": group.kept_from_id is not None,
                 "group_cancelled_at": _iso(group.cancelled_at),
                 "removed_from_group_at": _iso(seat.removed_at),
             }
             for seat, group, round_ in rows
+        ],
+        "keep_meeting_wishes": [
+            {
+                "partners": partners_of.get(k.group_id, []),
+                "rounds": k.rounds,
+                "chosen_at": _iso(k.chosen_at),
+                "ended_at": _iso(k.ended_at),
+            }
+            for k in session.scalars(
+                select(KeepMeeting)
+                .where(KeepMeeting.member_id == member.id)
+                .order_by(KeepMeeting.id)
+            )
         ],
         "reflections": [
             {

@@ -6,14 +6,14 @@ import functools
 import sys
 import zlib
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot import observability
-from bot.domain.enums import OutboxKind, OutboxStatus, RoundKind
+from bot.domain.enums import OutboxKind, OutboxStatus, ProgrammeFormat, RoundKind
 from bot.domain.messages import (
     AutoPausedNotice,
     CheckinNotice,
@@ -26,10 +26,21 @@ from bot.domain.messages import (
 )
 from bot.domain.programme import FIRST_PROGRAMME_NAME, ProgramSettings
 from bot.errors import UsageError
-from bot.matching import MatchMember, MatchResult, PastGroup, match_members, may_group
+from bot.matching import (
+    NO_COMPATIBLE_GROUP,
+    MatchedGroup,
+    MatchMember,
+    MatchResult,
+    PastGroup,
+    Unmatched,
+    match_members,
+    may_group,
+)
+from bot.matching.model import Reason
 from bot.matching.worktime import WorkingWindow, default_window, working_intervals
 from bot.prompts import Prompt, choose_prompts, coach_questions, load_deck, load_toolkit
 from bot.schedule import Schedule, due_slot
+from bot.services import circles, keep_meeting
 from bot.services.admin import match_rules_of, settings_of
 from bot.services.digest import queue_digests
 from bot.services.meetings import meeting_fields, plan_group_slots, working_hours_of
@@ -75,6 +86,12 @@ class RoundPlan:
     result: MatchResult
     # Eligible but left out until they accept the programme's current agreement.
     awaiting_agreement: tuple[Member, ...] = ()
+    # Groups kept together by their members' wish: members -> the group they chose it in.
+    kept: dict[tuple[str, ...], int] = field(default_factory=dict)
+    # Circles format: each group's circle (members -> circle id), and the round's season.
+    circles: dict[tuple[str, ...], int] = field(default_factory=dict)
+    season: int | None = None
+    session: int | None = None
 
 
 def seed_for(team_id: str, period_key: str) -> int:
@@ -177,6 +194,34 @@ def past_groups(session: Session, programme_id: int) -> list[PastGroup]:
     ]
 
 
+def match_these(
+    session: Session,
+    programme: Programme,
+    members: dict[str, Member],
+    *,
+    seed: int,
+    now: datetime,
+    group_size: int | None = None,
+) -> MatchResult:
+    """Run the matching engine over `members` (Slack id -> Member) with everything a round
+    uses: their profiles (and working hours at `now` when the programme limits shared
+    hours), the programme's history, every hard exclusion (never-pair lists, reporting lines)
+    and its rules (`group_size` overrides the rules' size). Used by rounds, circles and
+    rescues alike."""
+    settings = settings_of(session, programme)
+    hours = settings.min_shared_hours > 0
+    rules = match_rules_of(programme)
+    if group_size is not None:
+        rules = replace(rules, group_size=group_size)
+    return match_members(
+        [match_member(m, now=now, hours=hours) for m in members.values()],
+        history=past_groups(session, programme.id),
+        exclusions=hard_exclusions(session, programme, settings),
+        rules=rules,
+        seed=seed,
+    )
+
+
 def plan_round(
     session: Session,
     programme: Programme,
@@ -187,23 +232,37 @@ def plan_round(
 ) -> RoundPlan:
     """Pair the programme's eligible members without writing anything (also the dry run).
     Only the programme's own members are ever considered: nobody is paired across
-    programmes."""
+    programmes.
+
+    Pairs format: groups whose members all chose to keep meeting stay together (pinned,
+    outside the matcher). Circles format: the matcher forms circles as a new season would.
+    """
     pausing = pausing_at_close(session, programme)  # none once the open round is closed
     eligible = [
         m for m in eligible_members(session, programme.id, now, left_out) if m.id not in pausing
     ]
     waiting = tuple(m for m in eligible if needs_agreement(m, programme))
     members = {m.slack_user_id: m for m in eligible if m not in waiting}
-    settings = settings_of(session, programme)
-    hours = settings.min_shared_hours > 0
-    result = match_members(
-        [match_member(m, now=now, hours=hours) for m in members.values()],
-        history=past_groups(session, programme.id),
-        exclusions=hard_exclusions(session, programme, settings),
-        rules=match_rules_of(programme),
+    kept: dict[tuple[str, ...], int] = {}
+    if settings_of_programme(programme).format == ProgrammeFormat.PAIRS:
+        kept = keep_meeting.kept_groups(session, programme, set(members))
+    pinned = {u for group in kept for u in group}
+    result = match_these(
+        session,
+        programme,
+        {u: m for u, m in members.items() if u not in pinned},
         seed=seed,
+        now=now,
     )
-    return RoundPlan(members=members, result=result, awaiting_agreement=waiting)
+    if kept:
+        result = replace(
+            result,
+            groups=result.groups
+            + tuple(
+                MatchedGroup(members=group, reasons=(Reason.KEPT_TOGETHER.value,)) for group in kept
+            ),
+        )
+    return RoundPlan(members=members, result=result, awaiting_agreement=waiting, kept=kept)
 
 
 def hard_exclusions(
@@ -293,7 +352,10 @@ def start_round(
     programme.last_round_started_at = now
     close_open_rounds(session, programme, now=now)
     resume_due_members(session, programme_id=programme.id, now=now)
-    plan = plan_round(session, programme, now=now, seed=seed, left_out=left_out)
+    if settings_of_programme(programme).format == ProgrammeFormat.CIRCLES:
+        plan = _plan_circle_session(session, programme, now=now, seed=seed, left_out=left_out)
+    else:
+        plan = plan_round(session, programme, now=now, seed=seed, left_out=left_out)
     nudge_at, checkin_at = follow_up_times(schedule_of(programme), now)
     new_round = Round(
         workspace_id=programme.workspace_id,
@@ -305,6 +367,8 @@ def start_round(
         nudge_at=nudge_at,
         checkin_at=checkin_at,
         unmatched=[u.id for u in plan.result.unmatched],
+        season=plan.season,
+        session=plan.session,
     )
     session.add(new_round)
     session.flush()
@@ -324,6 +388,42 @@ def start_round(
             now=now,
         )
     return new_round
+
+
+def _plan_circle_session(
+    session: Session,
+    programme: Programme,
+    *,
+    now: datetime,
+    seed: int,
+    left_out: Collection[str] = (),
+) -> RoundPlan:
+    """The next session of the programme's coaching circles (bot.services.circles),
+    recorded: circles formed or kept whole, newcomers placed, everyone told where they sit."""
+    eligible = eligible_members(session, programme.id, now, left_out)
+    waiting = tuple(m for m in eligible if needs_agreement(m, programme))
+    members = {m.slack_user_id: m for m in eligible if m not in waiting}
+    planned = circles.plan_session(
+        session,
+        programme,
+        members=members,
+        exclusions=hard_exclusions(session, programme, settings_of(session, programme)),
+        match=lambda these: match_these(session, programme, these, seed=seed, now=now),
+        now=now,
+    )
+    result = MatchResult(
+        groups=planned.groups,
+        unmatched=tuple(Unmatched(id=u, reason=NO_COMPATIBLE_GROUP) for u in planned.unmatched),
+        seed=seed,
+    )
+    return RoundPlan(
+        members=members,
+        result=result,
+        awaiting_agreement=waiting,
+        circles=planned.circle_of,
+        season=planned.season,
+        session=planned.session,
+    )
 
 
 def _record_groups(
@@ -362,6 +462,8 @@ def _record_groups(
             round=new_round,
             first_user_id=matched.members[0],
             reasons=list(matched.reasons),
+            circle_id=plan.circles.get(matched.members),
+            kept_from_id=plan.kept.get(matched.members),
             prompt_ids=[p.id for p in prompts],
             seats=[
                 GroupSeat(
@@ -464,7 +566,7 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
     by_id = {p.id: p for p in load_deck()}
     prompts = [by_id[p] for p in group.prompt_ids if p in by_id]
     seated_ids = [s.member_id for s in group.seats if s.removed_at is None]
-    cadence = settings_of_programme(group.round.programme).cadence_weeks
+    settings = settings_of_programme(group.round.programme)
     if asked is None:
         asked = {
             member_id
@@ -477,9 +579,12 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
         reasons=tuple(group.reasons),
         prompts=tuple(p.text for p in prompts),
         asked_about_commitments=any(member_id in asked for member_id in seated_ids),
-        cadence_weeks=cadence,
+        cadence_weeks=settings.cadence_weeks,
         coach_questions=coach_questions(load_toolkit(), prompts, seed=_group_seed(group)),
         **meeting_fields(group),
+        rescue=group.rescue,
+        circle_session=group.round.session if group.circle_id else None,
+        season_sessions=settings.season_sessions if group.circle_id else None,
     )
 
 
@@ -550,7 +655,12 @@ def _asked_groups(session: Session, old: Round) -> list[tuple[PairGroup, list[tu
         seats = [
             (
                 seat.member_id,
-                bool(group.met_at or seat.cant_make_it_at or seat.member_id in reflected),
+                bool(
+                    group.met_at
+                    or seat.cant_make_it_at
+                    or seat.rescued_at
+                    or seat.member_id in reflected
+                ),
             )
             for seat in group.seats
             if seat.removed_at is None
@@ -670,6 +780,9 @@ def enqueue_follow_ups(session: Session, programme: Programme, *, now: datetime)
                 continue
             seated = [s for s in group.seats if s.removed_at is None]
             if kind == OutboxKind.NUDGE and any(s.cant_make_it_at for s in seated):
+                continue
+            # A group that already said it won't meet is not asked whether it met.
+            if sum(1 for s in seated if s.cant_make_it_at is None and not s.rescued_at) < 2:
                 continue
             if enqueue(
                 session,

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from bot import ids
+from bot.domain.enums import ProgrammeFormat
 from bot.domain.figures import (
     SUPPRESSED,
     CycleFigures,
@@ -21,6 +22,7 @@ from bot.domain.figures import (
 )
 from bot.domain.messages import OrgImportNotice
 from bot.domain.programme import (
+    CIRCLE_SIZES,
     DEFAULT_AGREEMENT,
     DEFAULTS,
     FIRST_PROGRAMME_NAME,
@@ -51,6 +53,13 @@ from bot.views.blocks import (
 CADENCES = {1: "Weekly", 2: "Every 2 weeks", 4: "Every 4 weeks"}
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 GROUP_SIZES = {2: "Pairs (a trio when the count is odd)", 3: "Circles of 3", 4: "Circles of 4"}
+FORMATS = {
+    ProgrammeFormat.PAIRS: "Rotating pairs: new peers every round",
+    ProgrammeFormat.CIRCLES: "Coaching circles: the same small group for a season",
+}
+CIRCLE_SIZE_LABELS = {n: f"Circles of {n}" for n in CIRCLE_SIZES}
+SEASON_SESSIONS = range(2, 27)
+KEEP_MEETING_MAX = {0: "Not offered", 1: "Up to 1 round", 2: "Up to 2 rounds", 3: "Up to 3 rounds"}
 PREFERENCES = {
     "level": "Prefer the same level band",
     "goals": "Prefer shared goals",
@@ -207,10 +216,11 @@ def settings_modal(
                     "max_length": 64,
                 },
             },
+            _select(ids.FORMAT_BLOCK, ids.FORMAT_ACTION, "Format", FORMATS, current.format),
             _select(
                 ids.GROUP_SIZE_BLOCK,
                 ids.GROUP_SIZE_ACTION,
-                "Group size",
+                "Group size (rotating pairs)",
                 GROUP_SIZES,
                 current.group_size,
             ),
@@ -221,6 +231,34 @@ def settings_modal(
                 AUTO_SCHEDULE,
                 current.auto_schedule_days or 0,
             ),
+            _select(
+                ids.KEEP_MAX_BLOCK,
+                ids.KEEP_MAX_ACTION,
+                "Keep meeting a partner (rotating pairs)",
+                KEEP_MEETING_MAX,
+                current.keep_meeting_max,
+            ),
+            _select(
+                ids.CIRCLE_SIZE_BLOCK,
+                ids.CIRCLE_SIZE_ACTION,
+                "Circle size (coaching circles)",
+                CIRCLE_SIZE_LABELS,
+                current.circle_size,
+            ),
+            {
+                "type": "input",
+                "block_id": ids.SEASON_BLOCK,
+                "label": plain("Sessions per season (coaching circles)"),
+                "hint": plain("Circles re-form with new people after this many sessions."),
+                "element": {
+                    "type": "number_input",
+                    "action_id": ids.SEASON_ACTION,
+                    "is_decimal_allowed": False,
+                    "min_value": str(SEASON_SESSIONS[0]),
+                    "max_value": str(SEASON_SESSIONS[-1]),
+                    "initial_value": str(current.season_sessions),
+                },
+            },
             {
                 "type": "input",
                 "block_id": ids.PREFERENCES_BLOCK,
@@ -353,6 +391,27 @@ def parse_settings(
     day = number(ids.DAY_BLOCK, ids.DAY_ACTION, range(7), "Pick a day.")
     hour = number(ids.HOUR_BLOCK, ids.HOUR_ACTION, range(24), "Pick a time.")
     size = number(ids.GROUP_SIZE_BLOCK, ids.GROUP_SIZE_ACTION, list(GROUP_SIZES), "Pick a size.")
+    keep_max = number(
+        ids.KEEP_MAX_BLOCK, ids.KEEP_MAX_ACTION, list(KEEP_MEETING_MAX), "Pick how long."
+    )
+    circle_size = number(
+        ids.CIRCLE_SIZE_BLOCK, ids.CIRCLE_SIZE_ACTION, list(CIRCLE_SIZES), "Pick a size."
+    )
+    chosen_format = selected_value(values, ids.FORMAT_BLOCK, ids.FORMAT_ACTION, list(FORMATS))
+    if chosen_format is None:
+        errors[ids.FORMAT_BLOCK] = "Pick a format."
+    season_raw = text_value(values, ids.SEASON_BLOCK, ids.SEASON_ACTION)
+    season_sessions = DEFAULTS.season_sessions
+    if season_raw:
+        if not (season_raw.isascii() and season_raw.isdigit()) or (
+            int(season_raw) not in SEASON_SESSIONS
+        ):
+            errors[ids.SEASON_BLOCK] = (
+                f"Use a whole number of sessions from {SEASON_SESSIONS[0]} to "
+                f"{SEASON_SESSIONS[-1]}."
+            )
+        else:
+            season_sessions = int(season_raw)
     zone = text_value(values, ids.TIMEZONE_BLOCK, ids.TIMEZONE_ACTION)
     if zone not in _zone_names():
         errors[ids.TIMEZONE_BLOCK] = "Use a time zone name such as Europe/London."
@@ -422,6 +481,10 @@ def parse_settings(
         never_pair_skip_level="skip_level" in rules,
         avoid_same_team="same_team" in rules,
         min_shared_hours=shared_hours,
+        format=ProgrammeFormat(chosen_format or ProgrammeFormat.PAIRS),
+        season_sessions=season_sessions,
+        circle_size=circle_size,
+        keep_meeting_max=keep_max,
         pulse_every_cycles=pulse_every,
     ), {}
 
@@ -446,6 +509,10 @@ SETTING_LABELS = {
     "never_pair_skip_level": "skip-level rule",
     "avoid_same_team": "same-team rule",
     "min_shared_hours": "shared working hours",
+    "format": "format",
+    "season_sessions": "sessions per season",
+    "circle_size": "circle size",
+    "keep_meeting_max": "keep meeting",
     "retention_months": "text retention",
     "include_guests": "guests",
     "pulse_every_cycles": "feedback pulse",

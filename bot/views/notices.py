@@ -10,6 +10,9 @@ from bot.domain.messages import (
     AutoPickedNotice,
     CalendarInviteNotice,
     CheckinNotice,
+    CircleMergedNotice,
+    CirclePlacedNotice,
+    CircleWaitingNotice,
     CommitmentNotice,
     DeliveryBlockedNotice,
     DeliveryResumedNotice,
@@ -17,7 +20,11 @@ from bot.domain.messages import (
     IntroNotice,
     IntroUndeliveredNotice,
     InviteNotice,
+    KeepMeetingAgreedNotice,
+    KeepMeetingEndedNotice,
+    KeepMeetingOfferNotice,
     MeetingReminderNotice,
+    NoNewPartnerNotice,
     NotPairableNotice,
     NudgeNotice,
     OrgImportNotice,
@@ -102,8 +109,45 @@ def _partner_unreachable(notice: PartnerUnreachableNotice) -> Rendered:
 
 @render.register
 def _partner_cant_make_it(notice: PartnerCantMakeItNotice) -> Rendered:
-    text = pairing.partner_cant_make_it_text(notice.user_id)
+    text = pairing.partner_cant_make_it_text(notice.user_id, looking=notice.looking)
     return Rendered(text, [section(text)])
+
+
+@render.register
+def _no_new_partner(notice: NoNewPartnerNotice) -> Rendered:
+    return _plain(pairing.no_new_partner_text())
+
+
+@render.register
+def _keep_offer(notice: KeepMeetingOfferNotice) -> Rendered:
+    return pairing.keep_meeting_offer(notice.group_id, notice.partners, notice.max_rounds)
+
+
+@render.register
+def _keep_agreed(notice: KeepMeetingAgreedNotice) -> Rendered:
+    return pairing.keep_meeting_agreed(notice.group_id, notice.partners, notice.rounds)
+
+
+@render.register
+def _keep_ended(notice: KeepMeetingEndedNotice) -> Rendered:
+    return _plain(pairing.KEEP_MEETING_ENDED_TEXT)
+
+
+@render.register
+def _circle_placed(notice: CirclePlacedNotice) -> Rendered:
+    return _plain(
+        pairing.circle_placed_text(notice.members, notice.session, notice.season_sessions)
+    )
+
+
+@render.register
+def _circle_waiting(notice: CircleWaitingNotice) -> Rendered:
+    return _plain(pairing.circle_waiting_text(notice.sessions_left))
+
+
+@render.register
+def _circle_merged(notice: CircleMergedNotice) -> Rendered:
+    return _plain(pairing.circle_merged_text(notice.members))
 
 
 @render.register

@@ -9,6 +9,7 @@ from bot import ids
 from bot.domain.enums import CommitmentOutcome
 from bot.domain.meetings import CHAT_MINUTES, MeetingSlot
 from bot.domain.messages import IntroNotice, Rendered
+from bot.errors import StaleAction
 from bot.matching.model import Reason, reason_code
 from bot.profile_options import GOALS
 from bot.views.blocks import (
@@ -19,6 +20,7 @@ from bot.views.blocks import (
     context,
     divider,
     header,
+    record_id,
     section,
     slack_date,
 )
@@ -128,9 +130,18 @@ def intro_message(notice: IntroNotice) -> Rendered:
     names = _join_names(user_ids)
     text = f"Meet your PeerCoach peers for this round: {names}."
     why = describe_reasons(notice.reasons, group_size=len(user_ids))
-    blocks: list[Block] = [
-        header("Your peer coaching chat this round"),
-        section(f":wave: {text}" + (f"\nWhy you: {'; '.join(why)}." if why else "")),
+    blocks: list[Block] = [header("Your peer coaching chat this round")]
+    if notice.rescue:
+        blocks.append(
+            section(
+                ":handshake: Your peers this round couldn't make it, and so couldn't theirs: "
+                "you're both free, so here's a new chat."
+            )
+        )
+    blocks.append(section(f":wave: {text}" + (f"\nWhy you: {'; '.join(why)}." if why else "")))
+    if notice.circle_session is not None:
+        blocks.append(section(circle_line(notice)))
+    blocks += [
         *_meeting_time_blocks(notice),
         section(agenda(user_ids)),
     ]
@@ -257,6 +268,15 @@ def auto_picked_message(start: datetime, days: int) -> Rendered:
     return Rendered(text, [section(f":calendar: {text}")])
 
 
+def circle_line(notice: IntroNotice) -> str:
+    """The circle's session and who brings the challenge this time (the seat rotates)."""
+    of = f" of {notice.season_sessions}" if notice.season_sessions else ""
+    return (
+        f":repeat: Coaching circle, session {notice.circle_session}{of}. This session "
+        f"{mention(notice.user_ids[0])} brings a challenge first; the turn moves on each session."
+    )
+
+
 def nudge_message(group_id: int) -> Rendered:
     text = f"A gentle nudge: have you found {CHAT_MINUTES} minutes for your peer chat yet?"
     return Rendered(
@@ -302,10 +322,115 @@ def partner_unreachable_message() -> Rendered:
     return Rendered(text, [section(text)])
 
 
-def partner_cant_make_it_text(user_id: str) -> str:
+def partner_cant_make_it_text(user_id: str, *, looking: bool = False) -> str:
+    """Told to the group; `looking`: the one left is being offered someone else who is free."""
+    then = (
+        "I'll look for someone else who is free this round."
+        if looking
+        else "You'll be paired again next round."
+    )
+    return f"{mention(user_id)} can't make it this round. No problem: life happens. {then}"
+
+
+def no_new_partner_text() -> str:
     return (
-        f"{mention(user_id)} can't make it this round. No problem: life happens. "
-        "You'll be paired again next round."
+        "Nobody else is free this round, sorry. If someone becomes free I'll introduce you; "
+        "otherwise you'll be paired again next round."
+    )
+
+
+def keep_value(group_id: int, rounds: int) -> str:
+    """The value a keep-meeting button carries: the group and the rounds chosen."""
+    return f"{group_id}:{rounds}"
+
+
+def parse_keep_value(value: object) -> tuple[int, int]:
+    """Read a keep-meeting button's value; StaleAction for anything this app never wrote."""
+    group, _, rounds = str(value or "").partition(":")
+    if not rounds.isascii() or not rounds.isdigit() or len(rounds) > 2:
+        raise StaleAction()
+    return record_id(group), int(rounds)
+
+
+def keep_meeting_offer(group_id: int, partners: Sequence[str], max_rounds: int) -> Rendered:
+    """A private 1:1 question after a chat: keep meeting these partners for a few rounds?"""
+    names = _join_names(partners)
+    text = f"Would you like to keep meeting {names} for the next rounds?"
+    return Rendered(
+        text,
+        [
+            section(f":seedling: {text}"),
+            actions(
+                *(
+                    button(
+                        f"{n} more round" + ("s" if n > 1 else ""),
+                        f"{ids.KEEP_MEETING}_{n}",
+                        value=keep_value(group_id, n),
+                    )
+                    for n in range(1, max_rounds + 1)
+                )
+            ),
+            context(
+                "Only you see this. You stay together only if everyone chooses it; nobody is "
+                "told who didn't."
+            ),
+        ],
+    )
+
+
+def keep_meeting_chosen(group_id: int, agreed: bool, rounds: int) -> Rendered:
+    """The answer to a keep-meeting press, replacing the question (with a way out)."""
+    text = (
+        f"You'll keep meeting for {rounds} more round" + ("s" if rounds > 1 else "") + "."
+        if agreed
+        else "Noted, privately. If your peers choose it too, you'll meet again next round."
+    )
+    return Rendered(text, [section(text), keep_meeting_end(group_id)])
+
+
+def keep_meeting_end(group_id: int) -> Block:
+    return actions(button("End it", ids.KEEP_MEETING_END, value=str(group_id)))
+
+
+def keep_meeting_agreed(group_id: int, partners: Sequence[str], rounds: int) -> Rendered:
+    """Told 1:1 to each member once everyone chose to keep meeting."""
+    plural = "s" if rounds > 1 else ""
+    text = f"You and {_join_names(partners)} will keep meeting for {rounds} more round{plural}."
+    return Rendered(
+        text,
+        [
+            section(f":handshake: {text}"),
+            keep_meeting_end(group_id),
+            context("Either of you can end it at any time; nobody is told why."),
+        ],
+    )
+
+
+KEEP_MEETING_ENDED_TEXT = "Change of plan: next round you'll meet a new peer."
+KEEP_MEETING_STOPPED_TEXT = "Done: next round you'll meet a new peer. Nobody is told why."
+
+
+def circle_placed_text(members: Sequence[str], session: int, season_sessions: int) -> str:
+    who = _join_names(members) if members else "a circle of its own"
+    return (
+        f"Welcome! The circles of this season are already meeting, and there was room for "
+        f"you: you join {who} from session {session} of {season_sessions}."
+    )
+
+
+def circle_waiting_text(sessions_left: int) -> str:
+    plural = "s" if sessions_left != 1 else ""
+    return (
+        "Welcome! Every coaching circle is full this season, so you'll be placed in a new "
+        f"circle when the next season starts (in about {sessions_left} session{plural})."
+    )
+
+
+def circle_merged_text(members: Sequence[str]) -> str:
+    who = _join_names(members) if members else "another circle"
+    return (
+        "Your circle became too small to carry on, so you now join "
+        f"{who} for the rest of the season."
     )
 
 

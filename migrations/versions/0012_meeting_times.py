@@ -3,7 +3,7 @@
 a field of its settings document, no column)
 
 Revision ID: 0012
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-30 23:40:00
 """
 
@@ -18,7 +18,7 @@ import db.types
 from migrations.ops import drop_columns
 
 revision: str = "0012"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

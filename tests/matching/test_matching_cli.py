@@ -80,7 +80,7 @@ def test_unmatched_are_reported_with_reason():
         ({"members": [{"id": "A", "level": "high"}]}, "members[0].level"),
         ({"members": [{"id": "A", "goals": "delegation"}]}, "goals must be a list"),
         ({"members": [{"id": "A", "colour": "red"}]}, "unknown field 'colour'"),
-        ({"members": [], "rules": {"group_size": 5}}, "group_size"),
+        ({"members": [], "rules": {"group_size": 6}}, "group_size"),
         ({"members": [], "rules": {"tz_weight": "x"}}, "rules.tz_weight"),
         ({"members": [], "seed": 1.5}, "seed"),
         ({"members": [], "exclusions": [["A"]]}, "exclusions[0]"),

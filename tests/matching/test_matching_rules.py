@@ -56,7 +56,7 @@ def instances(draw, max_n=14, max_density=0.6):
 
 
 @FAST
-@given(instances(), st.sampled_from([2, 3, 4]))
+@given(instances(), st.sampled_from([2, 3, 4, 5]))
 def test_everyone_is_grouped_once_without_excluded_pairs(inst, group_size):
     ms, banned, seed = inst
     result = match_members(
@@ -169,7 +169,7 @@ def test_large_round_keeps_every_rule():
     ("kwargs", "message"),
     [
         ({"members": [MatchMember("A"), MatchMember("A")]}, "duplicate"),
-        ({"members": [MatchMember("A")], "rules": MatchRules(group_size=5)}, "group_size"),
+        ({"members": [MatchMember("A")], "rules": MatchRules(group_size=6)}, "group_size"),
         ({"members": [MatchMember("A")], "rules": MatchRules(repeat_window=0)}, "repeat_window"),
         ({"members": [MatchMember("A")], "seed": "x"}, "seed"),
     ],
@@ -184,3 +184,11 @@ def test_history_and_exclusions_naming_absent_members_are_ignored():
     history = [PastGroup(("GONE", ms[0].id), cycles_ago=1)]
     result = match_members(ms, history=history, exclusions=[("GONE", ms[1].id)])
     assert len(result.groups) == 2
+
+
+@pytest.mark.parametrize("n", range(3, 40))
+def test_circles_of_five_cover_everyone_in_circles_of_three_to_five(n):
+    sizes = group_sizes(n, 5)
+    assert sum(sizes) == n
+    assert all(3 <= s <= 5 for s in sizes)
+    assert sizes.count(5) >= len(sizes) - 2  # at most two off-size circles

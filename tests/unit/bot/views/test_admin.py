@@ -43,6 +43,10 @@ FILLED_IN = (
     | text_input(ids.REPEAT_WINDOW_BLOCK, ids.REPEAT_WINDOW_ACTION, "6")
     | multi_select(ids.THEMES_BLOCK, ids.THEMES_ACTION, ["feedback", "hiring"])
     | users_select(ids.ADMINS_BLOCK, ids.ADMINS_ACTION, ["U007"])
+    | select(ids.FORMAT_BLOCK, ids.FORMAT_ACTION, "circles")
+    | select(ids.CIRCLE_SIZE_BLOCK, ids.CIRCLE_SIZE_ACTION, "5")
+    | select(ids.KEEP_MAX_BLOCK, ids.KEEP_MAX_ACTION, "2")
+    | text_input(ids.SEASON_BLOCK, ids.SEASON_ACTION, "8")
 )
 
 
@@ -57,6 +61,15 @@ def test_an_admins_choices_become_the_programme_settings() -> None:
     assert (chosen.prefer_tz_overlap, chosen.prefer_cross_team) == (False, True)
     assert chosen.prompt_themes == ("feedback", "hiring")
     assert chosen.admins == ("U007",)
+    assert (chosen.format, chosen.circle_size, chosen.season_sessions) == ("circles", 5, 8)
+    assert chosen.keep_meeting_max == 2
+
+
+def test_a_season_outside_2_to_26_sessions_is_refused_inline() -> None:
+    for wrong in ("1", "27", "six"):
+        values = FILLED_IN | text_input(ids.SEASON_BLOCK, ids.SEASON_ACTION, wrong)
+        chosen, errors = parse_settings(values)
+        assert chosen is None and ids.SEASON_BLOCK in errors
 
 
 def test_an_empty_repeat_window_means_as_long_as_a_fresh_partner_exists() -> None:
