@@ -37,6 +37,18 @@ COMMITMENT_DONE = "commitment_done"
 COMMITMENT_PARTLY = "commitment_partly"
 COMMITMENT_NOT_YET = "commitment_not_yet"
 RESUME_FROM_DM = "resume_from_dm"
+# Meeting times on the intro
+PICK_SLOT = "pick_slot"
+TIME_DOESNT_WORK = "time_doesnt_work"
+ADD_TO_CALENDAR = "add_to_calendar"
+
+# Working hours (in the profile modal, and their own modal from the App Home)
+HOME_WORKING_HOURS = "home_working_hours"
+WORKING_HOURS_MODAL = "working_hours_modal"
+WORK_START_BLOCK, WORK_START_ACTION = "work_start_block", "work_start_select"
+WORK_END_BLOCK, WORK_END_ACTION = "work_end_block", "work_end_select"
+WORK_DAYS_BLOCK, WORK_DAYS_ACTION = "work_days_block", "work_days_checkboxes"
+NO_MEETING_DAYS_BLOCK, NO_MEETING_DAYS_ACTION = "no_meeting_days_block", "no_meeting_days_boxes"
 # Keep meeting this partner (pairs format): one button per number of rounds, and "end it".
 KEEP_MEETING = "keep_meeting"
 KEEP_MEETING_END = "keep_meeting_end"
@@ -78,6 +90,7 @@ CIRCLE_SIZE_BLOCK, CIRCLE_SIZE_ACTION = "circle_size_block", "circle_size_select
 KEEP_MAX_BLOCK, KEEP_MAX_ACTION = "keep_max_block", "keep_max_select"
 PREFERENCES_BLOCK, PREFERENCES_ACTION = "preferences_block", "preferences_checkboxes"
 GUESTS_BLOCK, GUESTS_ACTION = "guests_block", "guests_checkbox"
+AUTO_SCHEDULE_BLOCK, AUTO_SCHEDULE_ACTION = "auto_schedule_block", "auto_schedule_select"
 REPEAT_WINDOW_BLOCK, REPEAT_WINDOW_ACTION = "repeat_window_block", "repeat_window_input"
 THEMES_BLOCK, THEMES_ACTION = "themes_block", "themes_select"
 ADMINS_BLOCK, ADMINS_ACTION = "admins_block", "admins_select"

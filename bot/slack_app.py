@@ -21,7 +21,17 @@ from bot import ids, observability
 from bot.deps import Deps
 from bot.errors import SLACK_BUSY_TEXT, ChooseProgramme, PeerCoachError, StaleAction
 from bot.installations import oauth_settings
-from bot.listeners import actions, admin, commands, events, pairing, privacy, pulse, views
+from bot.listeners import (
+    actions,
+    admin,
+    commands,
+    events,
+    meetings,
+    pairing,
+    privacy,
+    pulse,
+    views,
+)
 from bot.listeners.common import answerable
 from bot.logs import BOLT_APP_NAME, describe_failure, redact_library_logs
 from bot.services import lifecycle
@@ -180,7 +190,7 @@ def create_app(
             raise AlreadyAnswered()
         return answer
 
-    for module in (commands, actions, views, events, pairing, pulse, admin, privacy):
+    for module in (commands, actions, views, events, pairing, meetings, pulse, admin, privacy):
         module.register(app, deps)
 
     # Buttons and modals this version does not have (from an older version, or forged) get

@@ -130,6 +130,14 @@ class Member(Base):
     goal: Mapped[str | None] = mapped_column(EncryptedText())
     # Rounds in a row this member let pass without any response; reset by any response.
     missed_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Working hours in their own time zone (bot.domain.meetings.WorkingHours): minutes after
+    # local midnight, working days (0 = Monday) and days kept free of meetings.
+    work_start_minute: Mapped[int] = mapped_column(Integer, default=540, server_default="540")
+    work_end_minute: Mapped[int] = mapped_column(Integer, default=1020, server_default="1020")
+    work_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [0, 1, 2, 3, 4], server_default="[0, 1, 2, 3, 4]"
+    )
+    no_meeting_days: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
 
     workspace: Mapped[Workspace] = relationship(back_populates="members")
     programme: Mapped[Programme] = relationship()
@@ -211,6 +219,15 @@ class PairGroup(Base):
     cancelled_at: Mapped[datetime | None]
     # Set when Slack refused the group's intro for good: the round never counts against them.
     undelivered_at: Mapped[datetime | None]
+    # Suggested meeting times (bot.domain.meetings.MeetingSlot as JSON), and the one picked:
+    # its start, who picked it (None with a start: PeerCoach's auto-schedule), when, and a
+    # version that every pick or reopen raises (reminders and buttons carry it).
+    slots: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list, server_default="[]")
+    picked_start: Mapped[datetime | None]
+    picked_by: Mapped[str | None] = mapped_column(String(32))
+    picked_at: Mapped[datetime | None]
+    pick_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    auto_picked_at: Mapped[datetime | None]
     # The coaching circle this group is a session of (circles format), if any.
     circle_id: Mapped[int | None] = mapped_column(Integer)
     # Set on a group kept together by its members' wish: the group whose members all chose
@@ -240,6 +257,9 @@ class GroupSeat(Base):
     met_at: Mapped[datetime | None]
     cant_make_it_at: Mapped[datetime | None]
     removed_at: Mapped[datetime | None]
+    # "morning" / "evening" when the group's suggested time lay outside this member's
+    # working hours: their history of such costs rotates the next one to someone else.
+    slot_cost: Mapped[str | None] = mapped_column(String(8))
     # When this seat's person was given a new partner in the same round (their partner could
     # not make it), or told none was free: set once, by a conditional update.
     rescued_at: Mapped[datetime | None]

@@ -44,6 +44,7 @@ def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
         ids.HOME_PAUSE,
         ids.HOW_TO_COACH,
         ids.HOME_GOAL,
+        ids.HOME_WORKING_HOURS,
         ids.HOME_LEAVE,
         *DATA,
     ]
@@ -55,6 +56,7 @@ def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
         ids.HOME_RESUME,
         ids.HOW_TO_COACH,
         ids.HOME_GOAL,
+        ids.HOME_WORKING_HOURS,
         ids.HOME_LEAVE,
         *DATA,
     ]
@@ -67,6 +69,7 @@ def test_member_can_pause_resume_and_leave_from_home(sandbox: Sandbox) -> None:
         ids.HOME_PAUSE,
         ids.HOW_TO_COACH,
         ids.HOME_GOAL,
+        ids.HOME_WORKING_HOURS,
         ids.HOME_LEAVE,
         *DATA,
     ]

@@ -248,6 +248,12 @@ def test_my_data_sends_one_json_file_with_ones_own_data_and_no_one_elses(
         "team": TEAM_NAME,
         "goals": ["delegation"],
         "development_goal": None,
+        "working_hours": {
+            "start_minute": 540,
+            "end_minute": 1020,
+            "days": [0, 1, 2, 3, 4],
+            "no_meeting_days": [],
+        },
     }
     assert data["never_pair"] == ["U002"]
     assert data["membership"]["status"] == "active"

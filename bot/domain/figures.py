@@ -75,6 +75,9 @@ class CycleFigures:
     repeat_pairs: Figure
     # Share of those answering who report progress on their own goal (0..1).
     goal_progress: Figure = Figure(None, 0, "rate")
+    # Share of groups that picked a meeting time, and of those the share that met.
+    time_picked_rate: Figure = Figure(None, 0, "rate")
+    met_after_pick_rate: Figure = Figure(None, 0, "rate")
     # The anonymous feedback pulse of this cycle (1..5 average), once its cycle has closed.
     pulse_score: Figure = Figure(None, 0, "average")
     had_pulse: bool = False
@@ -104,6 +107,8 @@ FIGURE_COLUMNS = (
     "commitments_not_yet",
     "repeat_pairs",
     "goal_progress",
+    "time_picked_rate",
+    "met_after_pick_rate",
     "pulse_score",
 )
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bot.domain.figures import CycleFigures, MembershipFigures
+from bot.domain.meetings import MeetingSlot
 
 Block = dict[str, Any]
 
@@ -58,6 +59,14 @@ class IntroNotice(_Notice):
     # Set when the intro is updated in place: who said the group met; the round closed.
     met_by: str | None = None
     closed: bool = False
+    # Suggested meeting times (bot.services.meetings), and the one picked: by whom (None
+    # with a picked time: PeerCoach's auto-schedule) and the pick's version (its buttons).
+    slots: tuple[MeetingSlot, ...] = ()
+    picked_start: datetime | None = None
+    picked_by: str | None = None
+    pick_version: int = 0
+    # Who last pressed "doesn't work for me" (shown until a time is picked again).
+    reopened_by: str | None = None
     # A group formed mid-round for people whose partners could not make it.
     rescue: bool = False
     # Circles format: this session's number in the season of `season_sessions`; user_ids[0]
@@ -74,6 +83,41 @@ class IntroUpdateNotice(_Notice):
     group_id: int
     met_by: str | None = None
     closed: bool = False
+    # The group's picked time changed (read from the group when sent); set when someone
+    # reopened the choice.
+    reopened_by: str | None = None
+
+
+class MeetingReminderNotice(_Notice):
+    """Told to the group about REMINDER_LEAD before its picked time; `version` is the
+    pick's, so a reminder of a time that changed is never sent."""
+
+    kind: Literal["meeting_reminder"] = "meeting_reminder"
+    group_id: int
+    start: datetime
+    version: int
+
+
+class AutoPickedNotice(_Notice):
+    """Told to a group that had not picked a time within `days`: PeerCoach picked `start`."""
+
+    kind: Literal["auto_picked"] = "auto_picked"
+    group_id: int
+    start: datetime
+    days: int
+
+
+class CalendarInviteNotice(_Notice):
+    """A calendar invite (.ics) of a group's picked time, for one member's own DM: the
+    time, its length, the member's time zone and the group's size; nothing private."""
+
+    kind: Literal["calendar_invite"] = "calendar_invite"
+    group_id: int
+    start: datetime
+    minutes: int
+    tz_name: str | None = None
+    people: int = 2
+    created: datetime
 
 
 class NudgeNotice(_Notice):
@@ -278,6 +322,9 @@ class TextNotice(_Notice):
 Notice = Annotated[
     IntroNotice
     | IntroUpdateNotice
+    | MeetingReminderNotice
+    | AutoPickedNotice
+    | CalendarInviteNotice
     | NudgeNotice
     | CheckinNotice
     | UnpairedNotice

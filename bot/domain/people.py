@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.meetings import WorkingHours
 from bot.domain.programme import ProgrammeRef
 
 
@@ -20,6 +21,8 @@ class Profile:
     goal: str | None = None
     # The agreement version accepted with this submission (None: nothing accepted now).
     agreement_version: int | None = None
+    # When they work, in their own time zone (None: leave as stored).
+    working_hours: WorkingHours | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class MemberStatusView:
     recent: tuple[HistoryEntry, ...] = ()
     agreement_text: str | None = None
     agreement_pending: bool = False
+    # Their Slack time zone (their working hours are in it).
+    tz_name: str | None = None
     # The programme this membership belongs to, and the person's other memberships' views.
     programme: str | None = None
     programme_id: int | None = None
@@ -53,6 +58,8 @@ class CurrentChat:
     group_id: int
     partners: tuple[str, ...]
     met: bool
+    # The meeting time the group picked, if any (aware UTC).
+    picked_start: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ class ProgramSettings:
     agreement_text: str = ""
     # Single- and multi-channel guests are left out unless an admin includes them.
     include_guests: bool = False
+    # Auto-schedule: PeerCoach picks a time for a group that picked none within this many
+    # days of its intro (None: off).
+    auto_schedule_days: int | None = None
     # Hard matching rules (bot.services.orgchart): never a person and their manager in one
     # group (from the imported org chart), optionally nor their manager's manager; never two
     # people of the same team (as their profiles say); and at least this many hours of

@@ -37,6 +37,7 @@ from bot.domain.messages import (
 )
 from bot.services import admin as delivery_state
 from bot.services.digest import digest_report
+from bot.services.meetings import meeting_fields, reminder_still_due
 from bot.services.outbox import enqueue
 from bot.services.rounds import intro_notice, regroup_lone_member
 from db.models import Member, MemberStatus, OutboxMessage, PairGroup, Workspace
@@ -229,6 +230,11 @@ class Delivery:
                     message.status, message.last_error = OutboxStatus.DROPPED, "intro_not_sent"
                     return "done"
                 channel, replaces = target.channel_id, target.ts
+            if message.kind == OutboxKind.MEETING_REMINDER and not reminder_still_due(
+                session, message, now
+            ):  # the time changed (or the group met, or the round closed) since it was queued
+                message.status, message.last_error = OutboxStatus.DROPPED, "time_changed"
+                return "done"
             rendered = self._rendered(session, message)
             if rendered is None:
                 message.status, message.last_error = OutboxStatus.FAILED, "unreadable_payload"
@@ -283,10 +289,18 @@ class Delivery:
             assert target is not None
             intro = notice_from_payload(target.payload)
             assert isinstance(intro, IntroNotice)
-            # The intro's own payload keeps its current state: who said they met first stays.
+            # The intro's own payload keeps its current state: who said they met first stays;
+            # the meeting time is the group's as it stands now, whichever update goes first.
+            group = session.get(PairGroup, message.group_id)
+            assert group is not None
+            meeting = meeting_fields(group)
             changed = {
                 "closed": intro.closed or notice.closed,
                 "met_by": intro.met_by or notice.met_by,
+                **meeting,
+                "reopened_by": (notice.reopened_by or intro.reopened_by)
+                if meeting["picked_start"] is None
+                else None,
             }
             updated = intro.model_copy(update=changed)
             target.payload = notice_to_payload(updated)

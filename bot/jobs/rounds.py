@@ -18,7 +18,7 @@ from bot.domain.enums import Unpairable
 from bot.installations import SlackClients
 from bot.jobs.delivery import Delivery, DeliveryReport
 from bot.jobs.people import app_user_id, slack_users
-from bot.services import membership, rounds
+from bot.services import meetings, membership, rounds
 from db.models import Programme, Workspace
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class TickReport:
 
     rounds_started: list[int] = field(default_factory=list)
     follow_ups_queued: int = 0
+    auto_picked: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
@@ -83,6 +84,7 @@ def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
             programme = session.get(Programme, programme_id)
             assert programme is not None
             report.follow_ups_queued += rounds.enqueue_follow_ups(session, programme, now=now)
+            report.auto_picked += meetings.auto_schedule(session, programme, now=now)
     report.delivery = delivery.run()
     return report
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 import tempfile
 import time
@@ -155,6 +156,10 @@ class CycleReport:
     commitments_answered: int = 0
     nudges: int = 0
     checkins: int = 0
+    times_picked: int = 0
+    reminders: int = 0
+    # One pick as it happened: who picked which time for which group.
+    example_pick: str | None = None
     pulses_asked: int = 0
     pulses_answered: int = 0
     # What happened to the person who never answers, in words.
@@ -189,6 +194,19 @@ def open_world(engine: Engine, clock: ManualClock) -> Iterator[Sandbox]:
         finally:
             sandbox.settle()
             sandbox.close()
+
+
+def slot_choices(message: Message) -> list[tuple[datetime, str]]:
+    """The suggested times on an intro: (start, its "Pick this time" button's value)."""
+    found = []
+    for block in message.blocks:
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") != ids.PICK_SLOT:
+            continue
+        stamp = re.search(r"<!date\^(\d+)\^", str(block.get("text", {}).get("text", "")))
+        if stamp is not None:
+            found.append((datetime.fromtimestamp(int(stamp.group(1)), tz=UTC), accessory["value"]))
+    return found
 
 
 def button_value(message: Message, action_id: str) -> str | None:
@@ -419,8 +437,14 @@ class DemoRun:
         if ghost_intro is not None:
             plans[ghost_intro.channel] = GHOST  # nobody can meet someone who never answers
 
+        # Monday noon: in groups that mean to meet, someone picks one of the suggested times;
+        # the group gets a reminder ten minutes before it (those before Tuesday afternoon
+        # are played here; later ones go out, or are dropped once the group met, later on).
+        meeting_at = round_at + timedelta(days=1, hours=5)
+        self.pick_times(intros, plans, report, until=meeting_at)
+
         # Tuesday afternoon: most groups have met; a few can't make it.
-        clock.set(round_at + timedelta(days=1, hours=5))
+        clock.set(meeting_at)
         for intro in intros:
             if plans[intro.channel] == "met":
                 self.meet(intro, intro, ids.WE_MET, report)
@@ -444,6 +468,52 @@ class DemoRun:
         self.answer_pulses(start, report)
         self.check_against_database(report)
         return report
+
+    def pick_times(
+        self,
+        intros: list[Message],
+        plans: dict[str, str],
+        report: CycleReport,
+        *,
+        until: datetime,
+    ) -> None:
+        """Someone in each group that means to meet presses the first suggested time still
+        ahead; then the clock runs to ten minutes before each picked time up to `until`."""
+        now = self.sandbox.clock.now()
+        picked: list[tuple[datetime, Message]] = []
+        for intro in intros:
+            if plans[intro.channel] in ("cant_make_it", GHOST):
+                continue  # no time to pick with someone who never answers
+            slots = slot_choices(intro)
+            ahead = [(n, start) for n, (start, _) in enumerate(slots) if start > now]
+            if not ahead:
+                continue
+            number, start = ahead[0]
+            who = self.speaker(intro)
+            response = self.sandbox.people.click(
+                who,
+                ids.PICK_SLOT,
+                value=slots[number][1],
+                channel_id=intro.channel,
+                message_ts=intro.ts,
+            )
+            self.sandbox.settle()
+            if not self._expect(response, f"a time picked by {self.name(who)}"):
+                continue
+            report.times_picked += 1
+            picked.append((start, intro))
+            if report.example_pick is None:
+                group = join_names([self.name(u) for u in self.members_of(intro)])
+                report.example_pick = f"{self.name(who)} picked {start:%A %H:%M} UTC for {group}"
+        for start in sorted(start for start, _ in picked):
+            if start - timedelta(minutes=10) >= until:
+                continue
+            self.sandbox.clock.set(max(now, start - timedelta(minutes=10)))
+            self.sandbox.tick()
+        for _, intro in picked:
+            report.reminders += sum(
+                1 for m in self.emulator.messages_in(intro.channel) if "starts soon" in m.text
+            )
 
     def answer_pulses(self, start: int, report: CycleReport) -> None:
         """Most members answer the round's anonymous feedback pulse (if it has one) from its
@@ -632,6 +702,11 @@ class DemoRun:
             write(f"  auto-paused: {self.name(user)} (silent three rounds running)\n")
         for user in report.unpaired:
             write(f"  unpaired: {self.name(user)}\n")
+        if report.example_pick is not None:
+            write(
+                f"  meeting times: {report.example_pick}; {report.times_picked} groups picked "
+                f"a suggested time, {report.reminders} reminders went out 10 minutes before\n"
+            )
         if report.ghost:
             write("  Ghost watch (the person who never answers):\n")
         for line in report.ghost:
@@ -647,6 +722,7 @@ class DemoRun:
             f" · reflections {report.reflections} ({report.shared} shared a takeaway)"
             f" · commitments answered {report.commitments_answered}"
             f" of {report.commitments_asked}"
+            f" · times picked {report.times_picked} · reminders {report.reminders}"
             + (
                 f" · feedback pulse answered {report.pulses_answered} of {report.pulses_asked}"
                 if report.pulses_asked

@@ -719,6 +719,11 @@ class SlackEmulator:
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         files = args["files"]
+        channel = args.get("channel_id")
+        if channel and (
+            channel not in self._conversations.values() and channel not in self.channel_members
+        ):
+            raise SlackError("channel_not_found")
         with self._changed:
             for entry in files:
                 upload = self.uploads.get(entry["id"])

@@ -68,7 +68,9 @@ def _membership_home(session: Session, member: Member | None, now: datetime) -> 
         partners = tuple(
             s.slack_user_id for s in group.seats if s.id != seat.id and s.removed_at is None
         )
-        chat = CurrentChat(group.id, partners, met=group.met_at is not None)
+        chat = CurrentChat(
+            group.id, partners, met=group.met_at is not None, picked_start=group.picked_start
+        )
     reflections = session.scalars(
         select(Reflection).where(Reflection.member_id == member.id).order_by(Reflection.id.desc())
     ).all()

@@ -24,6 +24,7 @@ from bot.domain.programme import (
 )
 from bot.errors import ChooseProgramme, StaleAction, UsageError
 from bot.schedule import Schedule, next_slot, round_times_after
+from bot.services.meetings import store_working_hours, working_hours_of
 from bot.services.outbox import enqueue
 from db.models import Exclusion, Member, MemberStatus, Programme, Round, Workspace
 from db.upsert import insert_or_ignore
@@ -331,6 +332,7 @@ def profile_of(member: Member) -> Profile | None:
         goals=tuple(member.goals),
         never_pair=tuple(e.excluded_user_id for e in member.exclusions),
         goal=member.goal,
+        working_hours=working_hours_of(member),
     )
 
 
@@ -425,6 +427,7 @@ def save_profile(
         member.missed_streak = 0
     member.level, member.team, member.goals = profile.level, profile.team, list(profile.goals)
     member.goal = profile.goal
+    store_working_hours(member, profile.working_hours)
     if profile.agreement_version is not None:
         _accept(member, chosen, profile.agreement_version, now)
     if tz_name is not None:
@@ -786,6 +789,7 @@ def status_of(session: Session, member: Member | None, *, now: datetime) -> Memb
         paused_until=member.paused_until,
         next_round_at=next_round,
         profile=profile_of(member),
+        tz_name=member.tz_name,
         programme=member.programme.name,
         programme_id=member.programme_id,
     )

@@ -110,6 +110,12 @@ def _one_cycle(
     # or more). Only the share is kept, from at least K_ANONYMITY people; never the goals.
     progress = [r.goal_progress for r in reflections if r.goal_progress is not None]
     moved = sum(1 for p in progress if p >= 1)
+    # Meeting times: groups that picked one (by a person or the auto-schedule), and of those
+    # the groups that met; each rate counts the people in the groups it is computed from.
+    picked = [g for g in groups if g.picked_start is not None]
+    picked_met = [g for g in picked if g.met_at is not None]
+    picked_people = sum(1 for g in picked for s in g.seats if s.removed_at is None)
+    picked_met_people = sum(1 for g in picked_met for s in g.seats if s.removed_at is None)
     pulse = round_pulse_score(session, current.id)
     return CycleFigures(
         round_id=current.id,
@@ -135,6 +141,12 @@ def _one_cycle(
         commitments_not_yet=breakdown[2],
         repeat_pairs=Figure(repeats, 2 * repeats),
         goal_progress=Figure(moved / len(progress) if progress else None, len(progress), "rate"),
+        time_picked_rate=Figure(
+            len(picked) / len(groups) if groups else None, min(picked_people, paired), "rate"
+        ),
+        met_after_pick_rate=Figure(
+            len(picked_met) / len(picked) if picked else None, picked_met_people, "rate"
+        ),
         pulse_score=pulse or Figure(None, 0, "average"),
         had_pulse=pulse is not None,
     )

@@ -20,9 +20,11 @@ from sqlalchemy.types import JSON, String
 
 from bot import crypto
 from bot.domain.enums import OutboxStatus
+from bot.domain.meetings import DEFAULT_WORKING_HOURS
 from bot.domain.messages import TextNotice, notice_to_payload
 from bot.domain.privacy import DeletionReport, RetentionReport
 from bot.domain.programme import ProgramSettings
+from bot.services.meetings import store_working_hours
 from bot.services.membership import memberships_of
 from bot.services.orgchart import org_chart_of
 from bot.services.outbox import commitment_key
@@ -226,6 +228,7 @@ def _forget_member(session: Session, member: Member, now: datetime) -> dict[str,
     member.paused_until = None
     member.level, member.team, member.goals, member.goal = None, None, [], None
     member.tz_name = member.tz_offset_minutes = None
+    store_working_hours(member, DEFAULT_WORKING_HOURS)
     member.updated_at = now
     member.exclusions.clear()
     # Their keep-meeting wishes go too (a group kept by them is kept no longer).
@@ -365,6 +368,12 @@ def _member_export(session: Session, member: Member) -> dict[str, Any]:
                 "team": member.team,
                 "goals": list(member.goals or []),
                 "development_goal": member.goal,
+                "working_hours": {
+                    "start_minute": member.work_start_minute,
+                    "end_minute": member.work_end_minute,
+                    "days": list(member.work_days or []),
+                    "no_meeting_days": list(member.no_meeting_days or []),
+                },
             }
             if member.level is not None
             else None

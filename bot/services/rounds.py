@@ -7,7 +7,7 @@ import sys
 import zlib
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -43,6 +43,7 @@ from bot.schedule import Schedule, due_slot
 from bot.services import circles, keep_meeting
 from bot.services.admin import match_rules_of, settings_of
 from bot.services.digest import queue_digests
+from bot.services.meetings import meeting_fields, plan_group_slots, working_hours_of
 from bot.services.membership import (
     ROUND_COOLDOWN,
     ask_to_accept,
@@ -284,8 +285,18 @@ def hard_exclusions(
 
 
 def working_window(member: Member) -> WorkingWindow | None:
-    """The member's working window: standard hours in their Slack time zone (None: unknown)."""
-    return default_window(member.tz_name)
+    """The member's working window: their own working hours (bot.services.meetings; the
+    meeting days, no-meeting days left out) in their Slack time zone (None: zone unknown)."""
+    if default_window(member.tz_name) is None or member.tz_name is None:
+        return None
+    hours = working_hours_of(member)
+    return WorkingWindow(
+        member.tz_name,
+        start=time(hours.start_minute // 60, hours.start_minute % 60),
+        # 24:00 is written as midnight: an end at or before the start runs to the next day.
+        end=time((hours.end_minute // 60) % 24, hours.end_minute % 60),
+        weekdays=hours.meeting_days,
+    )
 
 
 def match_member(member: Member, *, now: datetime, hours: bool) -> MatchMember:
@@ -467,6 +478,13 @@ def _record_groups(
         session.add(group)
         recorded.append((group, members, prompts))
     session.flush()  # one flush gives every group its id
+    # Meeting times inside everyone's working hours, from now until the round's check-in.
+    plan_group_slots(
+        session,
+        [(group, members) for group, members, _ in recorded],
+        start=now,
+        end=new_round.checkin_at,
+    )
     session.add_all(
         PromptShown(
             workspace_id=workspace_id, member_id=m.id, prompt_id=p.id, round_id=new_round.id
@@ -563,6 +581,7 @@ def intro_notice(session: Session, group: PairGroup, asked: set[int] | None = No
         asked_about_commitments=any(member_id in asked for member_id in seated_ids),
         cadence_weeks=settings.cadence_weeks,
         coach_questions=coach_questions(load_toolkit(), prompts, seed=_group_seed(group)),
+        **meeting_fields(group),
         rescue=group.rescue,
         circle_session=group.round.session if group.circle_id else None,
         season_sessions=settings.season_sessions if group.circle_id else None,
@@ -594,7 +613,14 @@ def close_open_rounds(session: Session, programme: Programme, *, now: datetime) 
             update(OutboxMessage)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.kind.in_([OutboxKind.NUDGE, OutboxKind.CHECKIN, OutboxKind.INTRO]),
+                OutboxMessage.kind.in_(
+                    [
+                        OutboxKind.NUDGE,
+                        OutboxKind.CHECKIN,
+                        OutboxKind.INTRO,
+                        OutboxKind.MEETING_REMINDER,
+                    ]
+                ),
                 OutboxMessage.group_id.in_(
                     select(PairGroup.id).where(PairGroup.round_id == old.id)
                 ),

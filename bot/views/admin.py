@@ -66,6 +66,8 @@ PREFERENCES = {
     "tz": "Prefer overlapping working hours",
     "cross_team": "Prefer people from different teams",
 }
+# Auto-schedule: days without a picked time before PeerCoach picks one (0: off).
+AUTO_SCHEDULE = {0: "Off", **{n: f"After {n} days" for n in (2, 3, 5, 7)}}
 HARD_RULES = {
     "reporting_line": "Never a person and their manager (imported org chart)",
     "skip_level": "… nor their manager's manager (skip-level)",
@@ -221,6 +223,13 @@ def settings_modal(
                 "Group size (rotating pairs)",
                 GROUP_SIZES,
                 current.group_size,
+            ),
+            _select(
+                ids.AUTO_SCHEDULE_BLOCK,
+                ids.AUTO_SCHEDULE_ACTION,
+                "Pick a time when a group hasn't",
+                AUTO_SCHEDULE,
+                current.auto_schedule_days or 0,
             ),
             _select(
                 ids.KEEP_MAX_BLOCK,
@@ -436,6 +445,9 @@ def parse_settings(
     include_guests = "guests" in selected_values(
         values, ids.GUESTS_BLOCK, ids.GUESTS_ACTION, ("guests",)
     )
+    auto_raw = selected_value(
+        values, ids.AUTO_SCHEDULE_BLOCK, ids.AUTO_SCHEDULE_ACTION, map(str, AUTO_SCHEDULE)
+    )
     rules = selected_values(values, ids.HARD_RULES_BLOCK, ids.HARD_RULES_ACTION, HARD_RULES)
     hours_raw = text_value(values, ids.SHARED_HOURS_BLOCK, ids.SHARED_HOURS_ACTION)
     shared_hours = 0
@@ -464,6 +476,7 @@ def parse_settings(
         # The standard text, left as it was, is stored as "no custom agreement".
         agreement_text="" if agreement == DEFAULT_AGREEMENT else agreement,
         include_guests=include_guests,
+        auto_schedule_days=(int(auto_raw) or None) if auto_raw else None,
         never_pair_reporting_line="reporting_line" in rules,
         never_pair_skip_level="skip_level" in rules,
         avoid_same_team="same_team" in rules,
@@ -491,6 +504,7 @@ SETTING_LABELS = {
     "prompt_themes": "prompt themes",
     "admins": "programme admins",
     "agreement_text": "agreement",
+    "auto_schedule_days": "auto-schedule",
     "never_pair_reporting_line": "reporting-line rule",
     "never_pair_skip_level": "skip-level rule",
     "avoid_same_team": "same-team rule",
@@ -558,7 +572,8 @@ def figures_table(cycles: Sequence[CycleFigures]) -> str:
     return "\n".join(
         f"• *{c.started_at:%d %b %Y}*: paired {c.paired.shown()} · met {c.met_rate.shown()} · "
         f"reflected {c.reflection_rate.shown()} · {usefulness_text(c.avg_usefulness)} · "
-        f"goal progress {c.goal_progress.shown()}"
+        f"goal progress {c.goal_progress.shown()} · time picked {c.time_picked_rate.shown()} · "
+        f"met after picking {c.met_after_pick_rate.shown()}"
         + (f" · feedback pulse {pulse_text(c.pulse_score)}" if c.had_pulse else "")
         for c in cycles
     )
@@ -672,6 +687,8 @@ def digest_text(cycle: CycleFigures, membership: MembershipFigures, programme: s
         f"not paired {cycle.not_paired.shown()}, joined {cycle.joined.shown()}\n"
         f"• Groups met {cycle.met_rate.shown()} · reflections {cycle.reflection_rate.shown()} · "
         f"{usefulness_text(cycle.avg_usefulness)}\n"
+        f"• Picked a time {cycle.time_picked_rate.shown()} · of those, met "
+        f"{cycle.met_after_pick_rate.shown()}\n"
         f"• Commitments made {cycle.commitments_made.shown()}: "
         f"done {cycle.commitments_done.shown()}, "
         f"partly {cycle.commitments_partly.shown()}, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot import ids
@@ -80,9 +80,14 @@ def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
     return block
 
 
-def slack_date(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:
-    """Render a moment in each reader's own time zone, with a UTC fallback."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+def slack_date(
+    moment: datetime,
+    fmt: str = "{date_short_pretty} at {time}",
+    fallback_format: str = "%Y-%m-%d %H:%M UTC",
+) -> str:
+    """Render a moment in each reader's own time zone, with a UTC fallback (`moment` aware;
+    the fallback is `fallback_format` of its UTC time)."""
+    fallback = moment.astimezone(UTC).strftime(fallback_format)
     return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
 
 
@@ -117,6 +122,15 @@ def record_id(value: Any, *, block_id: str | None = None) -> int:
     if not 1 <= number <= MAX_RECORD_ID:
         raise StaleAction(block_id=block_id)
     return number
+
+
+def record_pair(value: Any) -> tuple[int, int]:
+    """Two positive numbers a button value carries as "a:b" (a group id and a slot number
+    or version). Raises StaleAction for anything else."""
+    if not isinstance(value, str) or value.count(":") != 1:
+        raise StaleAction()
+    first, second = value.split(":")
+    return record_id(first), record_id(second)
 
 
 def programme_in_metadata(metadata: str) -> int | None:

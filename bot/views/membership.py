@@ -31,6 +31,7 @@ from bot.views.blocks import (
     slack_date,
     text_value,
 )
+from bot.views.meetings import parse_working_hours, working_hours_blocks, working_hours_line
 from bot.views.privacy import privacy_actions
 
 HELP_TEXT = (
@@ -203,6 +204,7 @@ def join_modal(
                 "hint": plain(GOAL_HINT),
                 "element": _goal_element(current.goal if current else None),
             },
+            *working_hours_blocks(current.working_hours if current else None),
             *(_agreement_blocks(agreement) if agreement else []),
         ],
     }
@@ -243,9 +245,12 @@ def parse_join_submission(
     version = _agreement_version_asked(view_metadata)
     if version is not None and not _agreed(values):
         errors[ids.AGREEMENT_BLOCK] = "Tick the agreement to join: it's what makes candour safe."
+    hours, hours_errors = parse_working_hours(values)
+    errors.update(hours_errors)
     if errors or level_value is None:
         return None, errors
     return Profile(
+        working_hours=hours,
         level=int(level_value),
         team=team,
         goals=goals,
@@ -519,6 +524,7 @@ def _membership_blocks(view: MemberStatusView, value: str) -> list[Block]:
     if view.profile is not None:
         topics = ", ".join(GOALS.get(g, g) for g in view.profile.goals)
         blocks.append(context(f"Team: {view.profile.team} · Topics: {topics}"))
+        blocks.append(context(working_hours_line(view.profile.working_hours, view.tz_name)))
     blocks += _own_programme(view, value)
     goal = view.profile.goal if view.profile else None
     pause_or_resume = (
@@ -539,6 +545,7 @@ def _membership_blocks(view: MemberStatusView, value: str) -> list[Block]:
             pause_or_resume,
             button("How to coach", ids.HOW_TO_COACH, value="home"),
             button("Set my goal" if not goal else "Change my goal", ids.HOME_GOAL, value=value),
+            button("Working hours", ids.HOME_WORKING_HOURS, value=value),
             leave,
         )
     )
@@ -593,7 +600,13 @@ def _own_programme(view: MemberStatusView, value: str = "") -> list[Block]:
     if view.current is not None:
         with_whom = ", ".join(f"<@{p}>" for p in view.current.partners) or "your peers"
         state = "it happened :white_check_mark:" if view.current.met else "not yet"
-        lines.append(f"*This round*: your chat with {with_whom}, {state}.")
+        when = view.current.picked_start
+        at = (
+            f" (picked for {slack_date(when, '{date_short_pretty} {time}')} your time)"
+            if when is not None and not view.current.met
+            else ""
+        )
+        lines.append(f"*This round*: your chat with {with_whom}, {state}{at}.")
     if view.open_commitment:
         lines.append(f"*Your open commitment*: “{view.open_commitment}”")
     goal = view.profile.goal if view.profile else None

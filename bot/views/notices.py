@@ -7,6 +7,8 @@ from functools import singledispatch
 from bot.domain.messages import (
     AgreementNotice,
     AutoPausedNotice,
+    AutoPickedNotice,
+    CalendarInviteNotice,
     CheckinNotice,
     CircleMergedNotice,
     CirclePlacedNotice,
@@ -21,6 +23,7 @@ from bot.domain.messages import (
     KeepMeetingAgreedNotice,
     KeepMeetingEndedNotice,
     KeepMeetingOfferNotice,
+    MeetingReminderNotice,
     NoNewPartnerNotice,
     NotPairableNotice,
     NudgeNotice,
@@ -34,7 +37,7 @@ from bot.domain.messages import (
     UnpairedNotice,
     Upload,
 )
-from bot.views import admin, membership, pairing, pulse, reflection
+from bot.views import admin, calendar, membership, pairing, pulse, reflection
 from bot.views.blocks import section
 from bot.views.charts import participation_chart
 
@@ -48,6 +51,40 @@ def render(notice: object) -> Rendered:
 @render.register
 def _intro(notice: IntroNotice) -> Rendered:
     return pairing.intro_message(notice)
+
+
+@render.register
+def _meeting_reminder(notice: MeetingReminderNotice) -> Rendered:
+    return pairing.meeting_reminder_message(notice.start)
+
+
+@render.register
+def _auto_picked(notice: AutoPickedNotice) -> Rendered:
+    return pairing.auto_picked_message(notice.start, notice.days)
+
+
+@render.register
+def _calendar_invite(notice: CalendarInviteNotice) -> Rendered:
+    text = (
+        "Here's your calendar invite for your PeerCoach chat "
+        f"({pairing.meeting_time(notice.start)} your time). Only you see this."
+    )
+    return Rendered(
+        text,
+        upload=Upload(
+            content=calendar.calendar_invite(
+                group_id=notice.group_id,
+                start=notice.start,
+                minutes=notice.minutes,
+                tz_name=notice.tz_name,
+                people=notice.people,
+                created=notice.created,
+            ),
+            filename="peercoach-chat.ics",
+            title=calendar.TITLE,
+            alt_text="Calendar invite for your PeerCoach chat",
+        ),
+    )
 
 
 @render.register

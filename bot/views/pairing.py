@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot import ids
 from bot.domain.enums import CommitmentOutcome
+from bot.domain.meetings import CHAT_MINUTES, MeetingSlot
 from bot.domain.messages import IntroNotice, Rendered
 from bot.errors import StaleAction
 from bot.matching.model import Reason, reason_code
@@ -20,6 +22,7 @@ from bot.views.blocks import (
     header,
     record_id,
     section,
+    slack_date,
 )
 
 # The follow-up's buttons: action id -> (the outcome it records, its label).
@@ -64,7 +67,6 @@ def describe_reasons(reasons: Sequence[str], *, group_size: int = 2) -> list[str
     return phrases
 
 
-CHAT_MINUTES = 30
 CHECK_IN_MINUTES = 5
 COMMITMENT_MINUTES = 5
 # The one-line agreement every intro restates (docs/coaching.md).
@@ -74,14 +76,20 @@ AGREEMENT_LINE = (
 )
 
 
+def agenda_minutes(people: int) -> tuple[int, int]:
+    """(minutes of each person's turn, minutes for commitments) in a CHAT_MINUTES chat of
+    `people`: equal turns, and what they cannot share evenly goes to commitments."""
+    turn = (CHAT_MINUTES - CHECK_IN_MINUTES - COMMITMENT_MINUTES) // people
+    return turn, CHAT_MINUTES - CHECK_IN_MINUTES - turn * people
+
+
 def agenda(user_ids: Sequence[str]) -> str:
     """A CHAT_MINUTES peer-coaching agenda whose steps add up to it; user_ids[0] goes first.
 
     Each person gets an equal turn bringing a challenge; what the turns cannot share evenly
     goes to commitments, so a trio or circle of four still fits the same half hour.
     """
-    turn = (CHAT_MINUTES - CHECK_IN_MINUTES - COMMITMENT_MINUTES) // len(user_ids)
-    commitments = CHAT_MINUTES - CHECK_IN_MINUTES - turn * len(user_ids)
+    turn, commitments = agenda_minutes(len(user_ids))
     if len(user_ids) == 2:
         first, second = user_ids
         turns = (
@@ -134,10 +142,7 @@ def intro_message(notice: IntroNotice) -> Rendered:
     if notice.circle_session is not None:
         blocks.append(section(circle_line(notice)))
     blocks += [
-        section(
-            f"Find {CHAT_MINUTES} minutes {meeting_window(notice.cadence_weeks)}. "
-            f"{mention(user_ids[0])}, you go first: pick a time that works for everyone."
-        ),
+        *_meeting_time_blocks(notice),
         section(agenda(user_ids)),
     ]
     if notice.prompts:
@@ -178,6 +183,89 @@ def intro_message(notice: IntroNotice) -> Rendered:
         )
     blocks.append(context("Reflections are private to you unless you choose to share a takeaway."))
     return Rendered(text, blocks)
+
+
+def meeting_time(moment: datetime) -> str:
+    """A meeting time as each reader sees it in their own time zone ("Wed 2 Dec 15:00 UTC"
+    where Slack cannot format dates)."""
+    return slack_date(moment, "{date_short_pretty} {time}", "%A %d %b %H:%M UTC")
+
+
+def _costs_text(slot: MeetingSlot) -> str:
+    return " and ".join(f"{mention(user_id)}'s {kind}" for user_id, kind in slot.costs)
+
+
+def _meeting_time_blocks(notice: IntroNotice) -> list[Block]:
+    """When to meet: the picked time (with its buttons), or the suggested slots to pick."""
+    window = (
+        f"Find {CHAT_MINUTES} minutes {meeting_window(notice.cadence_weeks)}. "
+        f"{mention(notice.user_ids[0])}, you go first in the chat."
+    )
+    open_round = not notice.closed and not notice.met_by
+    if notice.picked_start is not None:
+        who = mention(notice.picked_by) if notice.picked_by else "PeerCoach"
+        reminder = " I'll remind you all 10 minutes before." if open_round else ""
+        blocks = [
+            section(
+                f":calendar: *{meeting_time(notice.picked_start)} your time*, picked by {who}."
+                + reminder
+            )
+        ]
+        if open_round:
+            value = f"{notice.group_id}:{notice.pick_version}"
+            blocks.append(
+                actions(
+                    button("Add to my calendar", ids.ADD_TO_CALENDAR, value=value),
+                    button("Doesn't work for me", ids.TIME_DOESNT_WORK, value=value),
+                    block_id=f"meeting_{notice.group_id}",
+                )
+            )
+        return blocks
+    if not notice.slots or not open_round:
+        return [section(f"{window} Pick a time that works for everyone.")]
+    if notice.slots[0].costs:
+        intro = (
+            f"{window} Your working hours don't overlap at all, so here "
+            + ("are the least-bad times" if len(notice.slots) > 1 else "is the least-bad time")
+            + f": it costs {_costs_text(notice.slots[0])}. Next time the cost goes to "
+            "someone else. Press one to pick it for everyone (shown in your own time zone):"
+        )
+    else:
+        intro = (
+            f"{window} These suit everyone's working hours (shown in your own time zone). "
+            "Press one to pick it for everyone:"
+        )
+    blocks = [section(intro)]
+    if notice.reopened_by:
+        blocks.append(
+            context(f"{mention(notice.reopened_by)} said the picked time doesn't work: pick again.")
+        )
+    for number, slot in enumerate(notice.slots, start=1):
+        block = section(f"• *{meeting_time(slot.start)}* ({slot.minutes} min)")
+        block["accessory"] = button(
+            "Pick this time", ids.PICK_SLOT, value=f"{notice.group_id}:{number}"
+        )
+        blocks.append(block)
+    return blocks
+
+
+def meeting_reminder_message(start: datetime) -> Rendered:
+    """The group's reminder shortly before its picked time."""
+    text = f"Your PeerCoach chat starts soon: {meeting_time(start)} your time."
+    return Rendered(
+        text,
+        [section(f":alarm_clock: {text} The agenda is in the intro above. Enjoy it!")],
+    )
+
+
+def auto_picked_message(start: datetime, days: int) -> Rendered:
+    """Told to a group when PeerCoach picked its time after `days` without one."""
+    text = (
+        f"Nobody picked a time in {days} day{'s' if days != 1 else ''}, so I picked "
+        f"{meeting_time(start)} your time for you. If it doesn't work, press "
+        "*Doesn't work for me* on the intro and pick another."
+    )
+    return Rendered(text, [section(f":calendar: {text}")])
 
 
 def circle_line(notice: IntroNotice) -> str:
