@@ -3,6 +3,7 @@ working hours modal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -39,41 +40,41 @@ def register(app: App, deps: Deps) -> None:
             text = f"{who} picked {meeting_time(outcome.start)} already: see the intro."
         respond_later(deps, respond, response_type="ephemeral", replace_original=False, text=text)
 
-    def doesnt_work(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-        group_id, version = record_pair(body["actions"][0].get("value"))
-        team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
-        with deps.request_unit_of_work() as session:
-            reopened = meetings.reopen_pick(
-                session, group_id=group_id, user_id=user_id, version=version, now=now
-            )
-            workspace_id = membership.workspace_for(session, team_id, now=now).id
-        ack()
-        send_outbox_soon(deps, workspace_id)
-        text = (
-            "Noted: the time is open again, and the intro shows the choices."
-            if reopened
-            else "That time was already changed: the intro shows where things stand."
-        )
-        respond_later(deps, respond, response_type="ephemeral", replace_original=False, text=text)
+    def group_action(
+        act: Callable[..., bool], done: str, already: str
+    ) -> Callable[[Ack, dict[str, Any], Respond, BoltContext], None]:
+        """A button on a picked time (value "group:version"): `act` records it for the
+        presser, and they are told `done`, or `already` when it had been recorded before."""
 
-    def add_to_calendar(
-        ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        group_id, version = record_pair(body["actions"][0].get("value"))
-        team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
-        with deps.request_unit_of_work() as session:
-            queued = meetings.request_invite(
-                session, group_id=group_id, user_id=user_id, version=version, now=now
+        def listener(
+            ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+        ) -> None:
+            group_id, version = record_pair(body["actions"][0].get("value"))
+            team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
+            with deps.request_unit_of_work() as session:
+                recorded = act(
+                    session, group_id=group_id, user_id=user_id, version=version, now=now
+                )
+                workspace_id = membership.workspace_for(session, team_id, now=now).id
+            ack()
+            send_outbox_soon(deps, workspace_id)
+            text = done if recorded else already
+            respond_later(
+                deps, respond, response_type="ephemeral", replace_original=False, text=text
             )
-            workspace_id = membership.workspace_for(session, team_id, now=now).id
-        ack()
-        send_outbox_soon(deps, workspace_id)
-        text = (
-            "I'm sending the calendar invite to your DM with me (only you see it)."
-            if queued
-            else "I've sent you this invite already: it's in your DM with me."
-        )
-        respond_later(deps, respond, response_type="ephemeral", replace_original=False, text=text)
+
+        return listener
+
+    doesnt_work = group_action(
+        meetings.reopen_pick,
+        "Noted: the time is open again, and the intro shows the choices.",
+        "That time was already changed: the intro shows where things stand.",
+    )
+    add_to_calendar = group_action(
+        meetings.request_invite,
+        "I'm sending the calendar invite to your DM with me (only you see it).",
+        "I've sent you this invite already: it's in your DM with me.",
+    )
 
     def open_hours(
         ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
