@@ -446,29 +446,11 @@ def _export(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
 
 
 def _preview(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
-    open_preview(
-        deps,
-        call.client,
-        call.respond,
-        trigger_id=call.trigger_id,
-        team_id=call.team_id,
-        user_id=call.user_id,
-        programme=programme,
-    )
-    call.ack()
+    call.open_modal(deps, open_preview, programme=programme)
 
 
 def _settings(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
-    open_settings(
-        deps,
-        call.client,
-        call.respond,
-        trigger_id=call.trigger_id,
-        team_id=call.team_id,
-        user_id=call.user_id,
-        programme=programme,
-    )
-    call.ack()
+    call.open_modal(deps, open_settings, programme=programme)
 
 
 def _run(deps: Deps, call: Invocation, programme: ProgrammeRef) -> None:
@@ -572,15 +554,7 @@ def _org_import(deps: Deps, call: Invocation) -> None:
     """`/peercoach admin org`: Slack admins upload the workspace's org chart (every
     programme's reporting-line rule reads it)."""
     require_slack_admin(deps, call.client, team_id=call.team_id, user_id=call.user_id)
-    open_org_import(
-        deps,
-        call.client,
-        call.respond,
-        trigger_id=call.trigger_id,
-        team_id=call.team_id,
-        user_id=call.user_id,
-    )
-    call.ack()
+    call.open_modal(deps, open_org_import)
 
 
 def _summary(deps: Deps, call: Invocation) -> None:

@@ -39,6 +39,21 @@ class Invocation:
     # `--programme <name>` (the rest of the text after it), when given.
     programme: str | None = None
 
+    def open_modal(self, deps: Deps, opener: Callable[..., None], **options: Any) -> None:
+        """Open a modal with one of the common openers (join, goal, settings, preview, org
+        chart: each takes deps, client, respond and the ids, plus `options` such as the
+        programme, and opens after the ack), then ack."""
+        opener(
+            deps,
+            self.client,
+            self.respond,
+            trigger_id=self.trigger_id,
+            team_id=self.team_id,
+            user_id=self.user_id,
+            **options,
+        )
+        self.ack()
+
 
 Subcommand = Callable[[Deps, Invocation], None]
 SUBCOMMANDS: dict[str, Subcommand] = {}
@@ -115,16 +130,7 @@ def _join(deps: Deps, call: Invocation) -> None:
                 call.ack(**views.join_picker(choice))
             return
         programme = choice
-    open_join_modal(
-        deps,
-        call.client,
-        call.respond,
-        trigger_id=call.trigger_id,
-        team_id=call.team_id,
-        user_id=call.user_id,
-        programme=programme,
-    )
-    call.ack()
+    call.open_modal(deps, open_join_modal, programme=programme)
 
 
 def _pause_for_rounds(
@@ -244,16 +250,7 @@ def _delete_my_data(deps: Deps, call: Invocation) -> None:
 @subcommand("goal")
 def _goal(deps: Deps, call: Invocation) -> None:
     """`/peercoach goal`: set or change one's private development goal."""
-    open_goal_modal(
-        deps,
-        call.client,
-        call.respond,
-        trigger_id=call.trigger_id,
-        team_id=call.team_id,
-        user_id=call.user_id,
-        programme=call.programme,
-    )
-    call.ack()
+    call.open_modal(deps, open_goal_modal, programme=call.programme)
 
 
 @subcommand("help")
