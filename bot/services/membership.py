@@ -660,21 +660,6 @@ def _require_member(
     return member
 
 
-def pause_member(
-    session: Session,
-    *,
-    team_id: str,
-    user_id: str,
-    until: datetime,
-    now: datetime,
-    programme: int | str | None = None,
-) -> Member:
-    """Pause a member until a moment; they resume on their own then."""
-    member = _require_member(session, team_id, user_id, programme)
-    member.status, member.paused_until, member.updated_at = MemberStatus.PAUSED.value, until, now
-    return member
-
-
 def resume_member(
     session: Session,
     *,
