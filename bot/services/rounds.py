@@ -31,6 +31,7 @@ from bot.matching import (
     MatchedGroup,
     MatchMember,
     MatchResult,
+    MatchRules,
     PastGroup,
     Unmatched,
     match_members,
@@ -194,6 +195,42 @@ def past_groups(session: Session, programme_id: int) -> list[PastGroup]:
     ]
 
 
+@dataclass(frozen=True)
+class MatchInputs:
+    """What the matching engine is given: the candidates, the programme's recent history,
+    every hard exclusion and the programme's rules."""
+
+    candidates: list[MatchMember]
+    history: list[PastGroup]
+    exclusions: list[tuple[str, str]]
+    rules: MatchRules
+
+
+def match_inputs(
+    session: Session,
+    programme: Programme,
+    members: dict[str, Member],
+    *,
+    now: datetime,
+    group_size: int | None = None,
+) -> MatchInputs:
+    """Read everything the matching engine needs to group `members` (Slack id -> Member) at
+    `now`: their profiles (and working hours when the programme limits shared hours), the
+    programme's history, every hard exclusion (never-pair lists, reporting lines) and its
+    rules (`group_size` overrides the rules' size). Reads only; writes nothing."""
+    settings = settings_of(session, programme)
+    hours = settings.min_shared_hours > 0
+    rules = match_rules_of(programme)
+    if group_size is not None:
+        rules = replace(rules, group_size=group_size)
+    return MatchInputs(
+        candidates=[match_member(m, now=now, hours=hours) for m in members.values()],
+        history=past_groups(session, programme.id),
+        exclusions=hard_exclusions(session, programme, settings),
+        rules=rules,
+    )
+
+
 def match_these(
     session: Session,
     programme: Programme,
@@ -204,20 +241,14 @@ def match_these(
     group_size: int | None = None,
 ) -> MatchResult:
     """Run the matching engine over `members` (Slack id -> Member) with everything a round
-    uses: their profiles (and working hours at `now` when the programme limits shared
-    hours), the programme's history, every hard exclusion (never-pair lists, reporting lines)
-    and its rules (`group_size` overrides the rules' size). Used by rounds, circles and
-    rescues alike."""
-    settings = settings_of(session, programme)
-    hours = settings.min_shared_hours > 0
-    rules = match_rules_of(programme)
-    if group_size is not None:
-        rules = replace(rules, group_size=group_size)
+    uses (match_inputs). Used by rounds, circles and rescues alike, so every hard rule
+    applies to all three."""
+    inputs = match_inputs(session, programme, members, now=now, group_size=group_size)
     return match_members(
-        [match_member(m, now=now, hours=hours) for m in members.values()],
-        history=past_groups(session, programme.id),
-        exclusions=hard_exclusions(session, programme, settings),
-        rules=rules,
+        inputs.candidates,
+        history=inputs.history,
+        exclusions=inputs.exclusions,
+        rules=inputs.rules,
         seed=seed,
     )
 
