@@ -351,9 +351,7 @@ class PromptShown(Base):
 
     __tablename__ = "prompts_shown"
     # A round start reads every member's prompt history in one ordered scan of this index.
-    __table_args__ = (
-        Index("ix_prompts_shown_history", "member_id", "id", "prompt_id"),
-    )
+    __table_args__ = (Index("ix_prompts_shown_history", "member_id", "id", "prompt_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

@@ -9,7 +9,7 @@ the group's row, outbox dedupe keys that include the pick's version).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -39,7 +39,7 @@ from bot.domain.programme import ProgramSettings
 from bot.errors import StaleAction, UsageError
 from bot.services.outbox import add_to_outbox, enqueue
 from db.models import GroupSeat, Member, OutboxMessage, PairGroup, Programme, Round, Workspace
-from db.upsert import affected_rows
+from db.upsert import IN_LIST_CHUNK, affected_rows
 
 SLOT_COUNT = 3
 STEP = timedelta(minutes=30)
@@ -293,6 +293,49 @@ def store_working_hours(member: Member, hours: WorkingHours | None) -> None:
 # -- slots at round time -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class GroupSlots:
+    """A new group's suggested meeting times, best first, and who pays for the first one
+    when it is a least-bad slot (Slack user id -> cost kind: early, late or off-day)."""
+
+    slots: tuple[MeetingSlot, ...]
+    paying: Mapping[str, str]
+
+
+def group_slots(
+    session: Session,
+    groups: Sequence[Sequence[Member]],
+    *,
+    start: datetime,
+    end: datetime,
+) -> list[GroupSlots]:
+    """Suggest each new group's slots between `start` (plus SLOT_LEAD) and `end`, in the
+    order given; who paid for a least-bad slot before (their seats' slot_cost) pays less
+    often now. One query for the history of everyone, however many groups; writes nothing."""
+    member_ids = [m.id for members in groups for m in members]
+    past: dict[int, int] = {}
+    for chunk in range(0, len(member_ids), IN_LIST_CHUNK):
+        for member_id, count in session.execute(
+            select(GroupSeat.member_id, func.count())
+            .where(
+                GroupSeat.member_id.in_(member_ids[chunk : chunk + IN_LIST_CHUNK]),
+                GroupSeat.slot_cost.is_not(None),
+            )
+            .group_by(GroupSeat.member_id)
+        ):
+            past[member_id] = count
+    suggested = []
+    for members in groups:
+        people = [
+            SlotPerson(m.slack_user_id, working_hours_of(m), m.tz_name, past.get(m.id, 0))
+            for m in members
+        ]
+        slots = suggest_slots(people, start=start + SLOT_LEAD, end=end)
+        paying = {user_id: kind for s in slots[:1] for user_id, kind in s.costs}
+        suggested.append(GroupSlots(tuple(slots), paying))
+    return suggested
+
+
 def plan_group_slots(
     session: Session,
     groups: Sequence[tuple[PairGroup, Sequence[Member]]],
@@ -300,27 +343,14 @@ def plan_group_slots(
     start: datetime,
     end: datetime,
 ) -> None:
-    """Suggest each new group's slots (stored on the group; who pays for a least-bad slot is
-    stored on their seat, which is the history that rotates the cost). One query for the
-    history of everyone, however many groups."""
-    member_ids = [m.id for _, members in groups for m in members]
-    past = dict(
-        session.execute(
-            select(GroupSeat.member_id, func.count())
-            .where(GroupSeat.member_id.in_(member_ids or [-1]), GroupSeat.slot_cost.is_not(None))
-            .group_by(GroupSeat.member_id)
-        ).all()
-    )
-    for group, members in groups:
-        people = [
-            SlotPerson(m.slack_user_id, working_hours_of(m), m.tz_name, int(past.get(m.id, 0)))
-            for m in members
-        ]
-        slots = suggest_slots(people, start=start + SLOT_LEAD, end=end)
-        group.slots = [s.model_dump(mode="json") for s in slots]
-        paying = {user_id: kind for s in slots[:1] for user_id, kind in s.costs}
+    """Suggest slots for groups already recorded as ORM rows (a rescue's new pair): stored
+    on the group, and who pays for a least-bad slot on their seat (group_slots)."""
+    for (group, _), suggested in zip(
+        groups, group_slots(session, [m for _, m in groups], start=start, end=end), strict=True
+    ):
+        group.slots = [s.model_dump(mode="json") for s in suggested.slots]
         for seat in group.seats:
-            seat.slot_cost = paying.get(seat.slack_user_id)
+            seat.slot_cost = suggested.paying.get(seat.slack_user_id)
 
 
 def slots_of(group: PairGroup) -> tuple[MeetingSlot, ...]:
@@ -330,11 +360,28 @@ def slots_of(group: PairGroup) -> tuple[MeetingSlot, ...]:
 
 def meeting_fields(group: PairGroup) -> dict[str, Any]:
     """The intro's meeting fields as the group stands (its slots and the current pick)."""
+    return new_meeting_fields(
+        slots_of(group),
+        picked_start=group.picked_start,
+        picked_by=group.picked_by,
+        pick_version=group.pick_version or 0,
+    )
+
+
+def new_meeting_fields(
+    slots: tuple[MeetingSlot, ...],
+    *,
+    picked_start: datetime | None = None,
+    picked_by: str | None = None,
+    pick_version: int = 0,
+) -> dict[str, Any]:
+    """An intro's meeting fields (IntroNotice's slots, picked_start, picked_by and
+    pick_version): a new group's have its slots and no pick yet."""
     return {
-        "slots": slots_of(group),
-        "picked_start": group.picked_start,
-        "picked_by": group.picked_by,
-        "pick_version": group.pick_version or 0,
+        "slots": slots,
+        "picked_start": picked_start,
+        "picked_by": picked_by,
+        "pick_version": pick_version,
     }
 
 
