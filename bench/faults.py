@@ -53,7 +53,7 @@ from bot.domain.enums import RoundKind
 from bot.sandbox.slack_emulator import TIER_PER_MINUTE, SlackEmulator
 from bot.services import rounds
 from db.migrate import upgrade_to_head
-from db.models import OutboxMessage, PairGroup, Workspace
+from db.models import OutboxMessage, PairGroup, Programme
 from db.session import make_engine, make_session_factory, unit_of_work
 
 TEAM = "T0PEERS"
@@ -167,10 +167,10 @@ def prepare_template(folder: Path, members: int) -> tuple[Path, list[str]]:
 def start_round(url: str, now: datetime) -> int:
     engine = make_engine(url)
     with unit_of_work(make_session_factory(engine)) as session:
-        workspace = session.scalar(select(Workspace))
-        assert workspace is not None
+        programme = session.scalars(select(Programme).order_by(Programme.id)).first()
+        assert programme is not None
         started = rounds.start_round(
-            session, workspace, now=now, period_key=now.isoformat(), kind=RoundKind.SCHEDULED
+            session, programme, now=now, period_key=now.isoformat(), kind=RoundKind.SCHEDULED
         )
         assert started is not None
         groups = session.scalar(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
@@ -247,7 +248,17 @@ class GroupSeat(Base):
     """One member's place in a group, with what they told us about the chat."""
 
     __tablename__ = "group_seats"
-    __table_args__ = (UniqueConstraint("group_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("group_id", "member_id"),
+        # Who paid for a least-bad meeting slot before: a round reads it for every member,
+        # and few seats ever have a cost (a partial index holds only those).
+        Index(
+            "ix_group_seats_slot_cost",
+            "member_id",
+            sqlite_where=text("slot_cost IS NOT NULL"),
+            postgresql_where=text("slot_cost IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

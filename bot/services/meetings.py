@@ -9,6 +9,7 @@ the group's row, outbox dedupe keys that include the pick's version).
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +36,7 @@ from bot.domain.messages import (
     MeetingReminderNotice,
     notice_from_payload,
 )
+from bot.domain.people import Pairable
 from bot.domain.programme import ProgramSettings
 from bot.errors import StaleAction, UsageError
 from bot.services.outbox import add_to_outbox, enqueue
@@ -82,7 +84,7 @@ def suggest_slots(
         raise ValueError("start and end must be aware datetimes")
     start, end = _ceil_step(start.astimezone(UTC)), end.astimezone(UTC)
     length = timedelta(minutes=minutes)
-    windows = [p.hours.windows(p.tz_name, start, end) for p in people]
+    windows = [_windows(p.hours, p.tz_name, start, end) for p in people]
     shared = _intersect_all(windows)
     by_day: dict[tuple[date, ...], datetime] = {}
     for low, high in shared:
@@ -185,9 +187,18 @@ def _cost_kind(person: SlotPerson, moment: datetime) -> Cost:
     return "morning" if local.hour * 60 + local.minute < person.hours.start_minute else "evening"
 
 
+@functools.lru_cache(maxsize=1024)
+def _windows(
+    hours: WorkingHours, tz_name: str | None, start: datetime, end: datetime
+) -> tuple[tuple[datetime, datetime], ...]:
+    # A round suggests slots for thousands of groups over one range, and most people share a
+    # handful of (hours, zone) pairs: each person's windows are worked out once per pair.
+    return tuple(hours.windows(tz_name, start, end))
+
+
 def _intersect_all(
-    windows: Sequence[list[tuple[datetime, datetime]]],
-) -> list[tuple[datetime, datetime]]:
+    windows: Sequence[Sequence[tuple[datetime, datetime]]],
+) -> Sequence[tuple[datetime, datetime]]:
     """The intervals inside every person's windows (each list sorted, non-overlapping)."""
     shared = windows[0]
     for other in windows[1:]:
@@ -241,7 +252,7 @@ def _floor_step(moment: datetime) -> datetime:
 # -- working hours of members ----------------------------------------------------------------
 
 
-def working_hours_of(member: Member) -> WorkingHours:
+def working_hours_of(member: Pairable) -> WorkingHours:
     """A member's working hours as stored (the default when a stored value is unusable)."""
     try:
         return WorkingHours(
@@ -304,7 +315,7 @@ class GroupSlots:
 
 def group_slots(
     session: Session,
-    groups: Sequence[Sequence[Member]],
+    groups: Sequence[Sequence[Pairable]],
     *,
     start: datetime,
     end: datetime,

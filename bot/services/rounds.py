@@ -6,7 +6,7 @@ import functools
 import itertools
 import sys
 import zlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any, TypeVarTuple, cast
@@ -26,6 +26,7 @@ from bot.domain.messages import (
     UnpairedNotice,
     notice_to_payload,
 )
+from bot.domain.people import Pairable
 from bot.domain.programme import FIRST_PROGRAMME_NAME, ProgramSettings
 from bot.errors import UsageError
 from bot.matching import (
@@ -100,10 +101,10 @@ ROUND_GRACE = timedelta(hours=24)
 class RoundPlan:
     """What a round would do: the members considered and the matcher's answer."""
 
-    members: dict[str, Member]
+    members: Mapping[str, Pairable]
     result: MatchResult
     # Eligible but left out until they accept the programme's current agreement.
-    awaiting_agreement: tuple[Member, ...] = ()
+    awaiting_agreement: tuple[Pairable, ...] = ()
     # Groups kept together by their members' wish: members -> the group they chose it in.
     kept: dict[tuple[str, ...], int] = field(default_factory=dict)
     # Circles format: each group's circle (members -> circle id), and the round's season.
@@ -149,67 +150,132 @@ def follow_up_times(schedule: Schedule, started_at: datetime) -> tuple[datetime,
     return started_at + timedelta(days=cycle_days - 4), started_at + timedelta(days=cycle_days - 3)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Eligible:
+    """A member as a round sees them (bot.domain.people.Pairable), as plain values: a round
+    reads every member of the programme, and ORM objects cost ten times more to build."""
+
+    id: int
+    slack_user_id: str
+    level: int | None
+    team: str | None
+    goals: list[str]
+    tz_name: str | None
+    tz_offset_minutes: int | None
+    agreement_version: int | None
+    work_start_minute: int
+    work_end_minute: int
+    work_days: list[int]
+    no_meeting_days: list[int]
+
+
 def eligible_members(
     session: Session, programme_id: int, now: datetime, left_out: Collection[str] = ()
-) -> list[Member]:
+) -> list[Eligible]:
     """The programme's active members, plus paused ones whose pause has ended by `now`, less
-    `left_out` (Slack user ids found at round time not to be pairable: see bot.jobs.rounds)."""
-    members = session.scalars(
-        select(Member)
+    `left_out` (Slack user ids found at round time not to be pairable: see bot.jobs.rounds),
+    in join order. One query of plain rows."""
+    rows = _rows(
+        session,
+        select(
+            Member.status,
+            Member.paused_until,
+            Member.id,
+            Member.slack_user_id,
+            Member.level,
+            Member.team,
+            Member.goals,
+            Member.tz_name,
+            Member.tz_offset_minutes,
+            Member.agreement_version,
+            Member.work_start_minute,
+            Member.work_end_minute,
+            Member.work_days,
+            Member.no_meeting_days,
+        )
         .where(
             Member.programme_id == programme_id,
             Member.status.in_([MemberStatus.ACTIVE.value, MemberStatus.PAUSED.value]),
         )
-        .order_by(Member.id)
-    ).all()
+        .order_by(Member.id),
+    )
     return [
-        m
-        for m in members
-        if (
-            m.status == MemberStatus.ACTIVE
-            or (m.paused_until is not None and m.paused_until <= now)
+        Eligible(
+            id,
+            user_id,
+            level,
+            team,
+            goals or [],
+            tz_name,
+            offset,
+            accepted,
+            start,
+            end,
+            days or [],
+            free or [],
         )
-        and m.slack_user_id not in left_out
+        for (
+            status,
+            paused_until,
+            id,
+            user_id,
+            level,
+            team,
+            goals,
+            tz_name,
+            offset,
+            accepted,
+            start,
+            end,
+            days,
+            free,
+        ) in rows
+        if (status == MemberStatus.ACTIVE or (paused_until is not None and paused_until <= now))
+        and user_id not in left_out
     ]
 
 
 def past_groups(session: Session, programme_id: int) -> list[PastGroup]:
-    """The recent groups of a programme, newest round first, as the matcher wants them."""
-    recent = (
-        select(
-            Round.id,
-            func.row_number()
-            .over(order_by=(Round.started_at.desc(), Round.id.desc()))
-            .label("age"),
-        )
+    """The recent groups of a programme (its last HISTORY_ROUNDS rounds), newest round
+    first, as the matcher wants them."""
+    recent = session.scalars(
+        select(Round.id)
         .where(Round.programme_id == programme_id)
         .order_by(Round.started_at.desc(), Round.id.desc())
         .limit(HISTORY_ROUNDS)
-        .subquery()
-    )
-    # One flat query (not ORM objects): a 5,000-member programme has 250,000 seats in history.
-    rows = session.execute(
+    ).all()
+    age = {round_id: position for position, round_id in enumerate(recent, start=1)}
+    # One flat query of plain rows (not ORM objects): a 5,000-member programme has 150,000
+    # seats in 30 rounds of history. Ordered by group only; rounds are put in order below.
+    rows = _rows(
+        session,
         select(
-            recent.c.age,
+            PairGroup.round_id,
             PairGroup.id,
             PairGroup.met_at.is_not(None),
             PairGroup.first_user_id,
             GroupSeat.slack_user_id,
         )
-        .join(PairGroup, PairGroup.round_id == recent.c.id)
         .join(GroupSeat, GroupSeat.group_id == PairGroup.id)
-        .where(GroupSeat.removed_at.is_(None))
-        .order_by(recent.c.age, PairGroup.id, GroupSeat.position)
+        .where(PairGroup.round_id.in_(recent or [-1]), GroupSeat.removed_at.is_(None))
+        .order_by(PairGroup.id, GroupSeat.position),
     )
     groups: dict[int, tuple[int, bool, str, list[str]]] = {}
-    for age, group_id, met, first, user_id in rows:
+    intern = sys.intern
+    for round_id, group_id, met, first, user_id in rows:
         # Interned: one string object per person however many rounds they appear in.
-        groups.setdefault(group_id, (age, bool(met), first, []))[3].append(sys.intern(user_id))
-    return [
-        PastGroup(members=tuple(seated), cycles_ago=age, met=met, first=first)
-        for age, met, first, seated in groups.values()
-        if len(seated) >= 2
-    ]
+        seated = groups.get(group_id)
+        if seated is None:
+            seated = groups[group_id] = (age[round_id], bool(met), first, [])
+        seated[3].append(intern(user_id))
+    return sorted(
+        (
+            PastGroup(members=tuple(seated), cycles_ago=cycles_ago, met=met, first=first)
+            for cycles_ago, met, first, seated in groups.values()
+            if len(seated) >= 2
+        ),
+        key=lambda group: group.cycles_ago,  # stable: groups of a round stay in id order
+    )
 
 
 @dataclass(frozen=True)
@@ -226,7 +292,7 @@ class MatchInputs:
 def match_inputs(
     session: Session,
     programme: Programme,
-    members: dict[str, Member],
+    members: Mapping[str, Pairable],
     *,
     now: datetime,
     group_size: int | None = None,
@@ -251,7 +317,7 @@ def match_inputs(
 def match_these(
     session: Session,
     programme: Programme,
-    members: dict[str, Member],
+    members: Mapping[str, Pairable],
     *,
     seed: int,
     now: datetime,
@@ -290,7 +356,7 @@ def plan_round(
         m for m in eligible_members(session, programme.id, now, left_out) if m.id not in pausing
     ]
     waiting = tuple(m for m in eligible if needs_agreement(m, programme))
-    members = {m.slack_user_id: m for m in eligible if m not in waiting}
+    members = {m.slack_user_id: m for m in eligible if not needs_agreement(m, programme)}
     kept: dict[tuple[str, ...], int] = {}
     if settings_of_programme(programme).format == ProgrammeFormat.PAIRS:
         kept = keep_meeting.kept_groups(session, programme, set(members))
@@ -332,7 +398,7 @@ def hard_exclusions(
     return [(a, b) for a, b in private] + sorted(lines)
 
 
-def working_window(member: Member) -> WorkingWindow | None:
+def working_window(member: Pairable) -> WorkingWindow | None:
     """The member's working window: their own working hours (bot.services.meetings; the
     meeting days, no-meeting days left out) in their Slack time zone (None: zone unknown)."""
     if default_window(member.tz_name) is None or member.tz_name is None:
@@ -347,7 +413,7 @@ def working_window(member: Member) -> WorkingWindow | None:
     )
 
 
-def match_member(member: Member, *, now: datetime, hours: bool) -> MatchMember:
+def match_member(member: Pairable, *, now: datetime, hours: bool) -> MatchMember:
     """The member as the matcher sees them; with `hours`, their working stretches in the
     week from `now` (for the shared-hours limit). Teams compare ignoring case and spacing."""
     window = working_window(member) if hours else None
@@ -450,7 +516,7 @@ def _plan_circle_session(
     recorded: circles formed or kept whole, newcomers placed, everyone told where they sit."""
     eligible = eligible_members(session, programme.id, now, left_out)
     waiting = tuple(m for m in eligible if needs_agreement(m, programme))
-    members = {m.slack_user_id: m for m in eligible if m not in waiting}
+    members = {m.slack_user_id: m for m in eligible if not needs_agreement(m, programme)}
     planned = circles.plan_session(
         session,
         programme,
