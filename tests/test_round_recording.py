@@ -38,6 +38,7 @@ from db.models import (
     ProgramAdmin,
     Programme,
     PromptShown,
+    Pulse,
     Reflection,
     Round,
 )
@@ -160,13 +161,19 @@ class _Names:
 
     def key(self, dedupe_key: str) -> str:
         return re.sub(
-            r"(group|round|reflection):(\d+)",
+            r"(group|round|reflection|pulse):(\d+)",
             lambda m: f"{m[1]}:{self(m[1], int(m[2]))}",
             dedupe_key,
         )
 
     def payload(self, payload: dict[str, Any]) -> dict[str, Any]:
-        kinds = {"group_id": "group", "round_id": "round", "reflection_id": "reflection"}
+        kinds = {
+            "group_id": "group",
+            "round_id": "round",
+            "reflection_id": "reflection",
+            "programme_id": "programme",
+            "pulse_id": "pulse",
+        }
         return {k: self(kinds[k], v) if k in kinds else v for k, v in payload.items()}
 
 
@@ -176,7 +183,13 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _record(session: Session) -> dict[str, Any]:
     names = _Names()
-    for table, kind in ((Round, "round"), (PairGroup, "group"), (Reflection, "reflection")):
+    for table, kind in (
+        (Round, "round"),
+        (PairGroup, "group"),
+        (Reflection, "reflection"),
+        (Programme, "programme"),
+        (Pulse, "pulse"),
+    ):
         for row_id in session.scalars(select(table.id).order_by(table.id)):
             names(kind, row_id)
     users = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import sys
 import zlib
 from collections.abc import Collection, Mapping, Sequence
@@ -247,7 +248,7 @@ def past_groups(session: Session, programme_id: int) -> list[PastGroup]:
     age = {round_id: position for position, round_id in enumerate(recent, start=1)}
     # One flat query of plain rows (not ORM objects): a 5,000-member programme has 150,000
     # seats in 30 rounds of history. Ordered by group only; rounds are put in order below.
-    rows = _rows(
+    rows = _driver_rows(
         session,
         select(
             PairGroup.round_id,
@@ -260,18 +261,17 @@ def past_groups(session: Session, programme_id: int) -> list[PastGroup]:
         .where(PairGroup.round_id.in_(recent or [-1]), GroupSeat.removed_at.is_(None))
         .order_by(PairGroup.id, GroupSeat.position),
     )
-    groups: dict[int, tuple[int, bool, str, list[str]]] = {}
+    groups: list[tuple[int, bool, str, list[str]]] = []
     intern = sys.intern
-    for round_id, group_id, met, first, user_id in rows:
+    for _, seats in itertools.groupby(rows, key=operator.itemgetter(1)):
+        seated = list(seats)
+        round_id, _, met, first, _ = seated[0]
         # Interned: one string object per person however many rounds they appear in.
-        seated = groups.get(group_id)
-        if seated is None:
-            seated = groups[group_id] = (age[round_id], bool(met), first, [])
-        seated[3].append(intern(user_id))
+        groups.append((age[round_id], bool(met), first, [intern(seat[4]) for seat in seated]))
     return sorted(
         (
             PastGroup(members=tuple(seated), cycles_ago=cycles_ago, met=met, first=first)
-            for cycles_ago, met, first, seated in groups.values()
+            for cycles_ago, met, first, seated in groups
             if len(seated) >= 2
         ),
         key=lambda group: group.cycles_ago,  # stable: groups of a round stay in id order
@@ -731,19 +731,39 @@ def _rows(session: Session, statement: Select[*_Ts]) -> Sequence[Row[*_Ts]]:
     return session.connection().execute(statement).all()
 
 
+def _driver_rows(session: Session, statement: Select[*_Ts]) -> list[tuple[*_Ts]]:
+    """Like _rows, for the two reads of a round that return hundreds of thousands of rows
+    (past seats, prompts shown): the driver's own tuples, without SQLAlchemy's Row objects,
+    which cost as much again as the read itself.
+
+    Only for statements whose parameters are integer ids (they are rendered inline) and whose
+    columns are integers, strings or booleans (no SQLAlchemy type processing is applied).
+    """
+    session.flush()
+    connection = session.connection()
+    sql = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(sql))
+        return cast(list[tuple[*_Ts]], cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def _prompts_seen(session: Session, programme_id: int) -> dict[int, list[str]]:
     """Each of the programme's members' prompt history, oldest first (one query of plain
     rows, read in member and id order from ix_prompts_shown_history)."""
-    seen: dict[int, list[str]] = {}
-    for member_id, prompt_id in _rows(
+    rows = _driver_rows(
         session,
         select(PromptShown.member_id, PromptShown.prompt_id)
         .join(Member, Member.id == PromptShown.member_id)
         .where(Member.programme_id == programme_id)
         .order_by(PromptShown.member_id, PromptShown.id),
-    ):
-        seen.setdefault(member_id, []).append(sys.intern(prompt_id))
-    return seen
+    )
+    return {
+        member_id: [prompt_id for _, prompt_id in shown]
+        for member_id, shown in itertools.groupby(rows, key=operator.itemgetter(0))
+    }
 
 
 def _open_commitments(
