@@ -152,8 +152,6 @@ def add_all_to_outbox(
         for message in messages
     ]
     if rows:
-        # With RETURNING, SQLAlchemy sends it as a few multi-row INSERTs (insertmanyvalues);
-        # without it the PostgreSQL driver sends one INSERT per row.
-        table = cast(Table, OutboxMessage.__table__)
-        session.execute(insert(table).returning(table.c.id), rows)
+        # One executemany, which the drivers batch (see bot.services.rounds._insert_rows).
+        session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
     return len(rows)
