@@ -114,10 +114,13 @@ def _live_the_round(session: Session, started: Round, week: int) -> None:
         moment = started.started_at + timedelta(days=1)
         match (index + week) % 4:
             case 0:
-                pairing.record_met(session, group_id=group.id, user_id=first, now=moment)
+                pairing.record_met(
+                    session, team_id=TEAM, group_id=group.id, user_id=first, now=moment
+                )
             case 1:
                 pairing.save_reflection(
                     session,
+                    team_id=TEAM,
                     group_id=group.id,
                     user_id=first,
                     entry=ReflectionInput(
@@ -127,7 +130,12 @@ def _live_the_round(session: Session, started: Round, week: int) -> None:
                 )
             case 2:
                 pairing.record_not_meeting(
-                    session, group_id=group.id, user_id=first, now=moment, tell_partners=False
+                    session,
+                    team_id=TEAM,
+                    group_id=group.id,
+                    user_id=first,
+                    now=moment,
+                    tell_partners=False,
                 )
     session.flush()
     rounds.enqueue_follow_ups(session, _programme(session), now=started.nudge_at)
@@ -138,6 +146,7 @@ def _live_the_round(session: Session, started: Round, week: int) -> None:
         assert owner is not None
         pairing.record_commitment_outcome(
             session,
+            team_id=TEAM,
             reflection_id=answered.id,
             user_id=owner.slack_user_id,
             outcome=CommitmentOutcome.DONE,
