@@ -336,15 +336,32 @@ def group_slots(
             .group_by(GroupSeat.member_id)
         ):
             past[member_id] = count
+    # Most groups of a round are alike (the same hours, zones and past costs, seat by seat),
+    # and suggest_slots gives alike groups the same slots, naming only different people in
+    # their costs: each shape is worked out once and its costs renamed for the others.
+    by_shape: dict[tuple[object, ...], tuple[list[str], tuple[MeetingSlot, ...]]] = {}
     suggested = []
     for members in groups:
         people = [
             SlotPerson(m.slack_user_id, working_hours_of(m), m.tz_name, past.get(m.id, 0))
             for m in members
         ]
-        slots = suggest_slots(people, start=start + SLOT_LEAD, end=end)
+        shape = tuple((p.hours, p.tz_name, p.past_costs) for p in people)
+        users = [p.user_id for p in people]
+        if shape in by_shape:
+            their_users, their_slots = by_shape[shape]
+            rename = dict(zip(their_users, users, strict=True))
+            slots = tuple(
+                slot.model_copy(update={"costs": tuple((rename[u], k) for u, k in slot.costs)})
+                if slot.costs
+                else slot
+                for slot in their_slots
+            )
+        else:
+            slots = suggest_slots(people, start=start + SLOT_LEAD, end=end)
+            by_shape[shape] = (users, slots)
         paying = {user_id: kind for s in slots[:1] for user_id, kind in s.costs}
-        suggested.append(GroupSlots(tuple(slots), paying))
+        suggested.append(GroupSlots(slots, paying))
     return suggested
 
 
