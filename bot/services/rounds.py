@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import operator
 import sys
 import zlib
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import Row, Select, Table, func, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, Text, func, insert, or_, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, selectinload
 
 from bot import observability
@@ -160,14 +162,14 @@ class Eligible:
     slack_user_id: str
     level: int | None
     team: str | None
-    goals: list[str]
+    goals: tuple[str, ...]
     tz_name: str | None
     tz_offset_minutes: int | None
     agreement_version: int | None
     work_start_minute: int
     work_end_minute: int
-    work_days: list[int]
-    no_meeting_days: list[int]
+    work_days: tuple[int, ...]
+    no_meeting_days: tuple[int, ...]
 
 
 def eligible_members(
@@ -185,14 +187,16 @@ def eligible_members(
             Member.slack_user_id,
             Member.level,
             Member.team,
-            Member.goals,
+            # The JSON lists as their text, decoded once per distinct text (_json_tuple):
+            # thousands of members share a handful of goal pairs and working weeks.
+            sql_cast(Member.goals, Text),
             Member.tz_name,
             Member.tz_offset_minutes,
             Member.agreement_version,
             Member.work_start_minute,
             Member.work_end_minute,
-            Member.work_days,
-            Member.no_meeting_days,
+            sql_cast(Member.work_days, Text),
+            sql_cast(Member.no_meeting_days, Text),
         )
         .where(
             Member.programme_id == programme_id,
@@ -206,14 +210,14 @@ def eligible_members(
             user_id,
             level,
             team,
-            goals or [],
+            _json_tuple(goals),
             tz_name,
             offset,
             accepted,
             start,
             end,
-            days or [],
-            free or [],
+            _json_tuple(days),
+            _json_tuple(free),
         )
         for (
             status,
@@ -234,6 +238,12 @@ def eligible_members(
         if (status == MemberStatus.ACTIVE or (paused_until is not None and paused_until <= now))
         and user_id not in left_out
     ]
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_tuple(text: str | None) -> tuple[Any, ...]:
+    """A stored JSON list as a tuple (empty for NULL)."""
+    return tuple(json.loads(text)) if text else ()
 
 
 def past_groups(session: Session, programme_id: int) -> list[PastGroup]:
