@@ -158,13 +158,14 @@ class PromptChooser:
 
         cap = recent_window + 1
         remaining = candidates
+        # How many members each prompt is fresh for (not in their current pass), kept up to
+        # date as prompts are chosen and passes fill up below.
+        fresh = dict.fromkeys(order, group_size)
+        for pass_ids in in_pass:
+            for pid in pass_ids:
+                if pid in fresh:
+                    fresh[pid] -= 1
         for _ in range(min(count, size)):
-            # How many members each prompt is fresh for (not in their current pass).
-            fresh = dict.fromkeys(order, group_size)
-            for pass_ids in in_pass:
-                for pid in pass_ids:
-                    if pid in fresh:
-                        fresh[pid] -= 1
             # Only prompts fresh for the most members can win (the key's first part).
             most = max(fresh[p.id] for p in remaining)
             # The sort key, built inline (this runs for every prompt of every group of a
@@ -188,9 +189,14 @@ class PromptChooser:
             chosen.append(best)
             theme_uses[best.theme] = theme_uses.get(best.theme, 0) + 1
             for member, pass_ids in enumerate(in_pass):
-                pass_ids.add(best.id)
+                if best.id not in pass_ids:
+                    pass_ids.add(best.id)
+                    fresh[best.id] -= 1
                 pass_length[member] += 1
                 if pass_length[member] == size:
+                    for pid in pass_ids:  # a new pass: all fresh again for this member
+                        if pid in fresh:
+                            fresh[pid] += 1
                     pass_ids.clear()
                     pass_length[member] = 0
             remaining = [p for p in remaining if p is not best]
