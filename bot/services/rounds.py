@@ -271,21 +271,23 @@ def past_groups(session: Session, programme_id: int) -> list[PastGroup]:
         .where(PairGroup.round_id.in_(recent or [-1]), GroupSeat.removed_at.is_(None))
         .order_by(PairGroup.id, GroupSeat.position),
     )
-    groups: list[tuple[int, bool, str, list[str]]] = []
-    intern = sys.intern
-    for _, seats in itertools.groupby(rows, key=operator.itemgetter(1)):
-        seated = list(seats)
-        round_id, _, met, first, _ = seated[0]
-        # Interned: one string object per person however many rounds they appear in.
-        groups.append((age[round_id], bool(met), first, [intern(seat[4]) for seat in seated]))
-    return sorted(
-        (
-            PastGroup(members=tuple(seated), cycles_ago=cycles_ago, met=met, first=first)
-            for cycles_ago, met, first, seated in groups
-            if len(seated) >= 2
-        ),
-        key=lambda group: group.cycles_ago,  # stable: groups of a round stay in id order
-    )
+    # group id -> [cycles ago, met, first speaker, seated user ids...]: one list per group,
+    # grown in place (the cheapest shape for 150,000 rows in Python).
+    groups: dict[int, list[Any]] = {}
+    intern = sys.intern  # one string object per person however many rounds they appear in
+    for round_id, group_id, met, first, user_id in rows:
+        group = groups.get(group_id)
+        if group is None:
+            groups[group_id] = [age[round_id], bool(met), first, intern(user_id)]
+        else:
+            group.append(intern(user_id))
+    history = [
+        PastGroup(tuple(group[3:]), group[0], group[1], False, group[2])
+        for group in groups.values()
+        if len(group) >= 5  # two people or more
+    ]
+    history.sort(key=operator.itemgetter(1))  # newest round first, groups in id order
+    return history
 
 
 @dataclass(frozen=True)
