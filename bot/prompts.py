@@ -82,6 +82,127 @@ def current_pass(seen: Sequence[str], deck_size: int) -> Sequence[str]:
     return seen[len(seen) - len(seen) % deck_size :]
 
 
+@cache
+def prompts_by_id() -> dict[str, Prompt]:
+    """The bundled deck's prompts by id (built once per process)."""
+    return {p.id: p for p in load_deck()}
+
+
+class PromptChooser:
+    """Chooses prompts for many groups of one round: the deck and its seeded tie-breaks are
+    prepared once, as every group of a round shares them (`choose_prompts` for one group)."""
+
+    def __init__(self, deck: Sequence[Prompt], *, seed: int = 0) -> None:
+        unique: dict[str, Prompt] = {}
+        for prompt in deck:
+            unique.setdefault(prompt.id, prompt)
+        self.candidates = list(unique.values())
+        self.size = len(self.candidates)
+        rng = random.Random(seed)
+        self.tie = {p.id: rng.random() for p in self.candidates}
+        self.order = {p.id: i for i, p in enumerate(self.candidates)}
+
+    def choose(
+        self,
+        *,
+        shared_goals: Sequence[str],
+        member_goals: Sequence[Sequence[str]],
+        seen_by_member: Sequence[Sequence[str]],
+        count: int = 2,
+    ) -> list[Prompt]:
+        """Choose `count` distinct prompts for a group, fresh for every member where possible."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        candidates, size, tie, order = self.candidates, self.size, self.tie, self.order
+        if size == 0 or count == 0:
+            return []
+
+        # Each member's current pass, advanced as prompts are chosen: a pass that fills up
+        # during this choice starts afresh, so later picks in the same round may be fresh
+        # again for them.
+        in_pass = [set(current_pass(seen, size)) for seen in seen_by_member]
+        pass_length = [len(seen) % size for seen in seen_by_member]
+        group_size = len(in_pass)
+
+        # Views since the group last saw each prompt, by its most recent sighting in any
+        # history: walking each history from its end, the first sighting is the latest.
+        never = max((len(seen) for seen in seen_by_member), default=0) + 1
+        ago = dict.fromkeys(order, never)
+        for seen in seen_by_member:
+            found: set[str] = set()
+            for back, pid in enumerate(reversed(seen), start=1):
+                if pid in found or pid not in ago:
+                    continue
+                found.add(pid)
+                ago[pid] = min(ago[pid], back)
+                if len(found) == size:
+                    break  # every prompt sighted: older views change nothing
+
+        shared = set(shared_goals)
+        anyone = {goal for goals in member_goals for goal in goals}
+        # Theme preference: shared goal, then any member's goal, then the rest.
+        tier = {
+            p.id: _TIER_SHARED
+            if p.theme in shared
+            else (_TIER_MEMBER if p.theme in anyone else _TIER_OTHER)
+            for p in candidates
+        }
+
+        chosen: list[Prompt] = []
+        theme_uses: dict[str, int] = {}
+
+        # Among equally preferred prompts fresh for everyone, favour those not seen in the
+        # last half-deck of views (the end of a previous pass), so a new pass does not open
+        # with a repeat of last week's prompt.
+        recent_window = max(1, size // 2)
+
+        cap = recent_window + 1
+        remaining = candidates
+        # How many members each prompt is fresh for (not in their current pass), kept up to
+        # date as prompts are chosen and passes fill up below.
+        fresh = dict.fromkeys(order, group_size)
+        for pass_ids in in_pass:
+            for pid in pass_ids:
+                if pid in fresh:
+                    fresh[pid] -= 1
+        for _ in range(min(count, size)):
+            # Only prompts fresh for the most members can win (the key's first part).
+            most = max(fresh[p.id] for p in remaining)
+            # The sort key, built inline (this runs for every prompt of every group of a
+            # round): fresh for most members; then staleness, which ranks repeats (for prompts
+            # fresh to all it is only a late tie-break); variety; goal tier; recency;
+            # tie-break. `order` is unique, so the prompt itself is never compared.
+            best = min(
+                (
+                    -fresh[p.id],
+                    0 if fresh[p.id] == group_size else -ago[p.id],
+                    theme_uses.get(p.theme, 0),
+                    tier[p.id],
+                    -min(ago[p.id], cap) if fresh[p.id] == group_size else 0,
+                    tie[p.id],
+                    order[p.id],
+                    p,
+                )
+                for p in remaining
+                if fresh[p.id] == most
+            )[-1]
+            chosen.append(best)
+            theme_uses[best.theme] = theme_uses.get(best.theme, 0) + 1
+            for member, pass_ids in enumerate(in_pass):
+                if best.id not in pass_ids:
+                    pass_ids.add(best.id)
+                    fresh[best.id] -= 1
+                pass_length[member] += 1
+                if pass_length[member] == size:
+                    for pid in pass_ids:  # a new pass: all fresh again for this member
+                        if pid in fresh:
+                            fresh[pid] += 1
+                    pass_ids.clear()
+                    pass_length[member] = 0
+            remaining = [p for p in remaining if p is not best]
+        return chosen
+
+
 def choose_prompts(
     deck: Sequence[Prompt],
     *,
@@ -91,80 +212,16 @@ def choose_prompts(
     count: int = 2,
     seed: int = 0,
 ) -> list[Prompt]:
-    """Choose `count` distinct prompts for a group, fresh for every member where possible."""
-    if count < 0:
-        raise ValueError("count must not be negative")
-    unique: dict[str, Prompt] = {}
-    for prompt in deck:
-        unique.setdefault(prompt.id, prompt)
-    candidates = list(unique.values())
-    size = len(candidates)
-    if size == 0 or count == 0:
-        return []
+    """Choose `count` distinct prompts for a group, fresh for every member where possible.
 
-    # Each member's current pass, advanced as prompts are chosen: a pass that fills up during
-    # this choice starts afresh, so later picks in the same round may be fresh again for them.
-    in_pass = [set(current_pass(seen, size)) for seen in seen_by_member]
-    pass_length = [len(seen) % size for seen in seen_by_member]
-    group_size = len(in_pass)
-
-    # Views since the group last saw each prompt, by its most recent sighting in any history.
-    never = max((len(seen) for seen in seen_by_member), default=0) + 1
-    ago = dict.fromkeys(unique, never)
-    for seen in seen_by_member:
-        for index, pid in enumerate(seen):
-            if pid in ago:
-                ago[pid] = min(ago[pid], len(seen) - index)
-
-    shared = set(shared_goals)
-    anyone = {goal for goals in member_goals for goal in goals}
-
-    def tier(prompt: Prompt) -> int:
-        """Rank a prompt's theme: shared goal, then any member's goal, then the rest."""
-        if prompt.theme in shared:
-            return _TIER_SHARED
-        return _TIER_MEMBER if prompt.theme in anyone else _TIER_OTHER
-
-    rng = random.Random(seed)
-    tie = {p.id: rng.random() for p in candidates}
-    order = {p.id: i for i, p in enumerate(candidates)}
-
-    chosen: list[Prompt] = []
-    theme_uses: dict[str, int] = {}
-
-    # Among equally preferred prompts fresh for everyone, favour those not seen in the last
-    # half-deck of views (the end of a previous pass), so a new pass does not open with a repeat
-    # of last week's prompt.
-    recent_window = max(1, size // 2)
-
-    def key(prompt: Prompt) -> tuple[int, int, int, int, int, float, int]:
-        """Sort key: fresh for most members, staleness, variety, goal tier, recency, tie-break."""
-        fresh = sum(prompt.id not in pass_ids for pass_ids in in_pass)
-        everyone = fresh == group_size
-        # Staleness ranks repeats first; for prompts fresh to all it is only a late tie-break.
-        return (
-            -fresh,
-            0 if everyone else -ago[prompt.id],
-            theme_uses.get(prompt.theme, 0),
-            tier(prompt),
-            -min(ago[prompt.id], recent_window + 1) if everyone else 0,
-            tie[prompt.id],
-            order[prompt.id],
-        )
-
-    remaining = candidates
-    for _ in range(min(count, size)):
-        best = min(remaining, key=key)
-        chosen.append(best)
-        theme_uses[best.theme] = theme_uses.get(best.theme, 0) + 1
-        for member, pass_ids in enumerate(in_pass):
-            pass_ids.add(best.id)
-            pass_length[member] += 1
-            if pass_length[member] == size:
-                pass_ids.clear()
-                pass_length[member] = 0
-        remaining = [p for p in remaining if p.id != best.id]
-    return chosen
+    Raises ValueError for a negative count.
+    """
+    return PromptChooser(deck, seed=seed).choose(
+        shared_goals=shared_goals,
+        member_goals=member_goals,
+        seen_by_member=seen_by_member,
+        count=count,
+    )
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
@@ -246,7 +248,17 @@ class GroupSeat(Base):
     """One member's place in a group, with what they told us about the chat."""
 
     __tablename__ = "group_seats"
-    __table_args__ = (UniqueConstraint("group_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("group_id", "member_id"),
+        # Who paid for a least-bad meeting slot before: a round reads it for every member,
+        # and few seats ever have a cost (a partial index holds only those).
+        Index(
+            "ix_group_seats_slot_cost",
+            "member_id",
+            sqlite_where=text("slot_cost IS NOT NULL"),
+            postgresql_where=text("slot_cost IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -349,6 +361,8 @@ class PromptShown(Base):
     """That a prompt was shown to a member, so the deck is not repeated until exhausted."""
 
     __tablename__ = "prompts_shown"
+    # A round start reads every member's prompt history in one ordered scan of this index.
+    __table_args__ = (Index("ix_prompts_shown_history", "member_id", "id", "prompt_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -368,7 +382,10 @@ class OutboxMessage(Base):
     # e.g. "intro:group:42", "nudge:group:42", "unpaired:round:7:U123": one message per key.
     dedupe_key: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32))
-    group_id: Mapped[int | None] = mapped_column(ForeignKey("pair_groups.id", ondelete="CASCADE"))
+    # Indexed: closing a round drops its groups' unsent follow-ups by group.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pair_groups.id", ondelete="CASCADE"), index=True
+    )
     # Who the message goes to: a group DM is opened with all of them (one id: a 1:1 DM).
     recipients: Mapped[list[str]] = mapped_column(JSON)
     # The notice (bot.domain.messages), rendered when sent: facts and ids, not Block Kit.

@@ -14,6 +14,10 @@ from sqlalchemy import CursorResult, Result, Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+# Ids per IN (...) list in batched reads: well under SQLite's limit on bound parameters in one
+# statement (32,766 since SQLite 3.32; https://www.sqlite.org/limits.html, item 9).
+IN_LIST_CHUNK = 5000
+
 
 def _insert(session: Session, table: Table) -> Any:
     dialect = session.get_bind().dialect.name

@@ -11,15 +11,18 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot import ids
-from bot.domain.meetings import WorkingHours
+from bot.domain.meetings import SlotPerson, WorkingHours
 from bot.domain.programme import ProgramSettings
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_emulator import Message
 from bot.sandbox.slack_requests import join_values
 from bot.sandbox.slack_requests import select as select_state
+from bot.services.meetings import SLOT_LEAD, group_slots, suggest_slots, working_hours_of
 from bot.services.metrics import cycle_figures
+from bot.services.rounds import Eligible
 from db.models import GroupSeat, OutboxMessage, PairGroup, Programme
 from tests.concurrency import ACK_DEADLINE_S, all_at_once
 from tests.cycle_helpers import MONDAY_9, button_value, go_to, intros, press, set_schedule
@@ -506,3 +509,41 @@ def test_an_admin_turns_auto_schedule_on_in_the_settings(sandbox: Sandbox) -> No
         stored = session.scalar(select(Programme.settings))
         assert ProgramSettings.from_stored(stored).auto_schedule_days == 3
     assert any("auto-schedule changed" in m.text for m in sandbox.emulator.messages)
+
+
+def test_alike_groups_get_the_times_each_would_get_alone_naming_their_own_people(
+    session: Session,
+) -> None:
+    def member(member_id: int, tz: str) -> Eligible:
+        return Eligible(
+            member_id,
+            f"U{member_id:03d}",
+            2,
+            None,
+            [],
+            tz,
+            None,
+            1,
+            9 * 60,
+            17 * 60,
+            [0, 1, 2, 3, 4],
+            [],
+        )
+
+    alike = [
+        [member(1, "America/New_York"), member(2, "Asia/Tokyo")],
+        [member(3, "America/New_York"), member(4, "Asia/Tokyo")],
+        [member(5, "Europe/London"), member(6, "America/New_York")],
+    ]
+    end = MONDAY_9 + timedelta(days=6)
+
+    suggested = group_slots(session, alike, start=MONDAY_9, end=end)
+
+    for group, got in zip(alike, suggested, strict=True):
+        people = [SlotPerson(m.slack_user_id, working_hours_of(m), m.tz_name) for m in group]
+        alone = suggest_slots(people, start=MONDAY_9 + SLOT_LEAD, end=end)
+        assert got.slots == alone
+    payers = [{u for slot in got.slots for u, _ in slot.costs} for got in suggested]
+    assert payers[0] and payers[0] <= {"U001", "U002"}
+    assert payers[1] and payers[1] <= {"U003", "U004"}
+    assert not payers[2]  # London and New York overlap: nobody pays

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from bot.domain.meetings import WorkingHours
 from bot.domain.programme import ProgrammeRef
@@ -106,3 +108,33 @@ class SeatContext:
     partners: tuple[str, ...]
     # The member's own private goal (for the reflection's progress question).
     own_goal: str | None = None
+
+
+class Pairable(Protocol):
+    """A member as matching and round recording read them: a Member row, or a round's plain
+    view of one (bot.services.rounds.Eligible). Read-only."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def slack_user_id(self) -> str: ...
+    @property
+    def level(self) -> int | None: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def goals(self) -> Sequence[str]: ...
+    @property
+    def tz_name(self) -> str | None: ...
+    @property
+    def tz_offset_minutes(self) -> int | None: ...
+    @property
+    def agreement_version(self) -> int | None: ...
+    @property
+    def work_start_minute(self) -> int: ...
+    @property
+    def work_end_minute(self) -> int: ...
+    @property
+    def work_days(self) -> Sequence[int]: ...
+    @property
+    def no_meeting_days(self) -> Sequence[int]: ...

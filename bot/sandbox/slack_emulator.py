@@ -136,8 +136,13 @@ class SlackEmulator:
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The caller died mid-call (the crash campaign SIGKILLs it): Slack has
+                    # taken the call, as the call log says, and nobody is left to answer.
+                    return
 
             def do_GET(self) -> None:
                 # Downloads of files people shared (url_private_download), like files.slack.com.

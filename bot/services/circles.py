@@ -12,7 +12,7 @@ doubling it; callers hold the programme's lock (bot.services.rounds.start_round)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.enums import MemberStatus
 from bot.domain.messages import CircleMergedNotice, CirclePlacedNotice, CircleWaitingNotice
+from bot.domain.people import Pairable
 from bot.domain.programme import MAX_CIRCLE, MIN_CIRCLE
 from bot.matching import MatchedGroup, MatchResult
 from bot.services.membership import settings_of_programme
@@ -85,9 +86,9 @@ def plan_session(
     session: Session,
     programme: Programme,
     *,
-    members: dict[str, Member],
+    members: Mapping[str, Pairable],
     exclusions: Collection[tuple[str, str]],
-    match: Callable[[dict[str, Member]], MatchResult],
+    match: Callable[[Mapping[str, Pairable]], MatchResult],
     now: datetime,
 ) -> CircleSession:
     """Form (new season) or keep (mid-season) the circles for the next round, recording
@@ -107,9 +108,9 @@ def _form(
     session: Session,
     programme: Programme,
     season: int,
-    members: dict[str, Member],
+    members: Mapping[str, Pairable],
     blocked: set[frozenset[str]],
-    match: Callable[[dict[str, Member]], MatchResult],
+    match: Callable[[Mapping[str, Pairable]], MatchResult],
     *,
     now: datetime,
 ) -> None:
@@ -188,7 +189,7 @@ def _keep_whole(
     session: Session,
     programme: Programme,
     which: SeasonSlot,
-    members: dict[str, Member],
+    members: Mapping[str, Pairable],
     blocked: set[frozenset[str]],
     *,
     now: datetime,
@@ -323,7 +324,7 @@ def _retire(session: Session, circle_id: int, now: datetime) -> None:
 
 
 def _session_groups(
-    session: Session, programme: Programme, which: SeasonSlot, members: dict[str, Member]
+    session: Session, programme: Programme, which: SeasonSlot, members: Mapping[str, Pairable]
 ) -> CircleSession:
     """Each circle's members present this round, the challenge bringer first.
 

@@ -205,8 +205,11 @@ def kept_groups(
     )
     if latest is None:
         return {}
-    groups = session.scalars(
-        select(PairGroup).where(PairGroup.round_id == latest, PairGroup.cancelled_at.is_(None))
+    # Ids only: a large round has thousands of groups, and few of them wish to stay together.
+    groups = session.execute(
+        select(PairGroup.id, PairGroup.kept_from_id).where(
+            PairGroup.round_id == latest, PairGroup.cancelled_at.is_(None)
+        )
     ).all()
     origins = {g.id for g in groups} | {g.kept_from_id for g in groups if g.kept_from_id}
     wished = set(

@@ -9,7 +9,8 @@ the group's row, outbox dedupe keys that include the pick's version).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -35,12 +36,13 @@ from bot.domain.messages import (
     MeetingReminderNotice,
     notice_from_payload,
 )
+from bot.domain.people import Pairable
 from bot.domain.programme import ProgramSettings
 from bot.errors import StaleAction, UsageError
 from bot.services.outbox import add_to_outbox, enqueue
 from bot.services.seats import own_seat
 from db.models import GroupSeat, Member, OutboxMessage, PairGroup, Programme, Round, Workspace
-from db.upsert import affected_rows
+from db.upsert import IN_LIST_CHUNK, affected_rows
 
 SLOT_COUNT = 3
 STEP = timedelta(minutes=30)
@@ -83,7 +85,7 @@ def suggest_slots(
         raise ValueError("start and end must be aware datetimes")
     start, end = _ceil_step(start.astimezone(UTC)), end.astimezone(UTC)
     length = timedelta(minutes=minutes)
-    windows = [p.hours.windows(p.tz_name, start, end) for p in people]
+    windows = [_windows(p.hours, p.tz_name, start, end) for p in people]
     shared = _intersect_all(windows)
     by_day: dict[tuple[date, ...], datetime] = {}
     for low, high in shared:
@@ -186,9 +188,18 @@ def _cost_kind(person: SlotPerson, moment: datetime) -> Cost:
     return "morning" if local.hour * 60 + local.minute < person.hours.start_minute else "evening"
 
 
+@functools.lru_cache(maxsize=1024)
+def _windows(
+    hours: WorkingHours, tz_name: str | None, start: datetime, end: datetime
+) -> tuple[tuple[datetime, datetime], ...]:
+    # A round suggests slots for thousands of groups over one range, and most people share a
+    # handful of (hours, zone) pairs: each person's windows are worked out once per pair.
+    return tuple(hours.windows(tz_name, start, end))
+
+
 def _intersect_all(
-    windows: Sequence[list[tuple[datetime, datetime]]],
-) -> list[tuple[datetime, datetime]]:
+    windows: Sequence[Sequence[tuple[datetime, datetime]]],
+) -> Sequence[tuple[datetime, datetime]]:
     """The intervals inside every person's windows (each list sorted, non-overlapping)."""
     shared = windows[0]
     for other in windows[1:]:
@@ -242,7 +253,7 @@ def _floor_step(moment: datetime) -> datetime:
 # -- working hours of members ----------------------------------------------------------------
 
 
-def working_hours_of(member: Member) -> WorkingHours:
+def working_hours_of(member: Pairable) -> WorkingHours:
     """A member's working hours as stored (the default when a stored value is unusable)."""
     try:
         return WorkingHours(
@@ -294,6 +305,66 @@ def store_working_hours(member: Member, hours: WorkingHours | None) -> None:
 # -- slots at round time -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class GroupSlots:
+    """A new group's suggested meeting times, best first, and who pays for the first one
+    when it is a least-bad slot (Slack user id -> cost kind: early, late or off-day)."""
+
+    slots: tuple[MeetingSlot, ...]
+    paying: Mapping[str, str]
+
+
+def group_slots(
+    session: Session,
+    groups: Sequence[Sequence[Pairable]],
+    *,
+    start: datetime,
+    end: datetime,
+) -> list[GroupSlots]:
+    """Suggest each new group's slots between `start` (plus SLOT_LEAD) and `end`, in the
+    order given; who paid for a least-bad slot before (their seats' slot_cost) pays less
+    often now. One query for the history of everyone, however many groups; writes nothing."""
+    member_ids = [m.id for members in groups for m in members]
+    past: dict[int, int] = {}
+    for chunk in range(0, len(member_ids), IN_LIST_CHUNK):
+        for member_id, count in session.execute(
+            select(GroupSeat.member_id, func.count())
+            .where(
+                GroupSeat.member_id.in_(member_ids[chunk : chunk + IN_LIST_CHUNK]),
+                GroupSeat.slot_cost.is_not(None),
+            )
+            .group_by(GroupSeat.member_id)
+        ):
+            past[member_id] = count
+    # Most groups of a round are alike (the same hours, zones and past costs, seat by seat),
+    # and suggest_slots gives alike groups the same slots, naming only different people in
+    # their costs: each shape is worked out once and its costs renamed for the others.
+    by_shape: dict[tuple[object, ...], tuple[list[str], tuple[MeetingSlot, ...]]] = {}
+    suggested = []
+    for members in groups:
+        people = [
+            SlotPerson(m.slack_user_id, working_hours_of(m), m.tz_name, past.get(m.id, 0))
+            for m in members
+        ]
+        shape = tuple((p.hours, p.tz_name, p.past_costs) for p in people)
+        users = [p.user_id for p in people]
+        if shape in by_shape:
+            their_users, their_slots = by_shape[shape]
+            rename = dict(zip(their_users, users, strict=True))
+            slots = tuple(
+                slot.model_copy(update={"costs": tuple((rename[u], k) for u, k in slot.costs)})
+                if slot.costs
+                else slot
+                for slot in their_slots
+            )
+        else:
+            slots = suggest_slots(people, start=start + SLOT_LEAD, end=end)
+            by_shape[shape] = (users, slots)
+        paying = {user_id: kind for s in slots[:1] for user_id, kind in s.costs}
+        suggested.append(GroupSlots(slots, paying))
+    return suggested
+
+
 def plan_group_slots(
     session: Session,
     groups: Sequence[tuple[PairGroup, Sequence[Member]]],
@@ -301,27 +372,14 @@ def plan_group_slots(
     start: datetime,
     end: datetime,
 ) -> None:
-    """Suggest each new group's slots (stored on the group; who pays for a least-bad slot is
-    stored on their seat, which is the history that rotates the cost). One query for the
-    history of everyone, however many groups."""
-    member_ids = [m.id for _, members in groups for m in members]
-    past = dict(
-        session.execute(
-            select(GroupSeat.member_id, func.count())
-            .where(GroupSeat.member_id.in_(member_ids or [-1]), GroupSeat.slot_cost.is_not(None))
-            .group_by(GroupSeat.member_id)
-        ).all()
-    )
-    for group, members in groups:
-        people = [
-            SlotPerson(m.slack_user_id, working_hours_of(m), m.tz_name, int(past.get(m.id, 0)))
-            for m in members
-        ]
-        slots = suggest_slots(people, start=start + SLOT_LEAD, end=end)
-        group.slots = [s.model_dump(mode="json") for s in slots]
-        paying = {user_id: kind for s in slots[:1] for user_id, kind in s.costs}
+    """Suggest slots for groups already recorded as ORM rows (a rescue's new pair): stored
+    on the group, and who pays for a least-bad slot on their seat (group_slots)."""
+    for (group, _), suggested in zip(
+        groups, group_slots(session, [m for _, m in groups], start=start, end=end), strict=True
+    ):
+        group.slots = [s.model_dump(mode="json") for s in suggested.slots]
         for seat in group.seats:
-            seat.slot_cost = paying.get(seat.slack_user_id)
+            seat.slot_cost = suggested.paying.get(seat.slack_user_id)
 
 
 def slots_of(group: PairGroup) -> tuple[MeetingSlot, ...]:
@@ -331,11 +389,28 @@ def slots_of(group: PairGroup) -> tuple[MeetingSlot, ...]:
 
 def meeting_fields(group: PairGroup) -> dict[str, Any]:
     """The intro's meeting fields as the group stands (its slots and the current pick)."""
+    return new_meeting_fields(
+        slots_of(group),
+        picked_start=group.picked_start,
+        picked_by=group.picked_by,
+        pick_version=group.pick_version or 0,
+    )
+
+
+def new_meeting_fields(
+    slots: tuple[MeetingSlot, ...],
+    *,
+    picked_start: datetime | None = None,
+    picked_by: str | None = None,
+    pick_version: int = 0,
+) -> dict[str, Any]:
+    """An intro's meeting fields (IntroNotice's slots, picked_start, picked_by and
+    pick_version): a new group's have its slots and no pick yet."""
     return {
-        "slots": slots_of(group),
-        "picked_start": group.picked_start,
-        "picked_by": group.picked_by,
-        "pick_version": group.pick_version or 0,
+        "slots": slots,
+        "picked_start": picked_start,
+        "picked_by": picked_by,
+        "pick_version": pick_version,
     }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.enums import JoinOutcome, RoundKind, Unpairable
 from bot.domain.messages import AgreementNotice, NotPairableNotice
-from bot.domain.people import MemberStatusView, Profile
+from bot.domain.people import MemberStatusView, Pairable, Profile
 from bot.domain.programme import (
     DEFAULT_AGREEMENT,
     DEFAULTS,
@@ -477,7 +477,7 @@ def agreement_of(programme: Programme) -> str:
     return settings_of_programme(programme).agreement_text or DEFAULT_AGREEMENT
 
 
-def needs_agreement(member: Member | None, programme: Programme) -> bool:
+def needs_agreement(member: Pairable | None, programme: Programme) -> bool:
     """Whether this person must (re)accept the programme's agreement before they are paired."""
     accepted = member.agreement_version if member is not None else None
     return accepted is None or accepted < programme.agreement_version

@@ -7,9 +7,12 @@ commitment follow-ups, invitations, digests) is a row here first, keyed so it ex
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import OutboxStatus
@@ -112,3 +115,43 @@ def add_to_outbox(
     )
     session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of a batch for `add_all_to_outbox`."""
+
+    dedupe_key: str
+    recipients: Sequence[str]
+    notice: Notice
+    group_id: int | None = None
+    channel_id: str | None = None
+    not_before: datetime | None = None  # default: now
+
+
+def add_all_to_outbox(
+    session: Session, *, workspace_id: int, messages: Iterable[Outgoing], now: datetime
+) -> int:
+    """Record a batch of messages whose keys the caller knows are new, in one statement.
+
+    Rows get ids in the order given (a round's intros go out in group order). Returns how
+    many were recorded. The unique key still guards them: a key recorded already raises
+    sqlalchemy.exc.IntegrityError and the caller's unit of work rolls back.
+    """
+    rows = [
+        _row(
+            workspace_id=workspace_id,
+            dedupe_key=message.dedupe_key,
+            recipients=message.recipients,
+            notice=message.notice,
+            now=now,
+            group_id=message.group_id,
+            channel_id=message.channel_id,
+            not_before=message.not_before,
+        )
+        for message in messages
+    ]
+    if rows:
+        # One executemany, which the drivers batch (see bot.services.rounds._insert_rows).
+        session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
+    return len(rows)

@@ -23,7 +23,7 @@ from bot.domain.messages import PulseNotice
 from bot.domain.people import PulseInput
 from bot.errors import StaleAction, UsageError
 from bot.services.membership import memberships_of, settings_of_programme
-from bot.services.outbox import add_to_outbox
+from bot.services.outbox import Outgoing, add_all_to_outbox
 from db.models import (
     Member,
     MemberStatus,
@@ -63,17 +63,21 @@ def open_pulse_if_due(
         select(Member.slack_user_id)
         .where(Member.programme_id == programme.id, Member.status == MemberStatus.ACTIVE.value)
         .order_by(Member.id)
+    ).all()
+    add_all_to_outbox(
+        session,
+        workspace_id=programme.workspace_id,
+        messages=(
+            Outgoing(
+                dedupe_key=f"pulse:{pulse.id}:{user_id}",
+                recipients=[user_id],
+                notice=PulseNotice(pulse_id=pulse.id, programme=programme.name),
+                not_before=now + PULSE_DELAY,
+            )
+            for user_id in members
+        ),
+        now=now,
     )
-    for user_id in members:
-        add_to_outbox(
-            session,
-            workspace_id=programme.workspace_id,
-            dedupe_key=f"pulse:{pulse.id}:{user_id}",
-            recipients=[user_id],
-            notice=PulseNotice(pulse_id=pulse.id, programme=programme.name),
-            now=now,
-            not_before=now + PULSE_DELAY,
-        )
     return pulse
 
 
