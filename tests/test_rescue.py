@@ -68,6 +68,12 @@ def test_the_ones_left_alone_meet_each_other_and_dropped_chats_get_no_checkin(
         last_one,
     }
     assert "couldn't make it" in str(rescued[0].blocks)
+    # Like every intro, the new pair's offers times that suit both.
+    assert "suit everyone's working hours" in str(rescued[0].blocks)
+    assert (
+        sum(b.get("accessory", {}).get("action_id") == ids.PICK_SLOT for b in rescued[0].blocks)
+        == 3
+    )
     assert no_new_partner_text() not in [m.text for m in dms_to(sandbox, last_one)]
 
     go_to(sandbox, CHECKIN_TIME)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.enums import MemberStatus
 from bot.domain.messages import NoNewPartnerNotice
+from bot.services.meetings import plan_group_slots
 from bot.services.membership import needs_agreement
 from bot.services.outbox import add_to_outbox, enqueue
 from bot.services.pairing import record_not_meeting
@@ -182,6 +183,11 @@ def _pair(
     )
     session.add(pair)
     session.flush()
+    # Meeting times for the new pair, as every intro has: inside both people's working hours,
+    # from now until the round's check-in.
+    lone_member = session.get(Member, lone.member_id)
+    assert lone_member is not None  # seated in this round: their membership exists
+    plan_group_slots(session, [(pair, [lone_member, other])], start=now, end=pair.round.checkin_at)
     session.add_all(
         PromptShown(
             workspace_id=group.workspace_id,
