@@ -112,6 +112,10 @@ def rescue(session: Session, group: PairGroup, lone: GroupSeat, *, now: datetime
         return
     me = session.get(Member, lone.member_id)
     assert me is not None
+    if me.status != MemberStatus.ACTIVE:
+        # Left, erased their data or paused since the round began: like everyone free in the
+        # round, only an active member is offered (or told of) a new partner.
+        return
     free = _free_in_round(session, round_, lone)
     partner: str | None = None
     if free:
