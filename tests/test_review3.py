@@ -56,3 +56,123 @@ def test_someone_who_left_is_never_offered_a_new_partner_when_their_partner_cant
     assert _rescue_pairs(sandbox) == 0
     assert len(intros(sandbox)) == 2
     assert len(dms_to(sandbox, waiting)) == dms_before
+
+
+# --- Forged but correctly signed payloads -------------------------------------------------
+
+ODD_METADATA: list[object] = [5, 1.5, True, ["x"], {"programme_id": "1"}]
+MODALS = [ids.GOAL_MODAL, ids.AGREEMENT_MODAL, ids.JOIN_MODAL, ids.SETTINGS_MODAL]
+
+
+@pytest.mark.parametrize("callback_id", MODALS)
+@pytest.mark.parametrize("metadata", ODD_METADATA, ids=repr)
+def test_a_modal_with_metadata_slack_never_carried_is_answered_as_out_of_date(
+    sandbox: Sandbox, callback_id: str, metadata: object
+) -> None:
+    from tests.surface_helpers import every_logger_at
+
+    sandbox.join("U001")
+    view = {"id": "VFORGED", "callback_id": callback_id, "private_metadata": metadata}
+    with every_logger_at(logging.WARNING) as logs:
+        response = sandbox.people.submit("U001", view, {})
+        sandbox.settle()
+    assert response.status < 500
+    assert logs.at_least(logging.ERROR) == []
+
+
+ODD_VALUES = ["1:0", "1:", ":1", "1:1:1", "2147483647:1", "1:2147483647", "1:99", "x:1", ""]
+NEW_BUTTONS = [
+    ids.PICK_SLOT,
+    ids.TIME_DOESNT_WORK,
+    ids.ADD_TO_CALENDAR,
+    f"{ids.KEEP_MEETING}_2",
+    f"{ids.KEEP_MEETING}_9",
+    ids.KEEP_MEETING_END,
+    ids.PULSE_OPEN,
+    ids.HOW_TO_COACH,
+    ids.HOME_WORKING_HOURS,
+]
+
+
+@pytest.mark.parametrize("action_id", NEW_BUTTONS)
+def test_meeting_keep_and_pulse_buttons_with_odd_values_are_answered(
+    sandbox: Sandbox, action_id: str
+) -> None:
+    from tests.cycle_helpers import MONDAY_9, go_to
+    from tests.surface_helpers import every_logger_at
+
+    for user in FOUR:
+        sandbox.join(user)
+    go_to(sandbox, MONDAY_9)
+    sandbox.tick()
+    sandbox.settle()
+    with sandbox.deps.unit_of_work() as session:
+        group = session.scalars(select(PairGroup.id).order_by(PairGroup.id)).first()
+    values = [*ODD_VALUES, f"{group}:99", f"{group}:0", f"{group}:1", f"{group}:2147483647"]
+    with every_logger_at(logging.WARNING) as logs:
+        statuses = [
+            sandbox.people.click(
+                "U001", action_id, value=v, channel_id="DFORGED", message_ts="1.0"
+            ).status
+            for v in values
+        ]
+        sandbox.settle()
+    assert all(s < 500 for s in statuses), statuses
+    assert logs.at_least(logging.ERROR) == []
+
+
+# --- A round closing while a member leaves (PostgreSQL: the close reads standings, then
+# writes them by id) ---------------------------------------------------------------------
+
+
+def test_someone_who_leaves_while_the_round_closes_stays_left_and_is_not_told_they_are_paused(
+    sandbox: Sandbox,
+) -> None:
+    import threading
+
+    from sqlalchemy import text, update
+
+    from bot.services.rounds import MISSED_ROUNDS_BEFORE_PAUSE
+    from db.models import Member
+    from tests.cycle_helpers import MONDAY_9, go_to, next_week
+
+    engine = sandbox.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: the round start holds the database's write lock; no interleaving")
+    for user in FOUR:
+        sandbox.join(user)
+    go_to(sandbox, MONDAY_9)
+    sandbox.tick()  # round 1: intros out; nobody answers
+    sandbox.settle()
+    silent = "U001"
+    with sandbox.deps.unit_of_work() as session:  # one more silence pauses U001
+        session.execute(
+            update(Member)
+            .where(Member.slack_user_id == silent)
+            .values(missed_streak=MISSED_ROUNDS_BEFORE_PAUSE - 1)
+        )
+    go_to(sandbox, next_week(MONDAY_9))
+    # Hold the round start between reading everyone's standing and writing it: the close's
+    # first write to `rounds` waits on a lock another connection holds.
+    with engine.connect() as blocker:
+        blocker.execute(text("LOCK TABLE rounds IN EXCLUSIVE MODE"))
+        ticking = threading.Thread(target=sandbox.tick)
+        ticking.start()
+        with engine.connect() as probe:
+            while not probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query ILIKE 'UPDATE rounds%'"
+                )
+            ).scalar():
+                probe.rollback()
+                ticking.join(0.05)
+        _leave(sandbox, silent)  # U001 leaves PeerCoach, committed before the round writes
+        blocker.rollback()  # releases the lock
+    ticking.join()
+    sandbox.settle()
+
+    with sandbox.deps.unit_of_work() as session:
+        status = session.scalar(select(Member.status).where(Member.slack_user_id == silent))
+    assert status == "left"
+    assert not any("paused" in m.text.lower() for m in dms_to(sandbox, silent))
