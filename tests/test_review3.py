@@ -4,6 +4,7 @@ faults left unfixed are marked xfail(strict=True) with the fault in the reason."
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -233,3 +234,68 @@ def test_someone_who_leaves_while_a_round_starts_gets_no_intro(sandbox: Sandbox,
         from db.models import GroupSeat
 
         assert "U001" not in session.scalars(select(GroupSeat.slack_user_id)).all()
+
+
+def test_a_rescue_after_the_checkin_still_introduces_the_new_pair_without_an_error(
+    sandbox: Sandbox,
+) -> None:
+    from tests.cycle_helpers import go_to
+    from tests.surface_helpers import every_logger_at
+    from tests.test_rescue import CHECKIN_TIME
+
+    start_with_two_pairs(sandbox)
+    sandbox.tick()
+    go_to(sandbox, CHECKIN_TIME + timedelta(days=2))  # past the check-in, round still open
+    sandbox.tick()
+    third = next(u for u in FOUR if u not in ("U001", partner_of(sandbox, "U001")))
+    with every_logger_at(logging.WARNING) as logs:
+        drop(sandbox, partner_of(sandbox, "U001"))
+        drop(sandbox, partner_of(sandbox, third))
+    assert logs.at_least(logging.ERROR) == []
+    rescued = intros(sandbox)[2:]
+    assert len(rescued) == 1
+    assert "Pick this time" not in str(rescued[0].blocks) or "suit" in str(rescued[0].blocks)
+
+
+def test_someone_who_joins_a_waiting_pair_gets_times_inside_their_working_hours_too(
+    sandbox: Sandbox,
+) -> None:
+    from sqlalchemy import update
+
+    from bot.domain.meetings import MeetingSlot
+    from bot.services.rounds import start_round
+    from db.models import GroupSeat, Member
+    from tests.cycle_helpers import MONDAY_9, first_programme, go_to
+
+    six = ["U001", "U002", "U003", "U004", "U005", "U006"]
+    for user in six:
+        sandbox.join(user)
+    go_to(sandbox, MONDAY_9)
+    # Everyone works 09:00-17:00 UTC but the one who will join a waiting pair: evenings.
+    with sandbox.deps.unit_of_work() as session:
+        programme = first_programme(session)
+        start_round(session, programme, now=sandbox.now(), period_key="p", kind="scheduled")
+        first_group = session.scalars(select(PairGroup).order_by(PairGroup.id)).first()
+        assert first_group is not None
+        gone, joiner = (s.slack_user_id for s in first_group.seats)
+        session.execute(
+            update(Member)
+            .where(Member.slack_user_id == joiner)
+            .values(work_start_minute=20 * 60, work_end_minute=23 * 60)
+        )
+    sandbox.emulator.add_user(gone, deleted=True)  # their account was deactivated meanwhile
+
+    sandbox.delivery.run()
+
+    with sandbox.deps.unit_of_work() as session:
+        trio = session.scalars(
+            select(PairGroup)
+            .join(GroupSeat)
+            .where(GroupSeat.slack_user_id == joiner)
+            .where(PairGroup.id != first_group.id)
+        ).one()
+        slots = [MeetingSlot.model_validate(s) for s in trio.slots]
+    assert slots
+    for slot in slots:
+        inside = slot.start.hour >= 20 and slot.start.hour * 60 + slot.start.minute + 30 <= 23 * 60
+        assert inside or joiner in dict(slot.costs), (slot, joiner)

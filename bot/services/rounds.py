@@ -62,6 +62,7 @@ from bot.services.meetings import (
     group_slots,
     meeting_fields,
     new_meeting_fields,
+    plan_group_slots,
     working_hours_of,
 )
 from bot.services.membership import (
@@ -1325,6 +1326,13 @@ def regroup_lone_member(
             for p in candidate.prompt_ids
         )
         session.flush()
+        # The pair's times were found for two: find them again inside all three's hours.
+        plan_group_slots(
+            session,
+            [(candidate, [m for m in trio if m is not None])],
+            start=now,
+            end=candidate.round.checkin_at,
+        )
         intro.recipients = [*intro.recipients, user_id]
         intro.payload = notice_to_payload(intro_notice(session, candidate))
         return candidate
