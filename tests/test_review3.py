@@ -299,3 +299,41 @@ def test_someone_who_joins_a_waiting_pair_gets_times_inside_their_working_hours_
     for slot in slots:
         inside = slot.start.hour >= 20 and slot.start.hour * 60 + slot.start.minute + 30 <= 23 * 60
         assert inside or joiner in dict(slot.costs), (slot, joiner)
+
+
+def test_someone_rescued_once_and_left_alone_again_can_be_a_rescue_partner_without_an_error(
+    sandbox: Sandbox,
+) -> None:
+    from tests.cycle_helpers import MONDAY_9, go_to, press
+    from tests.surface_helpers import every_logger_at
+
+    six = ["U001", "U002", "U003", "U004", "U005", "U006"]
+    for user in six:
+        sandbox.join(user, level=3, goals=["delegation"])
+    go_to(sandbox, MONDAY_9)
+    sandbox.tick()
+    sandbox.settle()
+
+    def members(message) -> set[str]:  # type: ignore[no-untyped-def]
+        return set(sandbox.emulator.conversation_members(message.channel))
+
+    def latest_intro(user: str):  # type: ignore[no-untyped-def]
+        return [m for m in intros(sandbox) if user in members(m)][-1]
+
+    def cant_make_it(user: str) -> None:
+        press(sandbox, user, ids.CANT_MAKE_IT, latest_intro(user))
+        sandbox.settle()
+        sandbox.tick()
+
+    first_pairs = [members(m) for m in intros(sandbox)]
+    (a, b), (c, d), (e, f) = (sorted(p) for p in first_pairs)
+    cant_make_it(a)  # b is alone; nobody free yet
+    cant_make_it(c)  # d is alone: d and b are the new pair
+    assert members(intros(sandbox)[-1]) == {b, d}
+    cant_make_it(b)  # in the new pair: d is alone again, nobody free
+    with every_logger_at(logging.WARNING) as logs:
+        cant_make_it(e)  # f is alone: d is free, rescued once already
+
+    assert logs.at_least(logging.ERROR) == []
+    assert members(intros(sandbox)[-1]) == {d, f}
+    assert "try again" not in " ".join(str(r) for r in sandbox.emulator.responses).lower()
