@@ -337,3 +337,43 @@ def test_someone_rescued_once_and_left_alone_again_can_be_a_rescue_partner_witho
     assert logs.at_least(logging.ERROR) == []
     assert members(intros(sandbox)[-1]) == {d, f}
     assert "try again" not in " ".join(str(r) for r in sandbox.emulator.responses).lower()
+
+
+def test_cant_make_it_pressed_on_a_closed_rounds_intro_changes_nothing_and_tells_nobody(
+    sandbox: Sandbox,
+) -> None:
+    from tests.cycle_helpers import MONDAY_9, button_value, go_to, next_week, press
+    from tests.test_rescue import intro_of
+
+    start_with_two_pairs(sandbox)
+    sandbox.tick()
+    old_intro = intro_of(sandbox, "U001")
+    partner = partner_of(sandbox, "U001")
+    group_value = button_value(old_intro, ids.CANT_MAKE_IT)
+    press(sandbox, "U001", ids.WE_MET, old_intro)  # they met
+    sandbox.settle()
+    go_to(sandbox, next_week(MONDAY_9))
+    sandbox.tick()  # round 2 starts: round 1 is closed (its buttons retire an hour later)
+    sandbox.settle()
+    with sandbox.deps.unit_of_work() as session:
+        met_before = session.scalar(select(func.count()).where(PairGroup.met_at.is_not(None)))
+    old_channel_before = len(sandbox.emulator.messages_in(old_intro.channel))
+
+    # A copy of the intro from before the "we met" (another device, a slow client).
+    sandbox.people.click(
+        "U001",
+        ids.CANT_MAKE_IT,
+        value=group_value,
+        channel_id=old_intro.channel,
+        message_ts=old_intro.ts,
+    )
+    sandbox.settle()
+    sandbox.tick()
+
+    with sandbox.deps.unit_of_work() as session:
+        met_after = session.scalar(select(func.count()).where(PairGroup.met_at.is_not(None)))
+    assert met_after == met_before  # the closed round's figures stand
+    new = sandbox.emulator.messages_in(old_intro.channel)[old_channel_before:]
+    assert not any("can't make it" in m.text.lower() for m in new), [m.text for m in new]
+    assert partner  # the partner is told nothing about a round that is over
+    assert "That round is over" in str(sandbox.emulator.responses[-1])
