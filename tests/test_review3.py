@@ -377,3 +377,26 @@ def test_cant_make_it_pressed_on_a_closed_rounds_intro_changes_nothing_and_tells
     assert not any("can't make it" in m.text.lower() for m in new), [m.text for m in new]
     assert partner  # the partner is told nothing about a round that is over
     assert "That round is over" in str(sandbox.emulator.responses[-1])
+
+
+def test_someone_who_leaves_before_the_feedback_pulse_goes_out_is_not_asked(
+    sandbox: Sandbox,
+) -> None:
+    from tests.cycle_helpers import MONDAY_9, change_programme, first_programme, go_to
+    from tests.test_feedback_pulse import pulse_asks
+
+    for user in FOUR:
+        sandbox.join(user)
+    with sandbox.deps.unit_of_work() as session:
+        change_programme(first_programme(session), pulse_every_cycles=1)
+    go_to(sandbox, MONDAY_9)
+    sandbox.tick()  # the round starts; its pulse DMs wait an hour
+    sandbox.settle()
+    _leave(sandbox, "U001")
+
+    go_to(sandbox, MONDAY_9 + timedelta(hours=1, minutes=1))
+    sandbox.tick()
+    sandbox.settle()
+
+    assert pulse_asks(sandbox, "U002")  # the others are asked
+    assert pulse_asks(sandbox, "U001") == []  # not someone who left
