@@ -46,6 +46,8 @@ METRICS_PATH = "/metrics"
 MAX_REQUEST_AGE_SECONDS = 5 * 60
 # Unix seconds: ASCII digits only (str.isdigit also accepts other scripts' digits).
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff): only these can spell a lone one.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -167,8 +169,10 @@ def _parse_body(text: str, content_type: str) -> dict[str, Any]:
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
-        # JSON may spell lone surrogates (\ud800), which no database can store.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if SURROGATE_ESCAPE.search(text):
+            # JSON may spell lone surrogates (\ud800), which no database can store. (The
+            # text itself is strict UTF-8, so an escape is the only way to spell one.)
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise Refused(400, f"{what} is not JSON") from None
     if not isinstance(value, dict):

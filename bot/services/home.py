@@ -18,7 +18,7 @@ from bot.services.membership import (
     read_memberships,
     resume_if_due,
 )
-from db.models import GroupSeat, MemberStatus, PairGroup, Reflection, Round
+from db.models import GroupSeat, Member, MemberStatus, PairGroup, Reflection, Round, Workspace
 
 RECENT_CHATS = 3
 
@@ -61,7 +61,7 @@ def member_home(
         with_reflections=True,
     )
     shown = [m for m in rows if m.status != MemberStatus.LEFT]
-    chats = _chats(session, [m.id for m in shown])
+    chats = _chats(session, team_id=team_id, user_id=user_id)
     views = [_membership_home(m, chats.get(m.id, []), now) for m in shown]
     return dataclasses.replace(views[0], others=tuple(views[1:])) if len(views) > 1 else views[0]
 
@@ -82,10 +82,10 @@ def _membership_home(member: Membership, chats: Sequence[Any], now: datetime) ->
 
 
 def _chats_query() -> Any:
-    """The statement behind _chats (built once). Each member's seats in groups not called
-    off are ranked newest first; a seat is read when it is among the RECENT_CHATS newest
-    or its round is still open, once per seat of its group (its partners), with the
-    member's own reflection on it."""
+    """The statement behind _chats (built once). The seats of the person's current
+    memberships in groups not called off, ranked newest first per membership; a seat is
+    read when it is among the RECENT_CHATS newest or its round is still open, once per seat
+    of its group (its partners), with the member's own reflection on it."""
     ranked = (
         select(
             GroupSeat.member_id,
@@ -104,10 +104,14 @@ def _chats_query() -> Any:
             )
             .label("rank"),
         )
+        .join(Member, Member.id == GroupSeat.member_id)
+        .join(Workspace, Workspace.id == Member.workspace_id)
         .join(PairGroup, PairGroup.id == GroupSeat.group_id)
         .join(Round, Round.id == PairGroup.round_id)
         .where(
-            GroupSeat.member_id.in_(bindparam("member_ids", expanding=True)),
+            Workspace.team_id == bindparam("team_id"),
+            Member.slack_user_id == bindparam("user_id"),
+            Member.status != MemberStatus.LEFT.value,
             PairGroup.cancelled_at.is_(None),
         )
         .subquery()
@@ -146,12 +150,12 @@ def _chats_query() -> Any:
 _CHATS = _chats_query()
 
 
-def _chats(session: Session, member_ids: list[int]) -> dict[int, list[list[Any]]]:
-    """Per membership id: its chats from _CHATS, newest first, each the rows of its seats."""
+def _chats(session: Session, *, team_id: str, user_id: str) -> dict[int, list[list[Any]]]:
+    """Per current membership id: its chats from _CHATS, newest first, each the rows of its
+    seats (one per seat of the group)."""
     found: dict[int, list[list[Any]]] = {}
-    if not member_ids:
-        return found
-    for row in session.execute(_CHATS, {"member_ids": member_ids}):
+    parameters = {"team_id": team_id, "user_id": user_id}
+    for row in session.connection().execute(_CHATS, parameters):
         chats = found.setdefault(row.member_id, [])
         if not chats or chats[-1][0].group_id != row.group_id:
             chats.append([])

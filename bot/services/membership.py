@@ -938,7 +938,8 @@ def read_memberships(
     as plain values in one query; `with_reflections` adds the open commitment and the latest
     goal progress (what the App Home shows)."""
     statement = _MEMBERSHIPS_WITH_REFLECTIONS if with_reflections else _MEMBERSHIPS
-    rows = session.execute(statement, {"team_id": team_id, "user_id": user_id}).all()
+    # On the connection: plain rows need none of the session's ORM handling.
+    rows = session.connection().execute(statement, {"team_id": team_id, "user_id": user_id}).all()
     never_pair: dict[int, list[str]] = {}
     first: dict[int, Any] = {}
     for row in rows:
