@@ -466,9 +466,9 @@ def publish_home(
                     tz_name=user.tz_name,
                     tz_offset_minutes=user.tz_offset_minutes,
                 )
-            rows = membership.read_memberships(
-                session, team_id=team_id, user_id=user_id, with_reflections=True
-            )
+                rows = membership.read_memberships(
+                    session, team_id=team_id, user_id=user_id, with_reflections=True
+                )
             mine, sections = _home(deps, session, rows, team_id, user_id, slack_admin, now)
     # What this process last published: (the person's own view, when nothing else was
     # shown; the view's digest).
@@ -498,10 +498,17 @@ def _home(
     now: datetime,
 ) -> tuple[MemberStatusView, list[dict[str, Any]]]:
     """The person's own App Home content and the programme sections of the programmes they
-    run (none for most people: then no further query)."""
+    run. Most people run none: that takes one query, and is then remembered like the
+    per-programme answers (deps.admin_answers, forgotten with them: a new programme makes
+    nobody its owner before its settings name them)."""
     mine = home.member_home(session, team_id=team_id, user_id=user_id, now=now, memberships=rows)
     runs_none = (team_id, user_id, slack_admin)
     if deps.admin_answers.get(*runs_none) is False:
+        return mine, []
+    if admin.runs_no_programme(
+        session, team_id=team_id, user_id=user_id, is_slack_admin=slack_admin
+    ):
+        deps.admin_answers.put(*runs_none, False)
         return mine, []
     workspace = membership.workspace_for(session, team_id, now=now)
     programmes = membership.programmes_of(session, workspace.id)
@@ -519,8 +526,6 @@ def _home(
             programme=membership.ref_of(programme) if several else None,
         )
     if not sections:
-        # Remembered like the per-programme answers (forgotten with them): a new programme
-        # makes nobody its owner before its settings name them.
         deps.admin_answers.put(*runs_none, False)
     return mine, sections
 
