@@ -262,6 +262,10 @@ def _bolt_request(verified: VerifiedRequest) -> BoltRequest:
     return request
 
 
+# "200 OK" ...: an enum lookup per response is avoidable work.
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
 def _respond(
     start_response: Callable[..., Any],
     status: int,
@@ -269,7 +273,9 @@ def _respond(
     headers: Iterable[tuple[str, str]] = (),
 ) -> list[bytes]:
     all_headers = [*headers, ("Content-Length", str(len(body)))]
-    start_response(f"{status} {HTTPStatus(status).phrase}", all_headers)
+    start_response(
+        _STATUS_LINES.get(status) or f"{status} {HTTPStatus(status).phrase}", all_headers
+    )
     return [body]
 
 
