@@ -28,8 +28,14 @@ def register(app: App, deps: Deps) -> None:
         team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
         with deps.request_unit_of_work() as session:
             outcome = meetings.pick_slot(
-                session, group_id=group_id, user_id=user_id, index=number - 1, now=now
+                session,
+                team_id=team_id,
+                group_id=group_id,
+                user_id=user_id,
+                index=number - 1,
+                now=now,
             )
+            # The group's workspace: the service refused a group of any other.
             workspace_id = membership.workspace_for(session, team_id, now=now).id
         ack()
         send_outbox_soon(deps, workspace_id)
@@ -53,8 +59,14 @@ def register(app: App, deps: Deps) -> None:
             team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
             with deps.request_unit_of_work() as session:
                 recorded = act(
-                    session, group_id=group_id, user_id=user_id, version=version, now=now
+                    session,
+                    team_id=team_id,
+                    group_id=group_id,
+                    user_id=user_id,
+                    version=version,
+                    now=now,
                 )
+                # The group's workspace: the service refused a group of any other.
                 workspace_id = membership.workspace_for(session, team_id, now=now).id
             ack()
             send_outbox_soon(deps, workspace_id)

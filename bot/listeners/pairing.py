@@ -39,8 +39,10 @@ def open_reflection(
 ) -> None:
     """Open the reflection modal for one of the person's pairings (right after the ack)."""
     with deps.request_unit_of_work() as session:
-        seat = pairing.seat_context(session, group_id=group_id, user_id=user_id)
-        current = pairing.own_reflection(session, group_id=group_id, user_id=user_id)
+        seat = pairing.seat_context(session, team_id=team_id, group_id=group_id, user_id=user_id)
+        current = pairing.own_reflection(
+            session, team_id=team_id, group_id=group_id, user_id=user_id
+        )
     view = views.reflection_modal(group_id, seat.partners, current, goal=seat.own_goal)
     open_view_later(
         deps, client, respond, trigger_id=trigger_id, view=view, team_id=team_id, user_id=user_id
@@ -60,7 +62,11 @@ def register(app: App, deps: Deps) -> None:
         ack()
         with deps.request_unit_of_work() as session:
             first = pairing.record_met(
-                session, group_id=group_id, user_id=context.user_id or "", now=deps.clock()
+                session,
+                team_id=context.team_id or "",
+                group_id=group_id,
+                user_id=context.user_id or "",
+                now=deps.clock(),
             )
         text = (
             "Noted: you met. :tada: When you have two minutes, press *Reflect*."
@@ -73,15 +79,23 @@ def register(app: App, deps: Deps) -> None:
         group_id = group_of(body)
         ack()
         now = deps.clock()
-        user_id = context.user_id or ""
+        team_id, user_id = context.team_id or "", context.user_id or ""
         with deps.request_unit_of_work() as session:
             if body["actions"][0]["action_id"] == ids.CANT_MAKE_IT:
-                rescue.cant_make_it(session, group_id=group_id, user_id=user_id, now=now)
+                rescue.cant_make_it(
+                    session, team_id=team_id, group_id=group_id, user_id=user_id, now=now
+                )
             else:
                 pairing.record_not_meeting(
-                    session, group_id=group_id, user_id=user_id, now=now, tell_partners=False
+                    session,
+                    team_id=team_id,
+                    group_id=group_id,
+                    user_id=user_id,
+                    now=now,
+                    tell_partners=False,
                 )
-            workspace_id = membership.workspace_for(session, context.team_id or "", now=now).id
+            # The group's workspace: the service refused a group of any other.
+            workspace_id = membership.workspace_for(session, team_id, now=now).id
         send_outbox_soon(deps, workspace_id)
         respond_later(
             deps,
@@ -129,6 +143,7 @@ def register(app: App, deps: Deps) -> None:
         with deps.request_unit_of_work() as session:
             commitment = pairing.record_commitment_outcome(
                 session,
+                team_id=context.team_id or "",
                 reflection_id=reflection_id,
                 user_id=context.user_id or "",
                 outcome=outcome,
@@ -146,12 +161,13 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
     ) -> None:
         group_id, rounds = messages.parse_keep_value(body["actions"][0].get("value"))
-        now = deps.clock()
+        team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
         with deps.request_unit_of_work() as session:
             choice = keep_meeting.choose(
-                session, group_id=group_id, user_id=context.user_id or "", rounds=rounds, now=now
+                session, team_id=team_id, group_id=group_id, user_id=user_id, rounds=rounds, now=now
             )
-            workspace_id = membership.workspace_for(session, context.team_id or "", now=now).id
+            # The group's workspace: the service refused a group of any other.
+            workspace_id = membership.workspace_for(session, team_id, now=now).id
         ack()
         send_outbox_soon(deps, workspace_id)
         answer = messages.keep_meeting_chosen(group_id, choice.agreed, choice.rounds)
@@ -161,10 +177,11 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
     ) -> None:
         group_id = group_of(body)
-        now = deps.clock()
+        team_id, user_id, now = context.team_id or "", context.user_id or "", deps.clock()
         with deps.request_unit_of_work() as session:
-            keep_meeting.end(session, group_id=group_id, user_id=context.user_id or "", now=now)
-            workspace_id = membership.workspace_for(session, context.team_id or "", now=now).id
+            keep_meeting.end(session, team_id=team_id, group_id=group_id, user_id=user_id, now=now)
+            # The group's workspace: the service refused a group of any other.
+            workspace_id = membership.workspace_for(session, team_id, now=now).id
         ack()
         send_outbox_soon(deps, workspace_id)
         respond_later(deps, respond, replace_original=True, text=messages.KEEP_MEETING_STOPPED_TEXT)
@@ -190,7 +207,12 @@ def register(app: App, deps: Deps) -> None:
         # inline in the modal, if the database is too busy: then nothing was stored).
         with deps.request_unit_of_work() as session:
             pairing.save_reflection(
-                session, group_id=views.group_id_of(view), user_id=user_id, entry=entry, now=now
+                session,
+                team_id=team_id,
+                group_id=views.group_id_of(view),
+                user_id=user_id,
+                entry=entry,
+                now=now,
             )
             workspace_id = dm_through_outbox(
                 deps,

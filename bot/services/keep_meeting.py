@@ -25,8 +25,11 @@ from bot.domain.messages import (
 from bot.errors import StaleAction, UsageError
 from bot.services.membership import settings_of_programme
 from bot.services.outbox import enqueue
+from bot.services.seats import own_seat
 from db.models import GroupSeat, KeepMeeting, PairGroup, Programme, Round
 from db.upsert import affected_rows, insert_or_ignore, lock_row
+
+NOT_YOURS_TEXT = "That pairing isn't yours (or no longer exists)."
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,20 @@ def _seated(group: PairGroup) -> list[GroupSeat]:
     return [s for s in group.seats if s.removed_at is None]
 
 
-def _own_seat(session: Session, group_id: int, user_id: str) -> tuple[PairGroup, GroupSeat]:
-    group = session.get(PairGroup, group_id, populate_existing=True)
-    seat = next((s for s in _seated(group) if s.slack_user_id == user_id), None) if group else None
-    if group is None or seat is None:
-        raise StaleAction("That pairing isn't yours (or no longer exists).")
-    return group, seat
+def _own_seat_locked(
+    session: Session, team_id: str, group_id: int, user_id: str
+) -> tuple[PairGroup, GroupSeat]:
+    """The person's seat in a group of their workspace, the group's row locked (so members
+    pressing at once take turns), both read afresh after the lock. StaleAction for a group
+    that is not theirs there, before any lock: another workspace's group is never touched
+    and is answered as one that never existed."""
+    if own_seat(session, team_id=team_id, group_id=group_id, user_id=user_id) is None:
+        raise StaleAction(NOT_YOURS_TEXT)
+    lock_row(session, PairGroup.__table__, group_id)  # type: ignore[arg-type]
+    found = own_seat(session, team_id=team_id, group_id=group_id, user_id=user_id, fresh=True)
+    if found is None:  # the seat went while we waited for the lock
+        raise StaleAction(NOT_YOURS_TEXT)
+    return found
 
 
 def offer(session: Session, group: PairGroup, *, now: datetime) -> None:
@@ -93,7 +104,7 @@ def _agreed_rounds(session: Session, group: PairGroup) -> int:
 
 
 def choose(
-    session: Session, *, group_id: int, user_id: str, rounds: int, now: datetime
+    session: Session, *, team_id: str, group_id: int, user_id: str, rounds: int, now: datetime
 ) -> KeepChoice:
     """Record the person's wish to keep meeting their group for `rounds` more rounds.
 
@@ -103,8 +114,7 @@ def choose(
     Raises StaleAction when the group is not theirs or `rounds` was never offered, and
     UsageError when the wish was ended already.
     """
-    lock_row(session, PairGroup.__table__, group_id)  # type: ignore[arg-type]
-    group, seat = _own_seat(session, group_id, user_id)
+    group, seat = _own_seat_locked(session, team_id, group_id, user_id)
     settings = settings_of_programme(group.round.programme)
     if settings.format != ProgrammeFormat.PAIRS or not 1 <= rounds <= settings.keep_meeting_max:
         raise StaleAction()
@@ -146,15 +156,14 @@ def choose(
     return KeepChoice(first=inserted is not None, agreed=bool(agreed), rounds=agreed or rounds)
 
 
-def end(session: Session, *, group_id: int, user_id: str, now: datetime) -> bool:
+def end(session: Session, *, team_id: str, group_id: int, user_id: str, now: datetime) -> bool:
     """End keep-meeting for a group (the person's own wish, and so the group's agreement).
 
     Conditional updates: of two presses at once one ends it. When everyone had agreed, the
     others are told privately, once, that next round brings a new partner (never why).
     Returns whether this press ended anything. Raises StaleAction if the group is not theirs.
     """
-    lock_row(session, PairGroup.__table__, group_id)  # type: ignore[arg-type]
-    group, _ = _own_seat(session, group_id, user_id)
+    group, _ = _own_seat_locked(session, team_id, group_id, user_id)
     was_agreed = bool(_agreed_rounds(session, group))
     ended = affected_rows(
         session.execute(

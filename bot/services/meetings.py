@@ -38,6 +38,7 @@ from bot.domain.messages import (
 from bot.domain.programme import ProgramSettings
 from bot.errors import StaleAction, UsageError
 from bot.services.outbox import add_to_outbox, enqueue
+from bot.services.seats import own_seat
 from db.models import GroupSeat, Member, OutboxMessage, PairGroup, Programme, Round, Workspace
 from db.upsert import affected_rows
 
@@ -351,19 +352,20 @@ class PickOutcome:
     by: str | None
 
 
-def _seated_group(session: Session, group_id: int, user_id: str) -> PairGroup:
-    group = session.get(PairGroup, group_id)
-    if group is None or not any(
-        s.slack_user_id == user_id and s.removed_at is None for s in group.seats
-    ):
+def _seated_group(session: Session, team_id: str, group_id: int, user_id: str) -> PairGroup:
+    """The person's group in their workspace, still open; StaleAction for a group that is
+    not theirs there (another workspace's is answered as one that never existed)."""
+    found = own_seat(session, team_id=team_id, group_id=group_id, user_id=user_id)
+    if found is None:
         raise StaleAction("That pairing isn't yours (or no longer exists).")
+    group = found[0]
     if group.cancelled_at is not None or group.round.closed_at is not None:
         raise UsageError("This round has closed, so there's no time to pick any more.")
     return group
 
 
 def pick_slot(
-    session: Session, *, group_id: int, user_id: str, index: int, now: datetime
+    session: Session, *, team_id: str, group_id: int, user_id: str, index: int, now: datetime
 ) -> PickOutcome:
     """Choose one of the group's suggested slots for everyone.
 
@@ -372,7 +374,7 @@ def pick_slot(
     the reminder queued (keyed by the pick's version). Raises StaleAction for a slot the
     group was not offered or a group that is not the person's; UsageError for a time past.
     """
-    group = _seated_group(session, group_id, user_id)
+    group = _seated_group(session, team_id, group_id, user_id)
     slots = slots_of(group)
     if not 0 <= index < len(slots):
         raise StaleAction("That time isn't one I suggested (or it changed).")
@@ -400,7 +402,7 @@ def pick_slot(
 
 
 def reopen_pick(
-    session: Session, *, group_id: int, user_id: str, version: int, now: datetime
+    session: Session, *, team_id: str, group_id: int, user_id: str, version: int, now: datetime
 ) -> bool:
     """ "Doesn't work for me": drop the group's picked time so they choose again; return
     False if that pick was already dropped or replaced (a stale button, a double press).
@@ -408,7 +410,7 @@ def reopen_pick(
     Conditional on the pick's version, so only the pick the person saw is reopened; its
     reminder is cancelled and the intro shows the slots again.
     """
-    group = _seated_group(session, group_id, user_id)
+    group = _seated_group(session, team_id, group_id, user_id)
     reopened = affected_rows(
         session.execute(
             update(PairGroup)
@@ -502,12 +504,12 @@ def reminder_still_due(session: Session, message: OutboxMessage, now: datetime) 
 
 
 def request_invite(
-    session: Session, *, group_id: int, user_id: str, version: int, now: datetime
+    session: Session, *, team_id: str, group_id: int, user_id: str, version: int, now: datetime
 ) -> bool:
     """Queue a calendar invite (.ics) of the group's picked time for the person's own DM;
     return False if it was queued for this pick already. Raises StaleAction when the pick it
     was asked for changed, or the group is not theirs."""
-    group = _seated_group(session, group_id, user_id)
+    group = _seated_group(session, team_id, group_id, user_id)
     if group.picked_start is None or group.pick_version != version:
         raise StaleAction("That time changed: the intro shows the current one.")
     seat = next(s for s in group.seats if s.slack_user_id == user_id)

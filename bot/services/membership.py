@@ -281,7 +281,8 @@ def find_member(
     `programme` (an id or a name) picks the programme; without it, the one programme the
     person is in (or, if they are in none now, their latest row). Raises ChooseProgramme when
     they are in several and did not say which, UsageError for a name (typed with
-    `--programme`) of no programme or of one they never joined. One query: the workspace,
+    `--programme`) of no programme or of one they never joined, StaleAction for an id (a
+    button's) of no programme of this workspace. One query: the workspace,
     the programme and the never-pair list come with it (no lazy loads later).
     """
     rows = memberships_of(session, team_id=team_id, user_id=user_id)
@@ -308,13 +309,28 @@ def _choose(
             if found is None:
                 raise UsageError(f"You're not in {name}: `/peercoach join {name}` to opt in.")
             return found
-        return next((r for r in rows if r.programme_id == programme), None)
+        found = next((r for r in rows if r.programme_id == programme), None)
+        if found is None and not _programme_here(session, team_id, programme):
+            raise StaleAction()  # another workspace's programme is one that never existed
+        return found
     current = [r for r in rows if r.status != MemberStatus.LEFT]
     if len(current) > 1:
         raise ChooseProgramme([name_of(r) for r in current])
     if current:
         return current[0]
     return max(rows, key=lambda r: r.updated_at) if rows else None
+
+
+def _programme_here(session: Session, team_id: str, programme_id: int) -> bool:
+    """Whether `programme_id` is a programme of the workspace `team_id`."""
+    return (
+        session.scalar(
+            select(Programme.id)
+            .join(Workspace, Workspace.id == Programme.workspace_id)
+            .where(Programme.id == programme_id, Workspace.team_id == team_id)
+        )
+        is not None
+    )
 
 
 def _programme_named(session: Session, team_id: str, name: str) -> tuple[int, str]:

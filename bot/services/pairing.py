@@ -20,18 +20,22 @@ from bot.errors import StaleAction, UsageError
 from bot.services import keep_meeting
 from bot.services.membership import find_member
 from bot.services.outbox import enqueue
+from bot.services.seats import own_seat
 from db.models import GroupSeat, Member, PairGroup, Reflection, Round, Workspace
 from db.upsert import affected_rows, upsert
 
 HISTORY_LIMIT = 12
 
 
-def _seat(session: Session, group_id: int, user_id: str) -> tuple[PairGroup, GroupSeat]:
-    group = session.get(PairGroup, group_id)
-    seat = next((s for s in group.seats if s.slack_user_id == user_id), None) if group else None
-    if group is None or seat is None or seat.removed_at is not None:
+def _seat(
+    session: Session, team_id: str, group_id: int, user_id: str
+) -> tuple[PairGroup, GroupSeat]:
+    """The person's seat in a group of their workspace; StaleAction otherwise (a group of
+    another workspace gets the same answer as one that never existed)."""
+    found = own_seat(session, team_id=team_id, group_id=group_id, user_id=user_id)
+    if found is None:
         raise StaleAction("That pairing isn't yours (or no longer exists), so I can't record that.")
-    return group, seat
+    return found
 
 
 def _context(group: PairGroup, user_id: str) -> SeatContext:
@@ -70,13 +74,15 @@ def _mark_met(
     return first_time
 
 
-def record_met(session: Session, *, group_id: int, user_id: str, now: datetime) -> bool:
+def record_met(
+    session: Session, *, team_id: str, group_id: int, user_id: str, now: datetime
+) -> bool:
     """Record that the group met; return False if this person had said so already.
 
     Conditional updates (`... WHERE met_at IS NULL`): of two presses at once, exactly one
     is the first, whatever each read before.
     """
-    group, seat = _seat(session, group_id, user_id)
+    group, seat = _seat(session, team_id, group_id, user_id)
     return _mark_met(session, group, seat, user_id, now)
 
 
@@ -91,7 +97,13 @@ def _set_if_unset(
 
 
 def record_not_meeting(
-    session: Session, *, group_id: int, user_id: str, now: datetime, tell_partners: bool
+    session: Session,
+    *,
+    team_id: str,
+    group_id: int,
+    user_id: str,
+    now: datetime,
+    tell_partners: bool,
 ) -> bool:
     """Record that this person can't make it (or didn't meet); the pair does not count as met.
     Return False if this person had said so already.
@@ -99,7 +111,7 @@ def record_not_meeting(
     Conditional updates decide which of two presses at once is the first; with
     `tell_partners`, the group DM is told once (an outbox notice keyed per person and group).
     """
-    group, seat = _seat(session, group_id, user_id)
+    group, seat = _seat(session, team_id, group_id, user_id)
     first_time = (
         affected_rows(
             session.execute(
@@ -141,12 +153,12 @@ def record_not_meeting(
     return first_time
 
 
-def seat_context(session: Session, *, group_id: int, user_id: str) -> SeatContext:
+def seat_context(session: Session, *, team_id: str, group_id: int, user_id: str) -> SeatContext:
     """The person's seat in a group: its DM, the others in it, and their own goal.
 
     Raises StaleAction when the group is not (or no longer) theirs.
     """
-    group, seat = _seat(session, group_id, user_id)
+    group, seat = _seat(session, team_id, group_id, user_id)
     member = session.get(Member, seat.member_id)
     context = _context(group, user_id)
     return SeatContext(
@@ -180,9 +192,11 @@ def latest_group_of(
     return group_id
 
 
-def own_reflection(session: Session, *, group_id: int, user_id: str) -> ReflectionInput | None:
+def own_reflection(
+    session: Session, *, team_id: str, group_id: int, user_id: str
+) -> ReflectionInput | None:
     """The person's own reflection on a group, to prefill the modal."""
-    _, seat = _seat(session, group_id, user_id)
+    _, seat = _seat(session, team_id, group_id, user_id)
     mine = session.scalar(
         select(Reflection).where(
             Reflection.group_id == group_id, Reflection.member_id == seat.member_id
@@ -196,14 +210,20 @@ def own_reflection(session: Session, *, group_id: int, user_id: str) -> Reflecti
 
 
 def save_reflection(
-    session: Session, *, group_id: int, user_id: str, entry: ReflectionInput, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    group_id: int,
+    user_id: str,
+    entry: ReflectionInput,
+    now: datetime,
 ) -> None:
     """Store (or update) the person's private reflection; reflecting counts as having met.
 
     A takeaway its author chose to share is posted to the group DM once per text (an outbox
     notice keyed by group, author and a digest of the text).
     """
-    group, seat = _seat(session, group_id, user_id)
+    group, seat = _seat(session, team_id, group_id, user_id)
     before = session.execute(
         select(Reflection.share_takeaway, Reflection.takeaway).where(
             Reflection.group_id == group_id, Reflection.member_id == seat.member_id
@@ -260,6 +280,7 @@ def save_reflection(
 def record_commitment_outcome(
     session: Session,
     *,
+    team_id: str,
     reflection_id: int,
     user_id: str,
     outcome: CommitmentOutcome,
@@ -267,12 +288,22 @@ def record_commitment_outcome(
 ) -> str:
     """Record how the person's own commitment went; return the commitment's text.
 
-    Raises StaleAction if the reflection is gone or is not the person's own.
+    Raises StaleAction if the reflection is gone or is not the person's own in their
+    workspace (`team_id`): one of another workspace is answered as one that never existed.
     """
-    reflection = session.get(Reflection, reflection_id)
-    member = session.get(Member, reflection.member_id) if reflection else None
-    if reflection is None or member is None or member.slack_user_id != user_id:
+    row = session.execute(
+        select(Reflection, Member)
+        .join(Member, Member.id == Reflection.member_id)
+        .join(Workspace, Workspace.id == Member.workspace_id)
+        .where(
+            Reflection.id == reflection_id,
+            Workspace.team_id == team_id,
+            Member.slack_user_id == user_id,
+        )
+    ).first()
+    if row is None:
         raise StaleAction("That commitment isn't yours (or no longer exists).")
+    reflection, member = row
     reflection.commitment_outcome, reflection.commitment_outcome_at = outcome, now
     member.missed_streak = 0
     return reflection.commitment or ""

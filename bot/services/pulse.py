@@ -32,6 +32,7 @@ from db.models import (
     PulseAnswer,
     PulseResponder,
     Round,
+    Workspace,
 )
 from db.upsert import affected_rows, insert_or_ignore
 
@@ -80,14 +81,18 @@ def _answerable(
     session: Session, *, team_id: str, user_id: str, pulse_id: int, once: bool = True
 ) -> Member:
     """The member who may answer this pulse now. Raises StaleAction for a pulse not of their
-    workspace, UsageError when they are not a member, the pulse closed, or (with `once`)
-    they answered it already."""
+    workspace (`team_id`: answered as one that never existed, whoever asks), UsageError when
+    they are not a member, the pulse closed, or (with `once`) they answered it already."""
+    pulse = session.scalar(
+        select(Pulse)
+        .join(Workspace, Workspace.id == Pulse.workspace_id)
+        .where(Pulse.id == pulse_id, Workspace.team_id == team_id)
+    )
+    if pulse is None:
+        raise StaleAction()
     rows = memberships_of(session, team_id=team_id, user_id=user_id)
     if not rows:
         raise UsageError("Only PeerCoach members are asked for feedback.")
-    pulse = session.get(Pulse, pulse_id)
-    if pulse is None:
-        raise StaleAction()
     # The pulse's programme's membership (someone in several programmes answers each's).
     programme_id = session.scalar(select(Round.programme_id).where(Round.id == pulse.round_id))
     member = next((m for m in rows if m.programme_id == programme_id), None)

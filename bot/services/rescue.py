@@ -23,22 +23,27 @@ from bot.services.membership import needs_agreement
 from bot.services.outbox import add_to_outbox, enqueue
 from bot.services.pairing import record_not_meeting
 from bot.services.rounds import intro_notice, match_these
+from bot.services.seats import own_seat
 from db.models import GroupSeat, Member, PairGroup, PromptShown, Round
 from db.upsert import affected_rows, lock_row
 
 
-def cant_make_it(session: Session, *, group_id: int, user_id: str, now: datetime) -> bool:
+def cant_make_it(
+    session: Session, *, team_id: str, group_id: int, user_id: str, now: datetime
+) -> bool:
     """Record that the person can't make it, tell their group, and find whoever is left
     alone a new partner in the same round (or tell them kindly that nobody is free).
 
     Returns False if the person had said so already (nothing more happens then).
-    Raises StaleAction when the group is not theirs.
+    Raises StaleAction when the group is not theirs in their workspace (`team_id`).
     """
-    round_id = session.scalar(select(PairGroup.round_id).where(PairGroup.id == group_id))
-    if round_id is not None:  # no group: record_not_meeting says it is not theirs
-        lock_row(session, Round.__table__, round_id)  # type: ignore[arg-type]
+    found = own_seat(session, team_id=team_id, group_id=group_id, user_id=user_id)
+    if found is not None:  # else record_not_meeting says it is not theirs, locking nothing
+        lock_row(session, Round.__table__, found[0].round_id)  # type: ignore[arg-type]
+        for row in found:  # read afresh below: earlier holders of the lock committed
+            session.expire(row)
     first = record_not_meeting(
-        session, group_id=group_id, user_id=user_id, now=now, tell_partners=True
+        session, team_id=team_id, group_id=group_id, user_id=user_id, now=now, tell_partners=True
     )
     if first:
         session.expire_all()  # read every seat afresh: earlier holders of the lock committed
