@@ -149,7 +149,7 @@ def slack_request(request_id: str | None = None) -> Iterator[RequestContext]:
     """Serve one Slack request: set its id for every log line, time it until the ack.
 
     Wraps the whole dispatch (HTTP: the WSGI call; Socket Mode: the envelope's handling), so
-    the time observed is what Slack waits for. The kind is filled in by `kind_middleware`.
+    the time observed is what Slack waits for. The kind is filled in by `note_request_kind`.
     """
     context = RequestContext(request_id=request_id) if request_id else RequestContext()
     token = _current.set(context)
@@ -182,15 +182,13 @@ def request_kind(body: dict[str, Any]) -> str:
     return "other"
 
 
-def kind_middleware(body: dict[str, Any], next: Callable[[], Any]) -> Any:
-    """Bolt global middleware: record the verified request's kind for the latency metrics.
-
-    It runs after Bolt verified the signature, so unverified requests stay kind "other".
-    """
+def note_request_kind(body: dict[str, Any]) -> None:
+    """Record the verified request's kind for the latency metrics (called from the app's
+    middleware, which Bolt runs after it verified the signature: unverified requests stay
+    kind "other")."""
     context = _current.get()
     if context is not None:
         context.kind = request_kind(body)
-    return next()
 
 
 def listener_failed() -> None:

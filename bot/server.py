@@ -46,6 +46,8 @@ METRICS_PATH = "/metrics"
 MAX_REQUEST_AGE_SECONDS = 5 * 60
 # Unix seconds: ASCII digits only (str.isdigit also accepts other scripts' digits).
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff): only these can spell a lone one.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -167,8 +169,10 @@ def _parse_body(text: str, content_type: str) -> dict[str, Any]:
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
-        # JSON may spell lone surrogates (\ud800), which no database can store.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if SURROGATE_ESCAPE.search(text):
+            # JSON may spell lone surrogates (\ud800), which no database can store. (The
+            # text itself is strict UTF-8, so an escape is the only way to spell one.)
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise Refused(400, f"{what} is not JSON") from None
     if not isinstance(value, dict):
@@ -258,6 +262,10 @@ def _bolt_request(verified: VerifiedRequest) -> BoltRequest:
     return request
 
 
+# "200 OK" ...: an enum lookup per response is avoidable work.
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
 def _respond(
     start_response: Callable[..., Any],
     status: int,
@@ -265,7 +273,9 @@ def _respond(
     headers: Iterable[tuple[str, str]] = (),
 ) -> list[bytes]:
     all_headers = [*headers, ("Content-Length", str(len(body)))]
-    start_response(f"{status} {HTTPStatus(status).phrase}", all_headers)
+    start_response(
+        _STATUS_LINES.get(status) or f"{status} {HTTPStatus(status).phrase}", all_headers
+    )
     return [body]
 
 

@@ -128,19 +128,17 @@ def create_app(
             ),
             listener_executor=executor,
         )
-    app.use(observability.kind_middleware)
-
-    @app.middleware
-    def mark_verified(context: BoltContext, next: Any) -> None:
-        context[VERIFIED] = True
-        next()
-
     orgs_seen: set[tuple[str, str]] = set()
 
     @app.middleware
-    def remember_org(context: BoltContext, next: Any) -> None:
-        """Note an Enterprise Grid workspace's org once per process: jobs find an org-wide
-        installation's token by it."""
+    def verified_request(body: dict[str, Any], context: BoltContext, next: Any) -> None:
+        """Bolt runs middleware only once a request's signature checked out: mark it
+        verified (for the error handler), note its kind (for the latency metrics) and,
+        once per process, an Enterprise Grid workspace's org (jobs find an org-wide
+        installation's token by it). One middleware: Bolt builds each one's arguments
+        anew for every request."""
+        context[VERIFIED] = True
+        observability.note_request_kind(body)
         org = (context.enterprise_id or "", context.team_id or "")
         if all(org) and org not in orgs_seen:
             with deps.unit_of_work() as session:
@@ -190,7 +188,10 @@ def create_app(
             raise AlreadyAnswered()
         return answer
 
-    for module in (commands, actions, views, events, pairing, meetings, pulse, admin, privacy):
+    # Bolt tries listeners in this order until one matches, building each matcher's
+    # arguments as it goes: the command and the events (an App Home open is the most
+    # frequent request) come first. No two modules listen to the same request.
+    for module in (commands, events, actions, views, pairing, meetings, pulse, admin, privacy):
         module.register(app, deps)
 
     # Buttons and modals this version does not have (from an older version, or forged) get

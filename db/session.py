@@ -15,6 +15,10 @@ BACKGROUND_BUSY_TIMEOUT_S = 30.0
 # PostgreSQL SQLSTATEs meaning "a lock or statement ran out of its time": lock_not_available
 # (lock_timeout) and query_canceled (statement_timeout).
 _PG_TIMEOUT_STATES = frozenset({"55P03", "57014"})
+_PG_TIMEOUTS = text(
+    "SELECT set_config('lock_timeout', :millis, true),"
+    " set_config('statement_timeout', :millis, true)"
+)
 
 
 class DatabaseBusy(Exception):
@@ -70,9 +74,9 @@ def bounded_unit_of_work(factory: sessionmaker[Session], seconds: float) -> Iter
     `seconds`, for work a request must finish before its acknowledgement.
 
     SQLite: the connection's busy timeout is set to `seconds` for this unit of work and
-    restored afterwards. PostgreSQL: `SET LOCAL lock_timeout` and `statement_timeout`, which
-    end with the transaction. Raises DatabaseBusy when a wait ran out; the work is then
-    rolled back, so nothing of it is stored.
+    restored afterwards. PostgreSQL: `lock_timeout` and `statement_timeout` set locally (as
+    SET LOCAL does), which end with the transaction. Raises DatabaseBusy when a wait ran
+    out; the work is then rolled back, so nothing of it is stored.
     """
     millis = max(1, int(seconds * 1000))
     try:
@@ -84,8 +88,8 @@ def bounded_unit_of_work(factory: sessionmaker[Session], seconds: float) -> Iter
             if sqlite:
                 raw.execute(f"PRAGMA busy_timeout = {millis}")
             else:
-                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {millis}")
-                connection.exec_driver_sql(f"SET LOCAL statement_timeout = {millis}")
+                # SET LOCAL for both in one round trip (set_config's `true`: this transaction).
+                connection.execute(_PG_TIMEOUTS, {"millis": str(millis)})
             try:
                 yield session
             finally:

@@ -31,6 +31,7 @@ from bot.config import origin_of
 from bot.deps import Deps
 from bot.domain.enums import MemberStatus
 from bot.domain.messages import TextNotice
+from bot.domain.people import MemberStatusView
 from bot.domain.programme import ProgrammeRef
 from bot.errors import SLACK_BUSY_TEXT, Busy, NotAdmin, PeerCoachError, UsageError
 from bot.jobs.rounds import deliver_workspace
@@ -38,7 +39,7 @@ from bot.services import admin, home, membership, outbox, pulse
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
 from bot.views import membership as views
-from db.models import Member, Workspace
+from db.models import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -432,21 +433,25 @@ def publish_home(
     """Render the person's App Home and publish it (background work: never in a listener).
 
     Admins also see the programme section (aggregates). Usually one session and two
-    queries; users.info only when the admin answer is not remembered or a member's time
-    zone is still unknown. A refused publish is dropped (the next open renders again).
+    queries of plain rows (their memberships, their chats); users.info only when the admin
+    answer is not remembered or a member's time zone is still unknown. A refused publish is
+    dropped (the next open renders again).
 
     `skip_unchanged` (for a Home open only): no publish when this process last published
-    this very view. After an action it is always published: with several web replicas,
-    another one may have published since, and Slack would keep showing its view.
+    this very view, and no rendering either when what the person sees of themselves is what
+    it was then (and they run no programme). After an action it is always published: with
+    several web replicas, another one may have published since, and Slack would keep
+    showing its view.
     """
     now = deps.clock()
     slack_admin = deps.admin_cache.get(team_id, user_id)
     with deps.unit_of_work() as session:
-        rows = membership.memberships_of(session, team_id=team_id, user_id=user_id)
-        member = rows[0] if rows else None
-        needs_tz = any(m.status != "left" and m.tz_name is None for m in rows)
+        rows = membership.read_memberships(
+            session, team_id=team_id, user_id=user_id, with_reflections=True
+        )
+        needs_tz = any(m.status != MemberStatus.LEFT and m.tz_name is None for m in rows)
         if slack_admin is not None and not needs_tz:
-            view = _home(deps, session, member, team_id, user_id, slack_admin, now)
+            mine, sections = _home(deps, session, rows, team_id, user_id, slack_admin, now)
     if slack_admin is None or needs_tz:
         user = slack_user(client, user_id)
         if user is not None:
@@ -461,38 +466,58 @@ def publish_home(
                     tz_name=user.tz_name,
                     tz_offset_minutes=user.tz_offset_minutes,
                 )
-            rows = membership.memberships_of(session, team_id=team_id, user_id=user_id)
-            view = _home(
-                deps, session, rows[0] if rows else None, team_id, user_id, slack_admin, now
-            )
+                rows = membership.read_memberships(
+                    session, team_id=team_id, user_id=user_id, with_reflections=True
+                )
+            mine, sections = _home(deps, session, rows, team_id, user_id, slack_admin, now)
+    # What this process last published: (the person's own view, when nothing else was
+    # shown; the view's digest).
+    last = deps.home_cache.get(team_id, user_id)
+    if skip_unchanged and last is not None and not sections and last[0] == mine:
+        return  # the same view as the one Slack shows, without building it again
+    view = views.home_view(mine)
+    view["blocks"] = view["blocks"] + sections
     digest = hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()
-    if skip_unchanged and deps.home_cache.get(team_id, user_id) == digest:
+    if skip_unchanged and last is not None and last[1] == digest:
         return  # Slack shows this very view already, unless another replica changed it
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
         logger.warning("views.publish dropped: %s", error.response.get("error"))
         return
-    deps.home_cache.put(team_id, user_id, digest)
+    deps.home_cache.put(team_id, user_id, (None if sections else mine, digest))
 
 
 def _home(
     deps: Deps,
     session: Session,
-    member: Member | None,
+    rows: list[membership.Membership],
     team_id: str,
     user_id: str,
     slack_admin: bool | None,
     now: datetime,
-) -> dict[str, Any]:
-    view = views.home_view(home.member_home(session, team_id=team_id, user_id=user_id, now=now))
-    workspace = member.workspace if member else membership.workspace_for(session, team_id, now=now)
+) -> tuple[MemberStatusView, list[dict[str, Any]]]:
+    """The person's own App Home content and the programme sections of the programmes they
+    run. Most people run none: that takes one query, and is then remembered like the
+    per-programme answers (deps.admin_answers, forgotten with them: a new programme makes
+    nobody its owner before its settings name them)."""
+    mine = home.member_home(session, team_id=team_id, user_id=user_id, now=now, memberships=rows)
+    runs_none = (team_id, user_id, slack_admin)
+    if deps.admin_answers.get(*runs_none) is False:
+        return mine, []
+    if admin.runs_no_programme(
+        session, team_id=team_id, user_id=user_id, is_slack_admin=slack_admin
+    ):
+        deps.admin_answers.put(*runs_none, False)
+        return mine, []
+    workspace = membership.workspace_for(session, team_id, now=now)
     programmes = membership.programmes_of(session, workspace.id)
     several = len(programmes) > 1
+    sections: list[dict[str, Any]] = []
     for programme in programmes:
         if not _programme_admin(deps, session, workspace, programme.id, user_id, slack_admin, now):
             continue
-        section = admin_views.admin_home_section(
+        sections += admin_views.admin_home_section(
             membership_figures(session, programme.id),
             cycle_figures(session, programme.id, last=8),
             membership.next_round_at(session, programme, now),
@@ -500,8 +525,9 @@ def _home(
             pulse.latest_results(session, programme.id),
             programme=membership.ref_of(programme) if several else None,
         )
-        view["blocks"] = view["blocks"] + section
-    return view
+    if not sections:
+        deps.admin_answers.put(*runs_none, False)
+    return mine, sections
 
 
 def _programme_admin(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import AdminSource, OutboxKind, OutboxStatus, ProgrammeFormat
@@ -109,6 +109,33 @@ def is_admin_known(
             )
         )
     return is_slack_admin or owner
+
+
+def runs_no_programme(
+    session: Session, *, team_id: str, user_id: str, is_slack_admin: bool | None
+) -> bool:
+    """Answer whether is_admin_known would say no for every programme of the workspace, and
+    change nothing: the person is not a Slack admin now and holds no program_admins row
+    (an owner, or a Slack admin seen before). One query, with no programme loaded."""
+    if is_slack_admin:
+        return False
+    return (
+        session.connection()
+        .execute(_ANY_ADMIN_ROW, {"team_id": team_id, "user_id": user_id})
+        .first()
+        is None
+    )
+
+
+_ANY_ADMIN_ROW = (
+    select(ProgramAdmin.id)
+    .join(Workspace, Workspace.id == ProgramAdmin.workspace_id)
+    .where(
+        Workspace.team_id == bindparam("team_id"),
+        ProgramAdmin.slack_user_id == bindparam("user_id"),
+    )
+    .limit(1)
+)
 
 
 def is_added_admin(

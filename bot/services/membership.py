@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.enums import JoinOutcome, OutboxKind, OutboxStatus, RoundKind, Unpairable
@@ -33,6 +36,7 @@ from db.models import (
     OutboxMessage,
     Programme,
     Pulse,
+    Reflection,
     Round,
     Workspace,
 )
@@ -198,6 +202,13 @@ def settings_of_programme(programme: Programme) -> ProgramSettings:
     return ProgramSettings.from_stored(programme.settings)
 
 
+@lru_cache(maxsize=512)
+def _settings_from_text(stored: str | None) -> ProgramSettings:
+    """Stored settings read from their JSON text, parsed once per distinct text (a pure
+    function of it: requests reading the same programme share the result)."""
+    return ProgramSettings.from_stored(json.loads(stored) if stored else None)
+
+
 def last_scheduled_slot(session: Session, programme_id: int) -> datetime | None:
     """The slot of the programme's latest scheduled round (its period key), if any."""
     key = session.scalar(
@@ -212,19 +223,39 @@ def last_scheduled_slot(session: Session, programme_id: int) -> datetime | None:
 def next_round_at(session: Session, programme: Programme, now: datetime) -> datetime:
     """When the programme's next scheduled round will start, as the due rule will decide it
     (a slot in the current round's cycle or before a schedule change is not named)."""
-    return next_slot(
-        schedule_of(programme),
+    return _next_round(
+        settings_of_programme(programme),
         now,
         schedule_changed_at=programme.schedule_changed_at,
         last_scheduled_at=last_scheduled_slot(session, programme.id),
         last_started_at=programme.last_round_started_at,
+    )
+
+
+def _next_round(
+    settings: ProgramSettings,
+    now: datetime,
+    *,
+    schedule_changed_at: datetime | None,
+    last_scheduled_at: datetime | None,
+    last_started_at: datetime | None,
+) -> datetime:
+    return next_slot(
+        _schedule(settings),
+        now,
+        schedule_changed_at=schedule_changed_at,
+        last_scheduled_at=last_scheduled_at,
+        last_started_at=last_started_at,
         cooldown=ROUND_COOLDOWN,
     )
 
 
 def schedule_of(programme: Programme) -> Schedule:
     """Return the round schedule of a programme."""
-    settings = settings_of_programme(programme)
+    return _schedule(settings_of_programme(programme))
+
+
+def _schedule(settings: ProgramSettings) -> Schedule:
     return Schedule(
         cadence_weeks=settings.cadence_weeks,
         day_of_week=settings.day_of_week,
@@ -265,6 +296,20 @@ def find_member(
     the programme and the never-pair list come with it (no lazy loads later).
     """
     rows = memberships_of(session, team_id=team_id, user_id=user_id)
+    return _choose(session, team_id, rows, programme, lambda r: r.programme.name)
+
+
+_Row = TypeVar("_Row", Member, "Membership")
+
+
+def _choose(
+    session: Session,
+    team_id: str,
+    rows: Sequence[_Row],
+    programme: int | str | None,
+    name_of: Callable[[_Row], str],
+) -> _Row | None:
+    """find_member's choice among a person's membership rows (ORM rows or plain ones)."""
     if programme is not None:
         if isinstance(programme, str):
             # An unknown name is named as such; so is a known one the person never joined
@@ -280,7 +325,7 @@ def find_member(
         return found
     current = [r for r in rows if r.status != MemberStatus.LEFT]
     if len(current) > 1:
-        raise ChooseProgramme([r.programme.name for r in current])
+        raise ChooseProgramme([name_of(r) for r in current])
     if current:
         return current[0]
     return max(rows, key=lambda r: r.updated_at) if rows else None
@@ -349,13 +394,18 @@ def _locked(
 
 def profile_of(member: Member) -> Profile | None:
     """Return a member's current profile, or None once they left."""
+    return _profile(member, tuple(e.excluded_user_id for e in member.exclusions))
+
+
+def _profile(member: Any, never_pair: tuple[str, ...]) -> Profile | None:
+    """The profile in a membership's columns (an ORM row or a plain one), None once left."""
     if member.level is None:
         return None
     return Profile(
         level=member.level,
         team=member.team or "",
         goals=tuple(member.goals),
-        never_pair=tuple(e.excluded_user_id for e in member.exclusions),
+        never_pair=never_pair,
         goal=member.goal,
         working_hours=working_hours_of(member),
     )
@@ -483,7 +533,11 @@ def save_profile(
 
 def agreement_of(programme: Programme) -> str:
     """The agreement text the programme's members accept."""
-    return settings_of_programme(programme).agreement_text or DEFAULT_AGREEMENT
+    return _agreement_text(settings_of_programme(programme))
+
+
+def _agreement_text(settings: ProgramSettings) -> str:
+    return settings.agreement_text or DEFAULT_AGREEMENT
 
 
 def needs_agreement(member: Pairable | None, programme: Programme) -> bool:
@@ -804,26 +858,215 @@ def member_status(
     now: datetime,
     programme: int | str | None = None,
 ) -> MemberStatusView:
-    """Describe a person's own membership, resuming them first if their pause has ended."""
-    member = find_member(session, team_id=team_id, user_id=user_id, programme=programme)
-    return status_of(session, member, now=now)
+    """Describe a person's own membership, resuming them first if their pause has ended.
+
+    One query of plain rows (read_memberships); the programme is chosen as find_member
+    chooses it (raising ChooseProgramme / UsageError alike)."""
+    rows = read_memberships(session, team_id=team_id, user_id=user_id)
+    chosen = _choose(session, team_id, rows, programme, lambda r: r.programme)
+    shown = [chosen] if chosen is not None else []
+    rows = resume_if_due(session, rows, shown, team_id=team_id, user_id=user_id, now=now)
+    return membership_status(
+        next((r for r in rows if chosen is not None and r.id == chosen.id), None), now
+    )
 
 
-def status_of(session: Session, member: Member | None, *, now: datetime) -> MemberStatusView:
-    """Describe a loaded member (from find_member, which brings the workspace and the
-    never-pair list along: no further query unless a pause has ended)."""
+# -- status and the App Home read as plain rows ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One membership as status and the App Home read it: plain values in one query (no
+    ORM objects, nothing loaded later). Times are aware UTC."""
+
+    id: int
+    programme_id: int
+    programme: str  # its name
+    status: str
+    paused_until: datetime | None
+    joined_at: datetime
+    updated_at: datetime
+    tz_name: str | None
+    profile: Profile | None
+    agreement_pending: bool
+    settings: ProgramSettings
+    schedule_changed_at: datetime | None
+    last_round_started_at: datetime | None
+    last_scheduled_at: datetime | None
+    # Read only for the App Home (read_memberships(with_reflections=True)): the newest
+    # commitment without an outcome yet, and the newest goal progress.
+    open_commitment: str | None = None
+    last_goal_progress: int | None = None
+
+    @property
+    def agreement_text(self) -> str:
+        """The agreement text of the membership's programme."""
+        return _agreement_text(self.settings)
+
+
+def _membership_query(*, with_reflections: bool) -> Any:
+    """The statement behind read_memberships (built once: its SQL is compiled once too).
+
+    One row per membership and never-pair entry (outer join); the programme's settings come
+    as their JSON text (parsed once per distinct text), its last scheduled slot as a
+    correlated subquery.
+    """
+    last_slot = (
+        select(Round.period_key)
+        .where(Round.programme_id == Member.programme_id, Round.kind == RoundKind.SCHEDULED)
+        .order_by(Round.started_at.desc(), Round.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    columns: list[Any] = [
+        Member.id,
+        Member.programme_id,
+        Member.status,
+        Member.paused_until,
+        Member.joined_at,
+        Member.updated_at,
+        Member.level,
+        Member.team,
+        Member.goals,
+        Member.goal,
+        Member.tz_name,
+        Member.work_start_minute,
+        Member.work_end_minute,
+        Member.work_days,
+        Member.no_meeting_days,
+        Member.agreement_version,
+        Programme.name.label("programme_name"),
+        cast(Programme.settings, Text).label("settings_text"),
+        Programme.agreement_version.label("current_agreement"),
+        Programme.schedule_changed_at,
+        Programme.last_round_started_at,
+        last_slot.label("last_slot"),
+        Exclusion.excluded_user_id,
+    ]
+    if with_reflections:
+        # Blank commitments are stored as NULL, and outcomes are set or NULL.
+        newest = Reflection.id.desc()
+        columns += [
+            select(Reflection.commitment)
+            .where(
+                Reflection.member_id == Member.id,
+                Reflection.commitment.is_not(None),
+                Reflection.commitment_outcome.is_(None),
+            )
+            .order_by(newest)
+            .limit(1)
+            .scalar_subquery()
+            .label("open_commitment"),
+            select(Reflection.goal_progress)
+            .where(Reflection.member_id == Member.id, Reflection.goal_progress.is_not(None))
+            .order_by(newest)
+            .limit(1)
+            .scalar_subquery()
+            .label("last_goal_progress"),
+        ]
+    return (
+        select(*columns)
+        .join(Workspace, Workspace.id == Member.workspace_id)
+        .join(Programme, Programme.id == Member.programme_id)
+        .outerjoin(Exclusion, Exclusion.member_id == Member.id)
+        .where(
+            Workspace.team_id == bindparam("team_id"),
+            Member.slack_user_id == bindparam("user_id"),
+        )
+        .order_by(Member.programme_id, Exclusion.id)
+    )
+
+
+_MEMBERSHIPS = _membership_query(with_reflections=False)
+_MEMBERSHIPS_WITH_REFLECTIONS = _membership_query(with_reflections=True)
+
+
+def read_memberships(
+    session: Session, *, team_id: str, user_id: str, with_reflections: bool = False
+) -> list[Membership]:
+    """Every membership of a person in a workspace (left ones too), oldest programme first,
+    as plain values in one query; `with_reflections` adds the open commitment and the latest
+    goal progress (what the App Home shows)."""
+    statement = _MEMBERSHIPS_WITH_REFLECTIONS if with_reflections else _MEMBERSHIPS
+    # On the connection: plain rows need none of the session's ORM handling.
+    rows = session.connection().execute(statement, {"team_id": team_id, "user_id": user_id}).all()
+    never_pair: dict[int, list[str]] = {}
+    first: dict[int, Any] = {}
+    for row in rows:
+        first.setdefault(row.id, row)
+        excluded = never_pair.setdefault(row.id, [])
+        if row.excluded_user_id is not None:
+            excluded.append(row.excluded_user_id)
+    return [
+        Membership(
+            id=row.id,
+            programme_id=row.programme_id,
+            programme=row.programme_name,
+            status=row.status,
+            paused_until=row.paused_until,
+            joined_at=row.joined_at,
+            updated_at=row.updated_at,
+            tz_name=row.tz_name,
+            profile=_profile(row, tuple(never_pair[row.id])),
+            agreement_pending=(
+                row.agreement_version is None or row.agreement_version < row.current_agreement
+            ),
+            settings=_settings_from_text(row.settings_text),
+            schedule_changed_at=row.schedule_changed_at,
+            last_round_started_at=row.last_round_started_at,
+            last_scheduled_at=datetime.fromisoformat(row.last_slot) if row.last_slot else None,
+            open_commitment=row.open_commitment if with_reflections else None,
+            last_goal_progress=row.last_goal_progress if with_reflections else None,
+        )
+        for row in first.values()
+    ]
+
+
+def resume_if_due(
+    session: Session,
+    rows: list[Membership],
+    shown: Sequence[Membership],
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    with_reflections: bool = False,
+) -> list[Membership]:
+    """`rows` as they are once the pauses that ended among `shown` are over: their
+    programmes' due members are resumed (as the tick would) and the rows read again."""
+    due = {
+        m.programme_id
+        for m in shown
+        if m.status == MemberStatus.PAUSED and m.paused_until is not None and m.paused_until <= now
+    }
+    if not due:
+        return rows
+    for programme_id in sorted(due):
+        resume_due_members(session, programme_id=programme_id, now=now)
+    session.flush()
+    return read_memberships(
+        session, team_id=team_id, user_id=user_id, with_reflections=with_reflections
+    )
+
+
+def membership_status(member: Membership | None, now: datetime) -> MemberStatusView:
+    """What status shows about a membership read by read_memberships (after resume_if_due)."""
     if member is None or member.status == MemberStatus.LEFT:
         return MemberStatusView(status="none")
-    if member.status == MemberStatus.PAUSED and member.paused_until and member.paused_until <= now:
-        resume_due_members(session, programme_id=member.programme_id, now=now)
-    next_round = next_round_at(session, member.programme, now)
+    next_round = _next_round(
+        member.settings,
+        now,
+        schedule_changed_at=member.schedule_changed_at,
+        last_scheduled_at=member.last_scheduled_at,
+        last_started_at=member.last_round_started_at,
+    )
     return MemberStatusView(
         status=member.status,
         since=member.updated_at if member.status == MemberStatus.PAUSED else member.joined_at,
         paused_until=member.paused_until,
         next_round_at=next_round,
-        profile=profile_of(member),
+        profile=member.profile,
         tz_name=member.tz_name,
-        programme=member.programme.name,
+        programme=member.programme,
         programme_id=member.programme_id,
     )
