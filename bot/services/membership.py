@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from bot.domain.enums import JoinOutcome, RoundKind, Unpairable
+from bot.domain.enums import JoinOutcome, OutboxKind, OutboxStatus, RoundKind, Unpairable
 from bot.domain.messages import AgreementNotice, NotPairableNotice
 from bot.domain.people import MemberStatusView, Pairable, Profile
 from bot.domain.programme import (
@@ -29,7 +29,17 @@ from bot.errors import ChooseProgramme, StaleAction, UsageError
 from bot.schedule import Schedule, next_slot, round_times_after
 from bot.services.meetings import store_working_hours, working_hours_of
 from bot.services.outbox import enqueue
-from db.models import Exclusion, Member, MemberStatus, Programme, Reflection, Round, Workspace
+from db.models import (
+    Exclusion,
+    Member,
+    MemberStatus,
+    OutboxMessage,
+    Programme,
+    Pulse,
+    Reflection,
+    Round,
+    Workspace,
+)
 from db.upsert import insert_or_ignore
 
 MAX_PAUSE = timedelta(weeks=52)
@@ -767,7 +777,31 @@ def leave_member(
     member.level, member.team, member.goals, member.goal = None, None, [], None
     member.tz_name = member.tz_offset_minutes = None
     member.exclusions.clear()
+    _cancel_pulse_asks(session, member)
     return member
+
+
+def _cancel_pulse_asks(session: Session, member: Member) -> None:
+    """Cancel the programme's feedback-pulse DMs still waiting for someone who left (they
+    go out an hour after their round starts): only members are asked."""
+    pulses = session.scalars(
+        select(Pulse.id)
+        .join(Round, Round.id == Pulse.round_id)
+        .where(Round.programme_id == member.programme_id, Round.closed_at.is_(None))
+    ).all()
+    if not pulses:
+        return
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.workspace_id == member.workspace_id,
+            OutboxMessage.kind == OutboxKind.PULSE,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.dedupe_key.in_([f"pulse:{p}:{member.slack_user_id}" for p in pulses]),
+        )
+        .values(status=OutboxStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def resume_due_members(session: Session, *, programme_id: int, now: datetime) -> list[str]:

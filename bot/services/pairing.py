@@ -27,6 +27,12 @@ from db.upsert import affected_rows, upsert
 HISTORY_LIMIT = 12
 
 
+ROUND_OVER_TEXT = (
+    "That round is over, so there is nothing to change: your next pairing comes with the "
+    "next round."
+)
+
+
 def _seat(
     session: Session, team_id: str, group_id: int, user_id: str
 ) -> tuple[PairGroup, GroupSeat]:
@@ -112,6 +118,10 @@ def record_not_meeting(
     `tell_partners`, the group DM is told once (an outbox notice keyed per person and group).
     """
     group, seat = _seat(session, team_id, group_id, user_id)
+    if group.round.closed_at is not None:
+        # A closed round's figures and standings are counted: a late press (an older copy
+        # of the intro) neither un-meets the group nor tells anyone.
+        raise UsageError(ROUND_OVER_TEXT)
     first_time = (
         affected_rows(
             session.execute(

@@ -112,6 +112,10 @@ def rescue(session: Session, group: PairGroup, lone: GroupSeat, *, now: datetime
         return
     me = session.get(Member, lone.member_id)
     assert me is not None
+    if me.status != MemberStatus.ACTIVE:
+        # Left, erased their data or paused since the round began: like everyone free in the
+        # round, only an active member is offered (or told of) a new partner.
+        return
     free = _free_in_round(session, round_, lone)
     partner: str | None = None
     if free:
@@ -155,10 +159,20 @@ def _pair(
 ) -> None:
     """Record the new pair (a rescue group of the same round) and queue its intro."""
     _mark_rescued(session, lone.id, now)
+    # The seat they were left alone in (none for someone unpaired this round). Someone
+    # rescued before and left alone again has an earlier seat marked rescued: not that one.
     other_seat = session.scalar(
         select(GroupSeat)
         .join(PairGroup, PairGroup.id == GroupSeat.group_id)
-        .where(PairGroup.round_id == group.round_id, GroupSeat.member_id == other.id)
+        .where(
+            PairGroup.round_id == group.round_id,
+            GroupSeat.member_id == other.id,
+            GroupSeat.removed_at.is_(None),
+            GroupSeat.cant_make_it_at.is_(None),
+            GroupSeat.rescued_at.is_(None),
+        )
+        .order_by(GroupSeat.id.desc())
+        .limit(1)
     )
     if other_seat is not None:
         _mark_rescued(session, other_seat.id, now)

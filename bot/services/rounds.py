@@ -62,6 +62,7 @@ from bot.services.meetings import (
     group_slots,
     meeting_fields,
     new_meeting_fields,
+    plan_group_slots,
     working_hours_of,
 )
 from bot.services.membership import (
@@ -890,6 +891,7 @@ def close_open_rounds(session: Session, programme: Programme, *, now: datetime) 
         return
     standing = _standing(session, programme.id)
     streaks_before = {member_id: s.missed_streak for member_id, s in standing.items()}
+    pausing: list[tuple[int, int, int]] = []  # (round id, member id, silences) in seat order
     for old in open_rounds:
         old.closed_at = now
         queue_digests(session, programme, old.id, now=now)
@@ -924,17 +926,23 @@ def close_open_rounds(session: Session, programme: Programme, *, now: datetime) 
                 if seat.removed or not _count_response(member, seat.responded):
                     continue
                 assert member is not None
-                enqueue(
-                    session,
-                    workspace_id=programme.workspace_id,
-                    dedupe_key=f"auto_paused:round:{old.id}:{member.user_id}",
-                    recipients=[member.user_id],
-                    notice=AutoPausedNotice(missed=member.missed_streak),
-                    now=now,
-                )
+                pausing.append((old.id, seat.member_id, member.missed_streak))
                 member.missed_streak = 0
         add_all_to_outbox(session, workspace_id=programme.workspace_id, messages=retired, now=now)
-    _store_standing(session, standing, streaks_before, now=now)
+    paused = _store_standing(session, standing, streaks_before, now=now)
+    # Told only when the pause was written: someone who left (or erased their data) while
+    # the round closed stays left and hears nothing.
+    for round_id, member_id, missed in pausing:
+        if member_id in paused:
+            user_id = standing[member_id].user_id
+            enqueue(
+                session,
+                workspace_id=programme.workspace_id,
+                dedupe_key=f"auto_paused:round:{round_id}:{user_id}",
+                recipients=[user_id],
+                notice=AutoPausedNotice(missed=missed),
+                now=now,
+            )
 
 
 def _open_rounds(session: Session, programme: Programme) -> Sequence[Round]:
@@ -987,36 +995,46 @@ def _store_standing(
     streaks_before: dict[int, int],
     *,
     now: datetime,
-) -> None:
+) -> set[int]:
     """Write the standings that changed: one UPDATE per new streak value and one for the
     auto-paused, each over a list of ids (evaluated in the session too, so Member objects
-    already loaded see the new values)."""
+    already loaded see the new values). Returns the ids of the members paused.
+
+    The standings were read without a lock: a member may have left (or erased their data)
+    since. The pause is conditional on the member still being active, so it never turns
+    a departure back into a pause.
+    """
     paused = [member_id for member_id, s in standing.items() if s.paused]
     by_streak: dict[int, list[int]] = {}
     for member_id, s in standing.items():
         if not s.paused and s.missed_streak != streaks_before[member_id]:
             by_streak.setdefault(s.missed_streak, []).append(member_id)
-    changes: list[tuple[list[int], dict[str, Any]]] = [
-        (ids, {"missed_streak": streak}) for streak, ids in sorted(by_streak.items())
-    ]
-    changes.append(
-        (
-            paused,
-            {
-                "status": MemberStatus.PAUSED.value,
-                "paused_until": None,
-                "updated_at": now,
-                "missed_streak": 0,
-            },
-        )
-    )
-    for ids, values in changes:
+    for streak, ids in sorted(by_streak.items()):
         for chunk in range(0, len(ids), IN_LIST_CHUNK):
             session.execute(
                 update(Member)
                 .where(Member.id.in_(ids[chunk : chunk + IN_LIST_CHUNK]))
-                .values(**values)
+                .values(missed_streak=streak)
             )
+    written: set[int] = set()
+    for chunk in range(0, len(paused), IN_LIST_CHUNK):
+        written.update(
+            session.scalars(
+                update(Member)
+                .where(
+                    Member.id.in_(paused[chunk : chunk + IN_LIST_CHUNK]),
+                    Member.status == MemberStatus.ACTIVE.value,
+                )
+                .values(
+                    status=MemberStatus.PAUSED.value,
+                    paused_until=None,
+                    updated_at=now,
+                    missed_streak=0,
+                )
+                .returning(Member.id)
+            )
+        )
+    return written
 
 
 @dataclass(frozen=True, slots=True)
@@ -1308,6 +1326,13 @@ def regroup_lone_member(
             for p in candidate.prompt_ids
         )
         session.flush()
+        # The pair's times were found for two: find them again inside all three's hours.
+        plan_group_slots(
+            session,
+            [(candidate, [m for m in trio if m is not None])],
+            start=now,
+            end=candidate.round.checkin_at,
+        )
         intro.recipients = [*intro.recipients, user_id]
         intro.payload = notice_to_payload(intro_notice(session, candidate))
         return candidate
