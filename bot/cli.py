@@ -151,7 +151,7 @@ def _wind_down(runtime: Runtime, scheduler: RoundScheduler | None, stop: Stop) -
 
 
 def _round_run(args: argparse.Namespace) -> int:
-    from bot.errors import UsageError
+    from bot.errors import RoundRaced, UsageError
     from bot.jobs.rounds import make_delivery
     from bot.runtime import open_database
     from bot.services.membership import programme_for
@@ -196,6 +196,9 @@ def _round_run(args: argparse.Namespace) -> int:
             workspace_id = started.workspace_id if started else None
     except UsageError as problem:
         print(f"peercoach: no workspace {args.team}: {problem.message}", file=sys.stderr)
+        return 1
+    except RoundRaced as problem:
+        print(f"peercoach: {problem.message}", file=sys.stderr)
         return 1
     if round_id is None or workspace_id is None:
         assert outcome.last_started_at is not None

@@ -60,6 +60,17 @@ class Busy(PeerCoachError):
         )
 
 
+class RoundRaced(Busy):
+    """Someone the round seats left, paused or erased their data while the round was being
+    made, so none of it was stored; starting it again leaves them out."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Someone left PeerCoach while this round was being made, so it was not started. "
+            "Please try again."
+        )
+
+
 class ChooseProgramme(UsageError):
     """The person is in several programmes and the request did not say which one."""
 

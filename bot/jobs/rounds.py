@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.deps import Deps
 from bot.domain.enums import Unpairable
+from bot.errors import RoundRaced
 from bot.installations import SlackClients
 from bot.jobs.delivery import Delivery, DeliveryReport
 from bot.jobs.people import app_user_id, slack_users
@@ -22,6 +23,9 @@ from bot.services import meetings, membership, rounds
 from db.models import Programme, Workspace
 
 logger = logging.getLogger(__name__)
+# Starts of one due round per tick when leaves keep racing it (each race stores nothing);
+# the next tick tries again.
+ROUND_ATTEMPTS = 3
 
 
 @dataclass
@@ -68,14 +72,28 @@ def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
                 deps, delivery.clients(workspace_id), programme_id, now
             )
             if left_out is not None:  # a round looks due: decide again under the lock
-                with deps.unit_of_work() as session:
-                    started = rounds.run_due_round(
-                        session, programme_id, now=now, left_out=left_out
-                    )
-                    if started is not None:
-                        report.rounds_started.append(started.id)
-                        membership.leave_out_unpairable(
-                            session, programme=started.programme, reasons=left_out, now=now
+                for attempt in range(1, ROUND_ATTEMPTS + 1):
+                    try:
+                        with deps.unit_of_work() as session:
+                            started = rounds.run_due_round(
+                                session, programme_id, now=now, left_out=left_out
+                            )
+                            if started is not None:
+                                report.rounds_started.append(started.id)
+                                membership.leave_out_unpairable(
+                                    session,
+                                    programme=started.programme,
+                                    reasons=left_out,
+                                    now=now,
+                                )
+                        break
+                    except RoundRaced:
+                        # Someone left while it was made; nothing was stored. Again, at once:
+                        # the next plan reads them as gone.
+                        logger.info(
+                            "round for programme %s raced a leave (attempt %s)",
+                            programme_id,
+                            attempt,
                         )
         except IntegrityError:
             # Another scheduler created this period's round first: that is the point of the key.

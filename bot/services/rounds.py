@@ -31,7 +31,7 @@ from bot.domain.messages import (
 )
 from bot.domain.people import Pairable
 from bot.domain.programme import FIRST_PROGRAMME_NAME, ProgramSettings
-from bot.errors import UsageError
+from bot.errors import RoundRaced, UsageError
 from bot.matching import (
     NO_COMPATIBLE_GROUP,
     MatchedGroup,
@@ -514,7 +514,34 @@ def start_round(
             notice=UnpairedNotice(),
             now=now,
         )
+    _hold_the_planned(session, plan)
     return new_round
+
+
+def _hold_the_planned(session: Session, plan: RoundPlan) -> None:
+    """Lock the membership of everyone the round names (FOR SHARE on PostgreSQL; on SQLite
+    the round's write lock holds everyone off already) and check each is still the active
+    member the plan read.
+
+    Members are read without a lock while the round is planned, and a leave or an erasure
+    may commit meanwhile; from here until the round commits, one waits instead (briefly: the
+    round is written by now). Raises RoundRaced when someone changed, so the caller's unit
+    of work rolls back and nobody who left is seated or messaged.
+    """
+    planned = {m.id: m.slack_user_id for m in plan.members.values()}
+    planned.update((m.id, m.slack_user_id) for m in plan.awaiting_agreement)
+    ids = list(planned)
+    still: dict[int, tuple[str, str]] = {}
+    for chunk in range(0, len(ids), IN_LIST_CHUNK):
+        for member_id, user_id, status in session.execute(
+            select(Member.id, Member.slack_user_id, Member.status)
+            .where(Member.id.in_(ids[chunk : chunk + IN_LIST_CHUNK]))
+            .with_for_update(read=True)
+        ):
+            still[member_id] = (user_id, status)
+    for member_id, user_id in planned.items():
+        if still.get(member_id) != (user_id, MemberStatus.ACTIVE.value):
+            raise RoundRaced()
 
 
 def _plan_circle_session(
