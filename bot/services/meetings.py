@@ -42,7 +42,7 @@ from bot.errors import StaleAction, UsageError
 from bot.services.outbox import add_to_outbox, enqueue
 from bot.services.seats import own_seat
 from db.models import GroupSeat, Member, OutboxMessage, PairGroup, Programme, Round, Workspace
-from db.upsert import IN_LIST_CHUNK, affected_rows
+from db.upsert import affected_rows, in_chunks
 
 SLOT_COUNT = 3
 STEP = timedelta(minutes=30)
@@ -326,11 +326,11 @@ def group_slots(
     often now. One query for the history of everyone, however many groups; writes nothing."""
     member_ids = [m.id for members in groups for m in members]
     past: dict[int, int] = {}
-    for chunk in range(0, len(member_ids), IN_LIST_CHUNK):
+    for chunk in in_chunks(member_ids):
         for member_id, count in session.execute(
             select(GroupSeat.member_id, func.count())
             .where(
-                GroupSeat.member_id.in_(member_ids[chunk : chunk + IN_LIST_CHUNK]),
+                GroupSeat.member_id.in_(chunk),
                 GroupSeat.slot_cost.is_not(None),
             )
             .group_by(GroupSeat.member_id)

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import OutboxStatus
 from bot.domain.messages import Notice, notice_to_payload
 from db.models import OutboxMessage
-from db.upsert import insert_or_ignore
+from db.upsert import insert_or_ignore, insert_rows
 
 
 def _row(
@@ -151,7 +151,5 @@ def add_all_to_outbox(
         )
         for message in messages
     ]
-    if rows:
-        # One executemany, which the drivers batch (see bot.services.rounds._insert_rows).
-        session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
+    insert_rows(session, cast(Table, OutboxMessage.__table__), rows)
     return len(rows)
