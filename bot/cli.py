@@ -13,10 +13,25 @@ from bot.config import ConfigError, Settings, configure_logging, load_settings
 from bot.crypto import KeyRingMissing
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.runtime import Runtime, Stop
     from bot.scheduler import RoundScheduler
 
 logger = logging.getLogger("peercoach")
+
+
+def _known_workspace(session: Session, team_id: str) -> int | None:
+    """The workspace row id of a Slack team; None, after saying so on stderr, if there is
+    none (the operator commands answer an unknown team id alike)."""
+    from sqlalchemy import select
+
+    from db.models import Workspace
+
+    workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == team_id))
+    if workspace_id is None:
+        print(f"peercoach: no workspace {team_id}", file=sys.stderr)
+    return workspace_id
 
 
 # The serve, socket and worker commands read their settings before importing the app, so a
@@ -156,19 +171,14 @@ def _round_run(args: argparse.Namespace) -> int:
     from bot.runtime import open_database
     from bot.services.membership import programme_for
     from bot.services.rounds import preview_round, start_manual_round
-    from db.models import Workspace
 
     settings = load_settings(required=[] if args.dry_run else ["SLACK_BOT_TOKEN"])
     configure_logging(settings)
     _, deps = open_database(settings)  # checks the schema is at head; never migrates
     now = deps.clock()
     if args.dry_run:
-        from sqlalchemy import select
-
         with deps.unit_of_work() as session:
-            workspace = session.scalar(select(Workspace).where(Workspace.team_id == args.team))
-            if workspace is None:
-                print(f"peercoach: no workspace {args.team}", file=sys.stderr)
+            if _known_workspace(session, args.team) is None:
                 return 1
             try:
                 programme = programme_for(
@@ -233,21 +243,17 @@ def _match(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
 
     from bot.errors import UsageError
     from bot.runtime import open_database
     from bot.services.membership import programme_for
     from bot.services.report import report_csv, report_json
-    from db.models import Workspace
 
     settings = load_settings()
     configure_logging(settings)
     _, deps = open_database(settings)
     with deps.unit_of_work() as session:
-        workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == args.team))
-        if workspace_id is None:
-            print(f"peercoach: no workspace {args.team}", file=sys.stderr)
+        if _known_workspace(session, args.team) is None:
             return 1
         try:
             programme = programme_for(
@@ -305,21 +311,18 @@ def _org_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from slack_sdk.errors import SlackApiError
-    from sqlalchemy import select
 
     from bot.errors import UsageError
     from bot.installations import SlackClients
     from bot.jobs.orgchart import import_org_chart
     from bot.runtime import open_database
-    from db.models import Workspace
 
     settings = load_settings()
     configure_logging(settings)
     _, deps = open_database(settings)
     with deps.unit_of_work() as session:
-        workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == args.team))
+        workspace_id = _known_workspace(session, args.team)
     if workspace_id is None:
-        print(f"peercoach: no workspace {args.team}", file=sys.stderr)
         return 1
     try:
         data = Path(args.file).read_bytes()
