@@ -42,6 +42,7 @@ from bot import ids
 from bot.domain.enums import AdminSource
 from bot.sandbox.slack_emulator import SlackEmulator
 from bot.sandbox.slack_requests import SlackRequests, join_values
+from bot.services import admin
 from bot.views import membership as membership_views
 from db.migrate import upgrade_to_head
 from db.models import Member, ProgramAdmin, Workspace
@@ -319,6 +320,12 @@ def main() -> None:
             members = join_members(
                 session, team_id=TEAM, count=args.members, now=now, goal_stride=5
             )
+            # A join through Slack also stores what users.info said of the person's role
+            # (fill_time_zone, after the join's ack); join_members writes the profile only.
+            for user in members:
+                admin.record_slack_role(
+                    session, team_id=TEAM, user_id=user, is_admin=False, now=now
+                )
             workspace_id = session.scalar(select(Workspace.id))
             session.add(
                 ProgramAdmin(

@@ -137,6 +137,11 @@ class TtlCache:
             return None
         return entry[0]
 
+    def forget(self, *key: Hashable) -> None:
+        """Forget the value under `key`, if any (it changed)."""
+        with self._lock:
+            self._entries.pop(key, None)
+
     def clear(self) -> None:
         """Forget everything (what it remembered changed)."""
         with self._lock:

@@ -475,6 +475,23 @@ class ProgramAdmin(Base):
     added_at: Mapped[datetime]
 
 
+class SlackRole(Base):
+    """Whether Slack said a person who used PeerCoach is a workspace admin or owner, and as of
+    when (users.info when they joined or opened the App Home, then `user_change` events).
+    Lets an App Home open skip users.info; admin actions still ask Slack (see
+    docs/security.md)."""
+
+    __tablename__ = "slack_roles"
+    __table_args__ = (UniqueConstraint("workspace_id", "slack_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    is_admin: Mapped[bool]
+    # When Slack gave this answer (users.info: when we asked; an event: its event_time).
+    checked_at: Mapped[datetime]
+
+
 class SettingsChange(Base):
     """Who changed which programme setting, from what to what, and when."""
 

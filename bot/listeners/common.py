@@ -432,10 +432,13 @@ def publish_home(
 ) -> None:
     """Render the person's App Home and publish it (background work: never in a listener).
 
-    Admins also see the programme section (aggregates). Usually one session and two
-    queries of plain rows (their memberships, their chats); users.info only when the admin
-    answer is not remembered or a member's time zone is still unknown. A refused publish is
-    dropped (the next open renders again).
+    Admins also see the programme section (aggregates). Usually one session and a few
+    queries of plain rows (their memberships, their recorded Slack role, their chats).
+    users.info only when a member's time zone is still unknown or Slack's word on their role
+    is not at hand: not remembered in this process, and not a recent "not an admin" in
+    slack_roles (written by users.info and user_change events; admins are asked again every
+    ADMIN_CACHE_TTL_S, since only they see aggregates). A refused publish is dropped (the
+    next open renders again).
 
     `skip_unchanged` (for a Home open only): no publish when this process last published
     this very view, and no rendering either when what the person sees of themselves is what
@@ -450,6 +453,10 @@ def publish_home(
             session, team_id=team_id, user_id=user_id, with_reflections=True
         )
         needs_tz = any(m.status != MemberStatus.LEFT and m.tz_name is None for m in rows)
+        if slack_admin is None and admin.recorded_non_admin(
+            session, team_id=team_id, user_id=user_id, now=now
+        ):
+            slack_admin = False
         if slack_admin is not None and not needs_tz:
             mine, sections = _home(deps, session, rows, team_id, user_id, slack_admin, now)
     if slack_admin is None or needs_tz:
@@ -458,6 +465,10 @@ def publish_home(
             deps.admin_cache.put(team_id, user_id, user.is_admin)
             slack_admin = user.is_admin
         with deps.unit_of_work() as session:
+            if user is not None:
+                admin.record_slack_role(
+                    session, team_id=team_id, user_id=user_id, is_admin=user.is_admin, now=now
+                )
             if needs_tz and user is not None:
                 membership.set_time_zone(
                     session,
@@ -575,13 +586,17 @@ def refresh_home(
 
 
 def fill_time_zone(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    """Store the person's Slack time zone (background work after a join). If Slack will not
-    say now, the next App Home render asks again; pairing works without it meanwhile."""
+    """Store the person's Slack time zone and role (background work after a join). If Slack
+    will not say now, the next App Home render asks again; pairing works without it
+    meanwhile."""
     user = slack_user(client, user_id)
     if user is None:
         return
     deps.admin_cache.put(team_id, user_id, user.is_admin)
     with deps.unit_of_work() as session:
+        admin.record_slack_role(
+            session, team_id=team_id, user_id=user_id, is_admin=user.is_admin, now=deps.clock()
+        )
         membership.set_time_zone(
             session,
             team_id=team_id,

@@ -11,7 +11,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.deps import Deps
 from bot.listeners.common import refresh_home
-from bot.services import lifecycle
+from bot.services import admin, lifecycle, membership
 
 
 def register(app: App, deps: Deps) -> None:
@@ -45,17 +45,39 @@ def register(app: App, deps: Deps) -> None:
             _revocations(deps.installation_store).handle_tokens_revoked_events(event, context)
 
     def user_changed(event: dict[str, Any], context: BoltContext) -> None:
-        """A deactivated account leaves the programme and is never paired again."""
+        """A deactivated account leaves the programme and is never paired again. Otherwise
+        Slack's word on the person's role and time zone is kept: the role of someone who
+        used PeerCoach (what their App Home goes by without users.info), a member's zone."""
         user = event.get("user") or {}
-        if not user.get("deleted") or not user.get("id"):
+        if not user.get("id"):
             return
+        team_id, user_id = context.team_id or user.get("team_id") or "", str(user["id"])
+        if user.get("deleted"):
+            with deps.unit_of_work() as session:
+                lifecycle.account_deactivated(
+                    session, team_id=team_id, user_id=user_id, now=deps.clock()
+                )
+            return
+        # An admin action asks Slack again rather than go by a users.info answer older
+        # than this change.
+        deps.admin_cache.forget(team_id, user_id)
+        tz_name, offset = user.get("tz"), user.get("tz_offset")
         with deps.unit_of_work() as session:
-            lifecycle.account_deactivated(
+            admin.slack_role_changed(
                 session,
-                team_id=context.team_id or user.get("team_id") or "",
-                user_id=str(user["id"]),
+                team_id=team_id,
+                user_id=user_id,
+                is_admin=user.get("is_admin") is True or user.get("is_owner") is True,
                 now=deps.clock(),
             )
+            if isinstance(tz_name, str) and isinstance(offset, int):
+                membership.set_time_zone(
+                    session,
+                    team_id=team_id,
+                    user_id=user_id,
+                    tz_name=tz_name,
+                    tz_offset_minutes=offset // 60,
+                )
 
     app.event("app_home_opened")(home_opened)
     app.event("app_uninstalled")(app_uninstalled)

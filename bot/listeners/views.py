@@ -19,7 +19,7 @@ from bot.listeners.common import (
     send_outbox_soon,
     slack_user,
 )
-from bot.services import membership
+from bot.services import admin, membership
 from bot.views import membership as views
 from bot.views.blocks import programme_in_metadata
 
@@ -65,6 +65,14 @@ def register(app: App, deps: Deps) -> None:
                 slack_user=user.record if user else None,
                 programme=programme,
             )
+            if user is not None:  # Slack's word on their role, for their App Home
+                admin.record_slack_role(
+                    session,
+                    team_id=team_id,
+                    user_id=user_id,
+                    is_admin=user.is_admin,
+                    now=deps.clock(),
+                )
             member = membership.find_member(
                 session, team_id=team_id, user_id=user_id, programme=programme
             )

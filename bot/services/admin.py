@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -24,12 +24,17 @@ from db.models import (
     Programme,
     Round,
     SettingsChange,
+    SlackRole,
     Workspace,
 )
-from db.upsert import affected_rows, insert_or_ignore
+from db.upsert import affected_rows, insert_or_ignore, upsert
 
 # Changing any of these moves the round slots: slots before the change never run.
 SCHEDULE_FIELDS = frozenset({"cadence_weeks", "day_of_week", "hour", "timezone"})
+# Slack's "not an admin" (users.info, or a user_change event) spares an App Home open
+# users.info for this long; once it is older, the next open asks Slack again. (user_change
+# events keep it current; this bounds what a missed event can hide: a promotion.)
+NOT_ADMIN_TRUSTED_FOR = timedelta(days=7)
 
 
 def is_admin(
@@ -109,6 +114,101 @@ def is_admin_known(
             )
         )
     return is_slack_admin or owner
+
+
+def record_slack_role(
+    session: Session, *, team_id: str, user_id: str, is_admin: bool, now: datetime
+) -> None:
+    """Store what users.info said just now about the person's Slack role (slack_roles) and
+    keep their Slack-admin program_admins row in step with it."""
+    workspace = workspace_for(session, team_id, now=now)
+    upsert(
+        session,
+        SlackRole.__table__,  # type: ignore[arg-type]
+        {
+            "workspace_id": workspace.id,
+            "slack_user_id": user_id,
+            "is_admin": is_admin,
+            "checked_at": now,
+        },
+        conflict_columns=("workspace_id", "slack_user_id"),
+        update_columns=("is_admin", "checked_at"),
+    )
+    is_admin_known(session, workspace, user_id=user_id, is_slack_admin=is_admin, now=now)
+
+
+def slack_role_changed(
+    session: Session, *, team_id: str, user_id: str, is_admin: bool, now: datetime
+) -> bool:
+    """Apply a `user_change` event (Slack's word on the person's role): the recorded answer of
+    someone PeerCoach knows is updated and their Slack-admin row follows it. Nobody new is
+    recorded (people who never used PeerCoach leave no row); a demotion still drops a
+    Slack-admin row recorded before slack_roles existed. Returns whether anything changed.
+
+    Events may arrive late or twice; either direction of a stale answer is safe: a recorded
+    "admin" is checked with users.info before the App Home shows aggregates, and a recorded
+    "not an admin" only hides them (until the next event, or NOT_ADMIN_TRUSTED_FOR).
+    """
+    workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == team_id))
+    if workspace_id is None:
+        return False
+    updated = affected_rows(
+        session.execute(
+            update(SlackRole)
+            .where(SlackRole.workspace_id == workspace_id, SlackRole.slack_user_id == user_id)
+            .values(is_admin=is_admin, checked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if is_admin:
+        if not updated:
+            return False  # someone PeerCoach never saw: nothing to record
+        insert_or_ignore(
+            session,
+            ProgramAdmin.__table__,  # type: ignore[arg-type]
+            {
+                "workspace_id": workspace_id,
+                "programme_id": None,
+                "slack_user_id": user_id,
+                "source": AdminSource.SLACK_ADMIN,
+                "added_at": now,
+            },
+            conflict_columns=("workspace_id", "slack_user_id", "programme_id"),
+        )
+        return True
+    dropped = affected_rows(
+        session.execute(
+            delete(ProgramAdmin).where(
+                ProgramAdmin.workspace_id == workspace_id,
+                ProgramAdmin.slack_user_id == user_id,
+                ProgramAdmin.source == AdminSource.SLACK_ADMIN,
+            )
+        )
+    )
+    return bool(updated or dropped)
+
+
+def recorded_non_admin(session: Session, *, team_id: str, user_id: str, now: datetime) -> bool:
+    """Answer whether Slack said, less than NOT_ADMIN_TRUSTED_FOR before `now`, that the
+    person is not a workspace admin or owner (what an App Home render may go by without
+    users.info). One query; False when nothing recent is recorded or they are an admin."""
+    checked_at = (
+        session.connection()
+        .execute(_RECORDED_NON_ADMIN, {"team_id": team_id, "user_id": user_id})
+        .scalar()
+    )
+    return checked_at is not None and checked_at > now - NOT_ADMIN_TRUSTED_FOR
+
+
+_RECORDED_NON_ADMIN = (
+    select(SlackRole.checked_at)
+    .join(Workspace, Workspace.id == SlackRole.workspace_id)
+    .where(
+        Workspace.team_id == bindparam("team_id"),
+        SlackRole.slack_user_id == bindparam("user_id"),
+        SlackRole.is_admin.is_(False),
+    )
+)
 
 
 def runs_no_programme(

@@ -43,6 +43,7 @@ from db.models import (
     Reflection,
     Round,
     SettingsChange,
+    SlackRole,
     Workspace,
 )
 from db.types import ENCRYPTED_TYPES
@@ -188,6 +189,13 @@ def delete_my_data(
             )
         )
     )
+    # What Slack said about their role (kept so the App Home need not ask): Slack's, not
+    # theirs, so not counted in the report, but it names them.
+    session.execute(
+        delete(SlackRole).where(
+            SlackRole.workspace_id == workspace.id, SlackRole.slack_user_id == user_id
+        )
+    )
     _scrub_identity(session, workspace.id, user_id, placeholder)
     session.flush()
     return DeletionReport(**counts)
@@ -273,6 +281,8 @@ def export_my_data(
         "reflections": [],
         "prompts_shown": [],
         "programme_admin": None,
+        # Whether Slack said they are a workspace admin or owner, and when.
+        "slack_role": None,
         "settings_changes_made": [],
         "messages_to_you": [],
         "org_chart": {"managers": [], "reports": []},
@@ -300,6 +310,13 @@ def export_my_data(
             "added_by": admin.added_by,
             "added_at": _iso(admin.added_at),
         }
+    role = session.scalar(
+        select(SlackRole).where(
+            SlackRole.workspace_id == workspace.id, SlackRole.slack_user_id == user_id
+        )
+    )
+    if role is not None:
+        data["slack_role"] = {"is_admin": role.is_admin, "checked_at": _iso(role.checked_at)}
     data["org_chart"] = org_chart_of(session, workspace.id, user_id)
     data["settings_changes_made"] = [
         {
