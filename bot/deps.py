@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import observability
@@ -21,7 +22,7 @@ from bot.config import Settings
 from bot.domain.messages import DigestReport, Notice, Rendered
 from bot.errors import Busy
 from bot.logs import describe_failure
-from db.session import DatabaseBusy, bounded_unit_of_work, unit_of_work
+from db.session import DatabaseBusy, bounded_read, bounded_unit_of_work, unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -212,5 +213,17 @@ class Deps:
         try:
             with bounded_unit_of_work(self.sessions, self.request_db_budget) as session:
                 yield session
+        except DatabaseBusy:
+            raise Busy() from None
+
+    @contextmanager
+    def request_read(self) -> Iterator[Connection]:
+        """Like request_unit_of_work for work that only reads: a plain connection, no ORM
+        session; rolled back at the end. Raises errors.Busy when a wait runs out."""
+        engine = self.sessions.kw["bind"]
+        assert isinstance(engine, Engine)
+        try:
+            with bounded_read(engine, self.request_db_budget) as connection:
+                yield connection
         except DatabaseBusy:
             raise Busy() from None

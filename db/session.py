@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -96,6 +96,36 @@ def bounded_unit_of_work(factory: sessionmaker[Session], seconds: float) -> Iter
                 if sqlite:
                     # On the driver's connection: it works even when the transaction failed.
                     raw.execute(f"PRAGMA busy_timeout = {int(BACKGROUND_BUSY_TIMEOUT_S * 1000)}")
+    except DBAPIError as error:
+        if _is_timeout(error):
+            raise DatabaseBusy(str(type(error.orig).__name__)) from None
+        raise
+
+
+@contextmanager
+def bounded_read(engine: Engine, seconds: float) -> Iterator[Connection]:
+    """A read-only unit of work on a plain connection (no ORM session: less to set up and
+    tear down on a request's path), with bounded_unit_of_work's limits on its waits; rolled
+    back at the end, so anything written through it is discarded.
+
+    Raises DatabaseBusy when a wait ran out.
+    """
+    millis = max(1, int(seconds * 1000))
+    try:
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            raw = connection.connection.driver_connection
+            assert raw is not None  # a checked-out connection always has its driver's
+            if sqlite:
+                raw.execute(f"PRAGMA busy_timeout = {millis}")
+            else:
+                connection.execute(_PG_TIMEOUTS, {"millis": str(millis)})
+            try:
+                yield connection
+            finally:
+                if sqlite:
+                    raw.execute(f"PRAGMA busy_timeout = {int(BACKGROUND_BUSY_TIMEOUT_S * 1000)}")
+                connection.rollback()
     except DBAPIError as error:
         if _is_timeout(error):
             raise DatabaseBusy(str(type(error.orig).__name__)) from None

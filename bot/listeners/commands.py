@@ -183,14 +183,24 @@ def _resume(deps: Deps, call: Invocation) -> None:
 
 @subcommand("status")
 def _status(deps: Deps, call: Invocation) -> None:
-    with deps.request_unit_of_work() as session:
-        status = membership.member_status(
-            session,
+    # A read (no session needed) unless a pause has ended: resuming is a write.
+    with deps.request_read() as connection:
+        status = membership.read_status(
+            connection,
             team_id=call.team_id,
             user_id=call.user_id,
             now=deps.clock(),
             programme=call.programme,
         )
+    if status is None:
+        with deps.request_unit_of_work() as session:
+            status = membership.member_status(
+                session,
+                team_id=call.team_id,
+                user_id=call.user_id,
+                now=deps.clock(),
+                programme=call.programme,
+            )
     call.ack(**views.ephemeral(views.status_text(status)))
 
 

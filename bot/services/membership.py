@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, bindparam, cast, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.enums import JoinOutcome, OutboxKind, OutboxStatus, RoundKind, Unpairable
@@ -303,7 +303,7 @@ _Row = TypeVar("_Row", Member, "Membership")
 
 
 def _choose(
-    session: Session,
+    session: Session | Connection,
     team_id: str,
     rows: Sequence[_Row],
     programme: int | str | None,
@@ -331,7 +331,7 @@ def _choose(
     return max(rows, key=lambda r: r.updated_at) if rows else None
 
 
-def _programme_here(session: Session, team_id: str, programme_id: int) -> bool:
+def _programme_here(session: Session | Connection, team_id: str, programme_id: int) -> bool:
     """Whether `programme_id` is a programme of the workspace `team_id`."""
     return (
         session.scalar(
@@ -343,7 +343,7 @@ def _programme_here(session: Session, team_id: str, programme_id: int) -> bool:
     )
 
 
-def _programme_named(session: Session, team_id: str, name: str) -> tuple[int, str]:
+def _programme_named(session: Session | Connection, team_id: str, name: str) -> tuple[int, str]:
     """The id and name of the workspace's programme called `name` (any case); UsageError if
     none."""
     found = session.execute(
@@ -871,6 +871,32 @@ def member_status(
     )
 
 
+def read_status(
+    connection: Connection,
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    programme: int | str | None = None,
+) -> MemberStatusView | None:
+    """member_status when it writes nothing, read on a plain connection: None when the
+    membership it would show has a pause that ended (resuming it is a write: ask
+    member_status). Raises as member_status does."""
+    rows = read_memberships(connection, team_id=team_id, user_id=user_id)
+    chosen = _choose(connection, team_id, rows, programme, lambda r: r.programme)
+    if chosen is not None and _resume_due(chosen, now):
+        return None
+    return membership_status(chosen, now)
+
+
+def _resume_due(member: Membership, now: datetime) -> bool:
+    return (
+        member.status == MemberStatus.PAUSED
+        and member.paused_until is not None
+        and member.paused_until <= now
+    )
+
+
 # -- status and the App Home read as plain rows ----------------------------------------------
 
 
@@ -982,14 +1008,19 @@ _MEMBERSHIPS_WITH_REFLECTIONS = _membership_query(with_reflections=True)
 
 
 def read_memberships(
-    session: Session, *, team_id: str, user_id: str, with_reflections: bool = False
+    session: Session | Connection,
+    *,
+    team_id: str,
+    user_id: str,
+    with_reflections: bool = False,
 ) -> list[Membership]:
     """Every membership of a person in a workspace (left ones too), oldest programme first,
     as plain values in one query; `with_reflections` adds the open commitment and the latest
     goal progress (what the App Home shows)."""
     statement = _MEMBERSHIPS_WITH_REFLECTIONS if with_reflections else _MEMBERSHIPS
     # On the connection: plain rows need none of the session's ORM handling.
-    rows = session.connection().execute(statement, {"team_id": team_id, "user_id": user_id}).all()
+    connection = session.connection() if isinstance(session, Session) else session
+    rows = connection.execute(statement, {"team_id": team_id, "user_id": user_id}).all()
     never_pair: dict[int, list[str]] = {}
     first: dict[int, Any] = {}
     for row in rows:
@@ -1034,11 +1065,7 @@ def resume_if_due(
 ) -> list[Membership]:
     """`rows` as they are once the pauses that ended among `shown` are over: their
     programmes' due members are resumed (as the tick would) and the rows read again."""
-    due = {
-        m.programme_id
-        for m in shown
-        if m.status == MemberStatus.PAUSED and m.paused_until is not None and m.paused_until <= now
-    }
+    due = {m.programme_id for m in shown if _resume_due(m, now)}
     if not due:
         return rows
     for programme_id in sorted(due):
