@@ -161,7 +161,8 @@ class TtlCache:
 # Home open need not call users.info; a lost role is noticed within this many seconds.
 ADMIN_CACHE_TTL_S = 300.0
 # Whether someone is a programme admin as the database answered it for an App Home render,
-# (team, user, Slack's answer) -> bool: one query fewer per open. Saving the settings (which
+# (team, user, Slack's answer) -> bool, and whether slack_roles says they are not a Slack
+# admin: one query fewer each per open. Saving the settings (which
 # lists the added admins) or deleting one's data forgets it in this process at once; other
 # processes see the change within this many seconds.
 ADMIN_ANSWER_TTL_S = 30.0

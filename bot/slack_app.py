@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 import uuid
-from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
@@ -82,6 +84,51 @@ class AlreadyAnswered(Exception):
     """Raised by the error handler to keep Bolt from clearing an acknowledgement."""
 
 
+R = TypeVar("R")
+# Whether the request this thread serves runs its listener here (set by the middleware for
+# every verified request; see _on_request_thread).
+_ON_REQUEST_THREAD: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "peercoach_on_request_thread", default=False
+)
+
+
+def _on_request_thread(body: dict[str, Any]) -> bool:
+    """Whether a request's listener may run on the request's own thread: the slash command,
+    whose every subcommand acks as its last step (after at most a bounded unit of work;
+    Slack work goes to deps.background), and an App Home open, which Bolt acks before the
+    listener, whose only work is handing the render to deps.background. Nothing waits then
+    that would not have waited anyway, and the request is spared a hop to Bolt's listener
+    pool and Bolt's 10 ms polling for the ack. Every other listener may work after its ack
+    (an event's unit of work, a button that records after acking): those stay on the pool.
+    """
+    if "command" in body:
+        return True
+    event = body.get("event")
+    return isinstance(event, dict) and event.get("type") == "app_home_opened"
+
+
+class _ListenerExecutor(Executor):
+    """Bolt's listener pool (`pool`), except that a request marked by the middleware runs
+    its listener in the calling thread. Either way the outcome is in the returned Future,
+    as a pool thread would leave it (an exception ends there, unraised)."""
+
+    def __init__(self, pool: Executor) -> None:
+        self.pool = pool
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
+        if not _ON_REQUEST_THREAD.get():
+            return self.pool.submit(fn, *args, **kwargs)
+        future: Future[R] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
 def create_app(
     deps: Deps,
     *,
@@ -95,8 +142,10 @@ def create_app(
     get_bolt_logger(MultiTeamsAuthorization).addFilter(_NOT_INSTALLED_IS_A_WARNING)
     client = client or make_web_client(settings)
     # Listeners run on pool threads: carry the request's id (and kind) over to them.
-    executor = observability.ContextPropagatingExecutor(
-        listener_executor or ThreadPoolExecutor(max_workers=10)
+    executor = _ListenerExecutor(
+        observability.ContextPropagatingExecutor(
+            listener_executor or ThreadPoolExecutor(max_workers=10)
+        )
     )
     store = deps.installation_store
     if store is None:
@@ -133,11 +182,13 @@ def create_app(
     @app.middleware
     def verified_request(body: dict[str, Any], context: BoltContext, next: Any) -> None:
         """Bolt runs middleware only once a request's signature checked out: mark it
-        verified (for the error handler), note its kind (for the latency metrics) and,
+        verified (for the error handler), say where its listener runs (_on_request_thread),
+        note its kind (for the latency metrics) and,
         once per process, an Enterprise Grid workspace's org (jobs find an org-wide
         installation's token by it). One middleware: Bolt builds each one's arguments
         anew for every request."""
         context[VERIFIED] = True
+        _ON_REQUEST_THREAD.set(_on_request_thread(body))
         observability.note_request_kind(body)
         org = (context.enterprise_id or "", context.team_id or "")
         if all(org) and org not in orgs_seen:

@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 # users.info in the request path (an admin check nothing remembers) gets this long, so the
 # ack still fits in Slack's 3 s after the database's budget.
 QUICK_SLACK_TIMEOUT_S = 0.8
+# deps.admin_answers' key for "slack_roles says they are not a Slack admin" (team, user).
+NOT_SLACK_ADMIN = "not_slack_admin"
 IN_HAND_TEXT = "Working on it: I'll confirm here in a moment."
 SORRY_TEXT = "Sorry, something went wrong on our side (reference `{ref}`). Please try again."
 
@@ -453,9 +455,7 @@ def publish_home(
             session, team_id=team_id, user_id=user_id, with_reflections=True
         )
         needs_tz = any(m.status != MemberStatus.LEFT and m.tz_name is None for m in rows)
-        if slack_admin is None and admin.recorded_non_admin(
-            session, team_id=team_id, user_id=user_id, now=now
-        ):
+        if slack_admin is None and _recorded_non_admin(deps, session, team_id, user_id, now):
             slack_admin = False
         if slack_admin is not None and not needs_tz:
             mine, sections = _home(deps, session, rows, team_id, user_id, slack_admin, now)
@@ -497,6 +497,20 @@ def publish_home(
         logger.warning("views.publish dropped: %s", error.response.get("error"))
         return
     deps.home_cache.put(team_id, user_id, (None if sections else mine, digest))
+
+
+def _recorded_non_admin(
+    deps: Deps, session: Session, team_id: str, user_id: str, now: datetime
+) -> bool:
+    """admin.recorded_non_admin, a yes remembered like the admin answers
+    (deps.admin_answers; a user_change event about the person forgets it in this process)."""
+    key = (NOT_SLACK_ADMIN, team_id, user_id)
+    if deps.admin_answers.get(*key):
+        return True
+    if admin.recorded_non_admin(session, team_id=team_id, user_id=user_id, now=now):
+        deps.admin_answers.put(*key, True)
+        return True
+    return False
 
 
 def _home(

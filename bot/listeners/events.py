@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.deps import Deps
-from bot.listeners.common import refresh_home
+from bot.listeners.common import NOT_SLACK_ADMIN, refresh_home
 from bot.services import admin, lifecycle, membership
 
 
@@ -58,9 +58,10 @@ def register(app: App, deps: Deps) -> None:
                     session, team_id=team_id, user_id=user_id, now=deps.clock()
                 )
             return
-        # An admin action asks Slack again rather than go by a users.info answer older
-        # than this change.
+        # Nothing this process remembers of their role outlives the change: an admin action
+        # asks Slack again, the App Home reads slack_roles again.
         deps.admin_cache.forget(team_id, user_id)
+        deps.admin_answers.forget(NOT_SLACK_ADMIN, team_id, user_id)
         tz_name, offset = user.get("tz"), user.get("tz_offset")
         with deps.unit_of_work() as session:
             admin.slack_role_changed(
