@@ -218,13 +218,26 @@ class Deps:
             raise Busy() from None
 
     @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A unit of work that only reads (background work: waits as long as it must): a
+        plain connection, no ORM session; rolled back at the end."""
+        with self._engine().connect() as connection:
+            try:
+                yield connection
+            finally:
+                connection.rollback()
+
+    def _engine(self) -> Engine:
+        engine = self.sessions.kw["bind"]
+        assert isinstance(engine, Engine)
+        return engine
+
+    @contextmanager
     def request_read(self) -> Iterator[Connection]:
         """Like request_unit_of_work for work that only reads: a plain connection, no ORM
         session; rolled back at the end. Raises errors.Busy when a wait runs out."""
-        engine = self.sessions.kw["bind"]
-        assert isinstance(engine, Engine)
         try:
-            with bounded_read(engine, self.request_db_budget) as connection:
+            with bounded_read(self._engine(), self.request_db_budget) as connection:
                 yield connection
         except DatabaseBusy:
             raise Busy() from None

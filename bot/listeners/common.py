@@ -25,6 +25,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from bot.config import origin_of
@@ -450,16 +451,32 @@ def publish_home(
     """
     now = deps.clock()
     slack_admin = deps.admin_cache.get(team_id, user_id)
-    with deps.unit_of_work() as session:
+    read: MemberStatusView | None = None
+    sections: list[dict[str, Any]]
+    # Most opens only read (a member whose time zone is known, with no pause to end, who
+    # runs no programme): on a plain connection. The others go through a unit of work.
+    with deps.reading() as connection:
         rows = membership.read_memberships(
-            session, team_id=team_id, user_id=user_id, with_reflections=True
+            connection, team_id=team_id, user_id=user_id, with_reflections=True
         )
         needs_tz = any(m.status != MemberStatus.LEFT and m.tz_name is None for m in rows)
-        if slack_admin is None and _recorded_non_admin(deps, session, team_id, user_id, now):
+        if slack_admin is None and _recorded_non_admin(deps, connection, team_id, user_id, now):
             slack_admin = False
-        if slack_admin is not None and not needs_tz:
+        if (
+            slack_admin is False
+            and not needs_tz
+            and home.reads_only(rows, now)
+            and _runs_none(deps, connection, team_id, user_id, slack_admin)
+        ):
+            read = home.member_home(
+                connection, team_id=team_id, user_id=user_id, now=now, memberships=rows
+            )
+    if read is not None:
+        mine, sections = read, []
+    elif slack_admin is not None and not needs_tz:
+        with deps.unit_of_work() as session:
             mine, sections = _home(deps, session, rows, team_id, user_id, slack_admin, now)
-    if slack_admin is None or needs_tz:
+    else:
         user = slack_user(client, user_id)
         if user is not None:
             deps.admin_cache.put(team_id, user_id, user.is_admin)
@@ -500,7 +517,7 @@ def publish_home(
 
 
 def _recorded_non_admin(
-    deps: Deps, session: Session, team_id: str, user_id: str, now: datetime
+    deps: Deps, session: Session | Connection, team_id: str, user_id: str, now: datetime
 ) -> bool:
     """admin.recorded_non_admin, a yes remembered like the admin answers
     (deps.admin_answers; a user_change event about the person forgets it in this process)."""
@@ -527,13 +544,7 @@ def _home(
     per-programme answers (deps.admin_answers, forgotten with them: a new programme makes
     nobody its owner before its settings name them)."""
     mine = home.member_home(session, team_id=team_id, user_id=user_id, now=now, memberships=rows)
-    runs_none = (team_id, user_id, slack_admin)
-    if deps.admin_answers.get(*runs_none) is False:
-        return mine, []
-    if admin.runs_no_programme(
-        session, team_id=team_id, user_id=user_id, is_slack_admin=slack_admin
-    ):
-        deps.admin_answers.put(*runs_none, False)
+    if _runs_none(deps, session, team_id, user_id, slack_admin):
         return mine, []
     workspace = membership.workspace_for(session, team_id, now=now)
     programmes = membership.programmes_of(session, workspace.id)
@@ -551,8 +562,27 @@ def _home(
             programme=membership.ref_of(programme) if several else None,
         )
     if not sections:
-        deps.admin_answers.put(*runs_none, False)
+        deps.admin_answers.put(team_id, user_id, slack_admin, False)
     return mine, sections
+
+
+def _runs_none(
+    deps: Deps,
+    session: Session | Connection,
+    team_id: str,
+    user_id: str,
+    slack_admin: bool | None,
+) -> bool:
+    """admin.runs_no_programme, remembered (deps.admin_answers) per Slack answer."""
+    key = (team_id, user_id, slack_admin)
+    if deps.admin_answers.get(*key) is False:
+        return True
+    if admin.runs_no_programme(
+        session, team_id=team_id, user_id=user_id, is_slack_admin=slack_admin
+    ):
+        deps.admin_answers.put(*key, False)
+        return True
+    return False
 
 
 def _programme_admin(

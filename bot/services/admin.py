@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.enums import AdminSource, OutboxKind, OutboxStatus, ProgrammeFormat
@@ -188,15 +188,16 @@ def slack_role_changed(
     return bool(updated or dropped)
 
 
-def recorded_non_admin(session: Session, *, team_id: str, user_id: str, now: datetime) -> bool:
+def recorded_non_admin(
+    session: Session | Connection, *, team_id: str, user_id: str, now: datetime
+) -> bool:
     """Answer whether Slack said, less than NOT_ADMIN_TRUSTED_FOR before `now`, that the
     person is not a workspace admin or owner (what an App Home render may go by without
     users.info). One query; False when nothing recent is recorded or they are an admin."""
-    checked_at = (
-        session.connection()
-        .execute(_RECORDED_NON_ADMIN, {"team_id": team_id, "user_id": user_id})
-        .scalar()
-    )
+    connection = session.connection() if isinstance(session, Session) else session
+    checked_at = connection.execute(
+        _RECORDED_NON_ADMIN, {"team_id": team_id, "user_id": user_id}
+    ).scalar()
     return checked_at is not None and checked_at > now - NOT_ADMIN_TRUSTED_FOR
 
 
@@ -212,18 +213,16 @@ _RECORDED_NON_ADMIN = (
 
 
 def runs_no_programme(
-    session: Session, *, team_id: str, user_id: str, is_slack_admin: bool | None
+    session: Session | Connection, *, team_id: str, user_id: str, is_slack_admin: bool | None
 ) -> bool:
     """Answer whether is_admin_known would say no for every programme of the workspace, and
     change nothing: the person is not a Slack admin now and holds no program_admins row
     (an owner, or a Slack admin seen before). One query, with no programme loaded."""
     if is_slack_admin:
         return False
+    connection = session.connection() if isinstance(session, Session) else session
     return (
-        session.connection()
-        .execute(_ANY_ADMIN_ROW, {"team_id": team_id, "user_id": user_id})
-        .first()
-        is None
+        connection.execute(_ANY_ADMIN_ROW, {"team_id": team_id, "user_id": user_id}).first() is None
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.domain.people import CurrentChat, HistoryEntry, MemberStatusView
@@ -16,6 +16,7 @@ from bot.services.membership import (
     join_choice,
     membership_status,
     read_memberships,
+    resume_due,
     resume_if_due,
 )
 from db.models import GroupSeat, Member, MemberStatus, PairGroup, Reflection, Round, Workspace
@@ -23,8 +24,16 @@ from db.models import GroupSeat, Member, MemberStatus, PairGroup, Reflection, Ro
 RECENT_CHATS = 3
 
 
+def reads_only(memberships: Sequence[Membership], now: datetime) -> bool:
+    """Whether member_home writes nothing for these rows (read_memberships'), so that a
+    plain connection will do: the person has a current membership and none of their
+    current memberships has a pause that ended (resuming it is a write)."""
+    current = [m for m in memberships if m.status != MemberStatus.LEFT]
+    return bool(current) and not any(resume_due(m, now) for m in current)
+
+
 def member_home(
-    session: Session,
+    session: Session | Connection,
     *,
     team_id: str,
     user_id: str,
@@ -39,27 +48,32 @@ def member_home(
     `others`. `memberships`: the person's rows from read_memberships(with_reflections=True)
     when the caller has read them already. Two queries for a member (their memberships,
     their chats); someone in no programme also gets the programmes they may join.
+    `session` may be a plain connection when reads_only(memberships, now).
     """
     if memberships is None:
         memberships = read_memberships(
             session, team_id=team_id, user_id=user_id, with_reflections=True
         )
     current = [m for m in memberships if m.status != MemberStatus.LEFT]
-    if not current:
+    if isinstance(session, Connection):
+        assert reads_only(memberships, now), "a plain connection only for reads"
+        rows = memberships
+    elif not current:
         view = MemberStatusView(status="none")
         choice = join_choice(session, team_id=team_id, user_id=user_id, now=now)
         return (
             dataclasses.replace(view, joinable=tuple(choice)) if isinstance(choice, list) else view
         )
-    rows = resume_if_due(
-        session,
-        memberships,
-        current,
-        team_id=team_id,
-        user_id=user_id,
-        now=now,
-        with_reflections=True,
-    )
+    else:
+        rows = resume_if_due(
+            session,
+            memberships,
+            current,
+            team_id=team_id,
+            user_id=user_id,
+            now=now,
+            with_reflections=True,
+        )
     shown = [m for m in rows if m.status != MemberStatus.LEFT]
     chats = _chats(session, team_id=team_id, user_id=user_id)
     views = [_membership_home(m, chats.get(m.id, []), now) for m in shown]
@@ -150,12 +164,15 @@ def _chats_query() -> Any:
 _CHATS = _chats_query()
 
 
-def _chats(session: Session, *, team_id: str, user_id: str) -> dict[int, list[list[Any]]]:
+def _chats(
+    session: Session | Connection, *, team_id: str, user_id: str
+) -> dict[int, list[list[Any]]]:
     """Per current membership id: its chats from _CHATS, newest first, each the rows of its
     seats (one per seat of the group)."""
     found: dict[int, list[list[Any]]] = {}
     parameters = {"team_id": team_id, "user_id": user_id}
-    for row in session.connection().execute(_CHATS, parameters):
+    connection = session.connection() if isinstance(session, Session) else session
+    for row in connection.execute(_CHATS, parameters):
         chats = found.setdefault(row.member_id, [])
         if not chats or chats[-1][0].group_id != row.group_id:
             chats.append([])

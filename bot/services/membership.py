@@ -884,12 +884,13 @@ def read_status(
     member_status). Raises as member_status does."""
     rows = read_memberships(connection, team_id=team_id, user_id=user_id)
     chosen = _choose(connection, team_id, rows, programme, lambda r: r.programme)
-    if chosen is not None and _resume_due(chosen, now):
+    if chosen is not None and resume_due(chosen, now):
         return None
     return membership_status(chosen, now)
 
 
-def _resume_due(member: Membership, now: datetime) -> bool:
+def resume_due(member: Membership, now: datetime) -> bool:
+    """Whether a membership's pause has ended (it is resumed at the next look)."""
     return (
         member.status == MemberStatus.PAUSED
         and member.paused_until is not None
@@ -1065,7 +1066,7 @@ def resume_if_due(
 ) -> list[Membership]:
     """`rows` as they are once the pauses that ended among `shown` are over: their
     programmes' due members are resumed (as the tick would) and the rows read again."""
-    due = {m.programme_id for m in shown if _resume_due(m, now)}
+    due = {m.programme_id for m in shown if resume_due(m, now)}
     if not due:
         return rows
     for programme_id in sorted(due):
