@@ -13,11 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import Row, Select, Table, Text, func, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, Text, func, or_, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, selectinload
 
 from bot import observability
+from bot.batch import collector_paused
 from bot.domain.enums import OutboxKind, OutboxStatus, ProgrammeFormat, RoundKind
 from bot.domain.messages import (
     AutoPausedNotice,
@@ -91,7 +92,7 @@ from db.models import (
     Round,
     Workspace,
 )
-from db.upsert import affected_rows, in_chunks, insert_rows
+from db.upsert import affected_rows, in_chunks, insert_rows, insert_rows_returning_ids
 
 _Ts = TypeVarTuple("_Ts")
 HISTORY_ROUNDS = 104  # two years of weekly rounds is plenty to keep pairs fresh
@@ -454,6 +455,7 @@ def preview_round(session: Session, programme: Programme, *, now: datetime) -> R
 
 
 @observability.timed_round_start
+@collector_paused()
 def start_round(
     session: Session,
     programme: Programme,
@@ -701,36 +703,26 @@ def _insert_groups(
     prompts_of: Sequence[Sequence[Prompt]],
     slots_of: Sequence[GroupSlots],
 ) -> list[int]:
-    """Insert the round's groups in one multi-row statement; return their ids in plan order.
-
-    RETURNING comes back in any order (batched on every dialect): a group's first speaker is
-    in no other group of the round, so it names the group's new id.
-    """
-    if not plan.result.groups:
-        return []
-    table = cast(Table, PairGroup.__table__)
-    id_by_first = {
-        first: group_id
-        for group_id, first in session.execute(
-            insert(table).returning(table.c.id, table.c.first_user_id),
-            [
-                {
-                    "workspace_id": workspace_id,
-                    "round_id": new_round.id,
-                    "first_user_id": matched.members[0],
-                    "reasons": list(matched.reasons),
-                    "circle_id": plan.circles.get(matched.members),
-                    "kept_from_id": plan.kept.get(matched.members),
-                    "prompt_ids": [p.id for p in prompts],
-                    "slots": [s.model_dump(mode="json") for s in slots.slots],
-                }
-                for matched, prompts, slots in zip(
-                    plan.result.groups, prompts_of, slots_of, strict=True
-                )
-            ],
-        )
-    }
-    return [id_by_first[matched.members[0]] for matched in plan.result.groups]
+    """Insert the round's groups in one batch; return their ids in plan order."""
+    return insert_rows_returning_ids(
+        session,
+        cast(Table, PairGroup.__table__),
+        [
+            {
+                "workspace_id": workspace_id,
+                "round_id": new_round.id,
+                "first_user_id": matched.members[0],
+                "reasons": list(matched.reasons),
+                "circle_id": plan.circles.get(matched.members),
+                "kept_from_id": plan.kept.get(matched.members),
+                "prompt_ids": [p.id for p in prompts],
+                "slots": [s.model_dump(mode="json") for s in slots.slots],
+            }
+            for matched, prompts, slots in zip(
+                plan.result.groups, prompts_of, slots_of, strict=True
+            )
+        ],
+    )
 
 
 def _recorded_keys(
