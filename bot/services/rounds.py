@@ -515,11 +515,11 @@ def start_round(
             notice=UnpairedNotice(),
             now=now,
         )
-    _hold_the_planned(session, plan)
+    _hold_the_planned(session, programme.id, plan)
     return new_round
 
 
-def _hold_the_planned(session: Session, plan: RoundPlan) -> None:
+def _hold_the_planned(session: Session, programme_id: int, plan: RoundPlan) -> None:
     """Lock the membership of everyone the round names (FOR SHARE on PostgreSQL; on SQLite
     the round's write lock holds everyone off already) and check each is still the active
     member the plan read.
@@ -531,15 +531,17 @@ def _hold_the_planned(session: Session, plan: RoundPlan) -> None:
     """
     planned = {m.id: m.slack_user_id for m in plan.members.values()}
     planned.update((m.id, m.slack_user_id) for m in plan.awaiting_agreement)
-    ids = list(planned)
-    still: dict[int, tuple[str, str]] = {}
-    for chunk in in_chunks(ids):
+    # The whole programme's memberships, by programme rather than by a list of thousands of
+    # ids (cheaper to send and to plan); locking the unplanned too holds off nothing for
+    # longer than the commit that follows.
+    still: dict[int, tuple[str, str]] = {
+        member_id: (user_id, status)
         for member_id, user_id, status in session.execute(
             select(Member.id, Member.slack_user_id, Member.status)
-            .where(Member.id.in_(chunk))
+            .where(Member.programme_id == programme_id)
             .with_for_update(read=True)
-        ):
-            still[member_id] = (user_id, status)
+        )
+    }
     for member_id, user_id in planned.items():
         if still.get(member_id) != (user_id, MemberStatus.ACTIVE.value):
             raise RoundRaced()
@@ -611,7 +613,9 @@ def _record_groups(
         for members in members_of
     ]
     # Meeting times inside everyone's working hours, from now until the round's check-in.
-    slots_of = group_slots(session, members_of, start=now, end=new_round.checkin_at)
+    slots_of = group_slots(
+        session, members_of, programme_id=programme_id, start=now, end=new_round.checkin_at
+    )
     group_ids = _insert_groups(session, workspace_id, new_round, plan, prompts_of, slots_of)
     insert_rows(
         session,
