@@ -101,6 +101,22 @@ class PromptChooser:
         rng = random.Random(seed)
         self.tie = {p.id: rng.random() for p in self.candidates}
         self.order = {p.id: i for i, p in enumerate(self.candidates)}
+        # Goal tiers by (shared goals, anyone's goals): a round's groups share a few dozen.
+        self._tier_cache: dict[tuple[frozenset[str], frozenset[str]], dict[str, int]] = {}
+
+    def _tiers(self, shared: frozenset[str], anyone: frozenset[str]) -> dict[str, int]:
+        """Each prompt's theme preference for a group: a shared goal, then any member's goal,
+        then the rest."""
+        tiers = self._tier_cache.get((shared, anyone))
+        if tiers is None:
+            tiers = {
+                p.id: _TIER_SHARED
+                if p.theme in shared
+                else (_TIER_MEMBER if p.theme in anyone else _TIER_OTHER)
+                for p in self.candidates
+            }
+            self._tier_cache[(shared, anyone)] = tiers
+        return tiers
 
     def choose(
         self,
@@ -129,24 +145,15 @@ class PromptChooser:
         never = max((len(seen) for seen in seen_by_member), default=0) + 1
         ago = dict.fromkeys(order, never)
         for seen in seen_by_member:
-            found: set[str] = set()
-            for back, pid in enumerate(reversed(seen), start=1):
-                if pid in found or pid not in ago:
-                    continue
-                found.add(pid)
-                ago[pid] = min(ago[pid], back)
-                if len(found) == size:
-                    break  # every prompt sighted: older views change nothing
+            # Each prompt's latest sighting: later positions overwrite earlier ones.
+            latest = {pid: position for position, pid in enumerate(seen)}
+            end = len(seen)
+            for pid, position in latest.items():
+                if pid in ago and end - position < ago[pid]:
+                    ago[pid] = end - position
 
-        shared = set(shared_goals)
-        anyone = {goal for goals in member_goals for goal in goals}
-        # Theme preference: shared goal, then any member's goal, then the rest.
-        tier = {
-            p.id: _TIER_SHARED
-            if p.theme in shared
-            else (_TIER_MEMBER if p.theme in anyone else _TIER_OTHER)
-            for p in candidates
-        }
+        anyone = frozenset(goal for goals in member_goals for goal in goals)
+        tier = self._tiers(frozenset(shared_goals), anyone)
 
         chosen: list[Prompt] = []
         theme_uses: dict[str, int] = {}
@@ -166,26 +173,27 @@ class PromptChooser:
                 if pid in fresh:
                     fresh[pid] -= 1
         for _ in range(min(count, size)):
-            # Only prompts fresh for the most members can win (the key's first part).
+            # The winner is the least by this key, compared part by part: fresh for the most
+            # members; then staleness, which ranks repeats (for prompts fresh to all it is
+            # only a late tie-break); variety; goal tier; recency; tie-break; deck order
+            # (unique). This runs for every prompt of every group of a round, so each part
+            # narrows the field in turn instead of a tuple being built for every prompt.
             most = max(fresh[p.id] for p in remaining)
-            # The sort key, built inline (this runs for every prompt of every group of a
-            # round): fresh for most members; then staleness, which ranks repeats (for prompts
-            # fresh to all it is only a late tie-break); variety; goal tier; recency;
-            # tie-break. `order` is unique, so the prompt itself is never compared.
-            best = min(
-                (
-                    -fresh[p.id],
-                    0 if fresh[p.id] == group_size else -ago[p.id],
-                    theme_uses.get(p.theme, 0),
-                    tier[p.id],
-                    -min(ago[p.id], cap) if fresh[p.id] == group_size else 0,
-                    tie[p.id],
-                    order[p.id],
-                    p,
-                )
-                for p in remaining
-                if fresh[p.id] == most
-            )[-1]
+            field = [p for p in remaining if fresh[p.id] == most]
+            fresh_to_all = most == group_size
+            if not fresh_to_all and len(field) > 1:
+                stalest = max(ago[p.id] for p in field)
+                field = [p for p in field if ago[p.id] == stalest]
+            if theme_uses and len(field) > 1:  # nothing chosen yet: every theme unused
+                least_used = min(theme_uses.get(p.theme, 0) for p in field)
+                field = [p for p in field if theme_uses.get(p.theme, 0) == least_used]
+            if len(field) > 1:
+                best_tier = min(tier[p.id] for p in field)
+                field = [p for p in field if tier[p.id] == best_tier]
+            if fresh_to_all and len(field) > 1:
+                least_recent = max(min(ago[p.id], cap) for p in field)
+                field = [p for p in field if min(ago[p.id], cap) == least_recent]
+            best = min(field, key=lambda p: (tie[p.id], order[p.id]))
             chosen.append(best)
             theme_uses[best.theme] = theme_uses.get(best.theme, 0) + 1
             for member, pass_ids in enumerate(in_pass):

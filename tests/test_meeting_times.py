@@ -537,7 +537,7 @@ def test_alike_groups_get_the_times_each_would_get_alone_naming_their_own_people
     ]
     end = MONDAY_9 + timedelta(days=6)
 
-    suggested = group_slots(session, alike, start=MONDAY_9, end=end)
+    suggested = group_slots(session, alike, programme_id=1, start=MONDAY_9, end=end)
 
     for group, got in zip(alike, suggested, strict=True):
         people = [SlotPerson(m.slack_user_id, working_hours_of(m), m.tz_name) for m in group]

@@ -42,7 +42,7 @@ from bot.errors import StaleAction, UsageError
 from bot.services.outbox import add_to_outbox, enqueue
 from bot.services.seats import own_seat
 from db.models import GroupSeat, Member, OutboxMessage, PairGroup, Programme, Round, Workspace
-from db.upsert import affected_rows, in_chunks
+from db.upsert import affected_rows
 
 SLOT_COUNT = 3
 STEP = timedelta(minutes=30)
@@ -318,24 +318,23 @@ def group_slots(
     session: Session,
     groups: Sequence[Sequence[Pairable]],
     *,
+    programme_id: int,
     start: datetime,
     end: datetime,
 ) -> list[GroupSlots]:
     """Suggest each new group's slots between `start` (plus SLOT_LEAD) and `end`, in the
     order given; who paid for a least-bad slot before (their seats' slot_cost) pays less
-    often now. One query for the history of everyone, however many groups; writes nothing."""
-    member_ids = [m.id for members in groups for m in members]
-    past: dict[int, int] = {}
-    for chunk in in_chunks(member_ids):
-        for member_id, count in session.execute(
+    often now. The groups are of one programme, `programme_id`: one query for the history of
+    its members (the few seats that paid, by ix_group_seats_slot_cost), however many groups;
+    writes nothing."""
+    past: dict[int, int] = dict(
+        session.execute(
             select(GroupSeat.member_id, func.count())
-            .where(
-                GroupSeat.member_id.in_(chunk),
-                GroupSeat.slot_cost.is_not(None),
-            )
+            .join(Member, Member.id == GroupSeat.member_id)
+            .where(Member.programme_id == programme_id, GroupSeat.slot_cost.is_not(None))
             .group_by(GroupSeat.member_id)
-        ):
-            past[member_id] = count
+        ).all()
+    )
     # Most groups of a round are alike (the same hours, zones and past costs, seat by seat),
     # and suggest_slots gives alike groups the same slots, naming only different people in
     # their costs: each shape is worked out once and its costs renamed for the others.
@@ -374,9 +373,16 @@ def plan_group_slots(
 ) -> None:
     """Suggest slots for groups already recorded as ORM rows (a rescue's new pair): stored
     on the group, and who pays for a least-bad slot on their seat (group_slots)."""
-    for (group, _), suggested in zip(
-        groups, group_slots(session, [m for _, m in groups], start=start, end=end), strict=True
-    ):
+    if not groups:
+        return
+    suggestions = group_slots(
+        session,
+        [m for _, m in groups],
+        programme_id=groups[0][1][0].programme_id,
+        start=start,
+        end=end,
+    )
+    for (group, _), suggested in zip(groups, suggestions, strict=True):
         group.slots = [s.model_dump(mode="json") for s in suggested.slots]
         for seat in group.seats:
             seat.slot_cost = suggested.paying.get(seat.slack_user_id)
