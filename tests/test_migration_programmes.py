@@ -55,7 +55,12 @@ def populate(sandbox: Sandbox) -> None:
 
 # Tables of later migrations (0015: circles, keep-meeting wishes), gone below 0013.
 # Tables of migrations after 0013: absent below it.
-LATER_TABLES = frozenset({"circles", "circle_seats", "keep_meetings", "reporting_lines"})
+LATER_TABLES = frozenset(
+    {"circles", "circle_seats", "keep_meetings", "reporting_lines", "slack_roles"}
+)
+# What Slack said of people's roles (0017) is not kept across a downgrade below it: the App
+# Home asks users.info again.
+ASKED_AGAIN = "slack_roles"
 
 
 def test_0013_keeps_every_row_down_and_up(sandbox: Sandbox, db: Engine, database_url: str) -> None:
@@ -91,7 +96,7 @@ def test_0013_keeps_every_row_down_and_up(sandbox: Sandbox, db: Engine, database
 
     upgrade_to_head(database_url)
     db.dispose()
-    assert row_counts(db) == before
+    assert before[ASKED_AGAIN] > 0 and row_counts(db) == before | {ASKED_AGAIN: 0}
     with sandbox.deps.unit_of_work() as session:
         programme = session.scalars(select(Programme)).one()
         assert ProgramSettings.from_stored(programme.settings) == settings_before
