@@ -439,6 +439,7 @@ def _intervals(window: WorkingWindow, now: datetime) -> tuple[tuple[int, int], .
     return working_intervals(window, now)
 
 
+@collector_paused()
 def preview_round(session: Session, programme: Programme, *, now: datetime) -> RoundPlan:
     """What the programme's next round would do if it started at `now`, written nowhere: the
     same seed (next_round_seed) and the same people (auto-pauses the closing would make left
