@@ -61,6 +61,19 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+# PostgreSQL SQLSTATEs meaning "this transaction lost to a concurrent one and was rolled
+# back; the same work may simply run again": deadlock_detected and serialization_failure.
+_PG_CONFLICT_STATES = frozenset({"40P01", "40001"})
+
+
+def lost_to_a_concurrent_transaction(error: BaseException) -> bool:
+    """Answer whether `error` is PostgreSQL ending this transaction to break a deadlock (or a
+    serialization failure): nothing of it was stored, and running the unit of work again is
+    safe and usually succeeds (the other transaction has committed by then)."""
+    orig = getattr(error, "orig", None)
+    return isinstance(error, DBAPIError) and getattr(orig, "sqlstate", None) in _PG_CONFLICT_STATES
+
+
 def _is_timeout(error: DBAPIError) -> bool:
     state = getattr(error.orig, "sqlstate", None)
     if state in _PG_TIMEOUT_STATES:
