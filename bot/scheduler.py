@@ -25,6 +25,7 @@ from bot import observability
 from bot.deps import Deps
 from bot.jobs.maintenance import MaintenanceReport, daily
 from bot.jobs.rounds import TickReport, make_delivery, tick
+from bot.logs import describe_failure
 from db.models import SchedulerLease
 
 logger = logging.getLogger(__name__)
@@ -160,8 +161,10 @@ class RoundScheduler:
             if busy:
                 try:
                     self._check_lease()
-                except Exception:  # the database may blip; the next check tries again
-                    logger.warning("could not renew the scheduler lease", exc_info=True)
+                except Exception as error:  # the database may blip; the next check tries again
+                    logger.warning(
+                        "could not renew the scheduler lease: %s", describe_failure(error)
+                    )
 
     def start(self) -> None:
         """Start checking the lease and ticking, on background threads."""

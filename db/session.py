@@ -10,8 +10,6 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-# SQLite's page cache per connection, in KiB (see make_engine).
-SQLITE_CACHE_KIB = 65536
 # How long background work (the scheduler, delivery) may wait for a SQLite lock.
 BACKGROUND_BUSY_TIMEOUT_S = 30.0
 # PostgreSQL SQLSTATEs meaning "a lock or statement ran out of its time": lock_not_available
@@ -28,8 +26,7 @@ class DatabaseBusy(Exception):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and a 64 MiB page
-    cache on every connection.
+    """Create an engine; SQLite gets foreign keys and a busy timeout on every connection.
 
     SQL parameters never appear in logs or in error messages (`hide_parameters`): they carry
     people's reflections, commitments and profiles.
@@ -47,11 +44,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            # Up to 64 MiB of pages per connection (SQLite's default is 2 MiB): a round start
-            # walks a programme's whole recent history and inserts into indexes at scattered
-            # places. At 50,000 members and 29 rounds (a 2.7 GB file) a round start took
-            # 10% less time, at 5,000 members 4% less (bench/rounds.py, 2026-12-01).
-            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             cursor.close()
 
     return engine
@@ -67,6 +59,19 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit if the block succeeds, roll back if it raises, always close."""
     with factory.begin() as session:
         yield session
+
+
+# PostgreSQL SQLSTATEs meaning "this transaction lost to a concurrent one and was rolled
+# back; the same work may simply run again": deadlock_detected and serialization_failure.
+_PG_CONFLICT_STATES = frozenset({"40P01", "40001"})
+
+
+def lost_to_a_concurrent_transaction(error: BaseException) -> bool:
+    """Answer whether `error` is PostgreSQL ending this transaction to break a deadlock (or a
+    serialization failure): nothing of it was stored, and running the unit of work again is
+    safe and usually succeeds (the other transaction has committed by then)."""
+    orig = getattr(error, "orig", None)
+    return isinstance(error, DBAPIError) and getattr(orig, "sqlstate", None) in _PG_CONFLICT_STATES
 
 
 def _is_timeout(error: DBAPIError) -> bool:

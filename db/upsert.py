@@ -104,7 +104,7 @@ def insert_rows_returning_ids(
     """Insert rows and return their new ids (the `id` column), in the order of `rows`.
 
     PostgreSQL: the ids are drawn from the table's sequence first (one query), then the rows
-    go in as one executemany (insert_rows). A multi-row INSERT ... RETURNING of 2,500 groups
+    go in as one COPY (insert_rows). A multi-row INSERT ... RETURNING of 2,500 groups
     cost psycopg more client CPU to convert (its thousands of placeholders) than the insert
     itself: 0.2 s of a 2.4 s round start (bench/rounds.py, 5,000 members, 2026-12-01).
     SQLite: INSERT ... RETURNING in parameter order (cheap there: sqlite3 binds in C).

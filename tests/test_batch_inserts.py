@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
-from sqlalchemy import Table, select, text
+from sqlalchemy import Engine, Table, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from bot.domain.messages import UnpairedNotice
 from bot.services import membership
 from bot.services.outbox import Outgoing, add_all_to_outbox
 from db.models import OutboxMessage, PairGroup, Round
+from db.session import DatabaseBusy, bounded_unit_of_work, make_session_factory
 from db.upsert import insert_rows, insert_rows_returning_ids
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -96,4 +97,78 @@ def test_nothing_to_insert_writes_nothing(session: Session) -> None:
     insert_rows(session, cast(Table, OutboxMessage.__table__), [])
     table = cast(Table, PairGroup.__table__)
     assert insert_rows_returning_ids(session, table, []) == []
+    assert session.scalar(select(OutboxMessage.id)) is None
+
+
+# Text COPY's own characters (tab, newline, backslash, its \N for NULL), a quote, and more
+# than ASCII: stored and read back exactly, on both databases.
+AWKWARD = 'tab\there\nline\\back \\N "q" é 日本 \r'
+
+
+def test_awkward_text_and_json_come_back_exactly_as_given(session: Session) -> None:
+    new_round = a_round(session)
+    slots = [{"start": "2026-11-30T10:00:00+00:00", "note": AWKWARD, "none": None, "n": 1.5}]
+    (group_id,) = insert_rows_returning_ids(
+        session,
+        cast(Table, PairGroup.__table__),
+        [
+            {
+                "workspace_id": new_round.workspace_id,
+                "round_id": new_round.id,
+                "first_user_id": AWKWARD[:32],
+                "reasons": [AWKWARD, "\\"],
+                "slots": slots,
+                "channel_id": None,
+                "kept_from_id": None,
+            }
+        ],
+    )
+    add_all_to_outbox(
+        session,
+        workspace_id=new_round.workspace_id,
+        messages=[
+            Outgoing(
+                dedupe_key=AWKWARD,
+                recipients=[AWKWARD, ""],
+                notice=UnpairedNotice(),
+                channel_id="C\t\n\\",
+                group_id=group_id,
+            )
+        ],
+        now=NOW,
+    )
+    session.commit()
+    group = session.get(PairGroup, group_id)
+    assert group is not None
+    assert (group.first_user_id, group.reasons, group.slots) == (
+        AWKWARD[:32],
+        [AWKWARD, "\\"],
+        slots,
+    )
+    assert group.channel_id is None and group.kept_from_id is None
+    message = session.scalars(select(OutboxMessage)).one()
+    assert (message.dedupe_key, message.recipients, message.channel_id) == (
+        AWKWARD,
+        [AWKWARD, ""],
+        "C\t\n\\",
+    )
+    assert message.group_id == group_id
+
+
+def test_a_batch_insert_that_waits_out_a_requests_time_is_database_busy(
+    session: Session, db: Engine
+) -> None:
+    """Inside a request's bounded unit of work, an insert that waits for another
+    transaction's lock ends as DatabaseBusy (nothing stored), as an INSERT does."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite: the busy timeout is the same executemany as before")
+    workspace_id = a_round(session).workspace_id
+    session.commit()
+    row = [Outgoing(dedupe_key="same", recipients=["U001"], notice=UnpairedNotice())]
+    with Session(db) as other:  # the same key, inserted and not yet committed
+        add_all_to_outbox(other, workspace_id=workspace_id, messages=row, now=NOW)
+        request_work = bounded_unit_of_work(make_session_factory(db), 0.2)
+        with pytest.raises(DatabaseBusy), request_work as request:
+            add_all_to_outbox(request, workspace_id=workspace_id, messages=row, now=NOW)
+        other.rollback()
     assert session.scalar(select(OutboxMessage.id)) is None

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from slack_sdk import WebClient
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.deps import Deps
 from bot.domain.enums import Unpairable
@@ -21,6 +21,7 @@ from bot.jobs.delivery import Delivery, DeliveryReport
 from bot.jobs.people import app_user_id, slack_users
 from bot.services import meetings, membership, rounds
 from db.models import Programme, Workspace
+from db.session import lost_to_a_concurrent_transaction
 
 logger = logging.getLogger(__name__)
 # Starts of one due round per tick when leaves keep racing it (each race stores nothing);
@@ -92,6 +93,16 @@ def tick(deps: Deps, delivery: Delivery, now: datetime) -> TickReport:
                         # the next plan reads them as gone.
                         logger.info(
                             "round for programme %s raced a leave (attempt %s)",
+                            programme_id,
+                            attempt,
+                        )
+                    except DBAPIError as error:
+                        # PostgreSQL broke a deadlock with a racing erasure by ending the
+                        # round start: nothing was stored, and the erasure has committed.
+                        if not lost_to_a_concurrent_transaction(error):
+                            raise
+                        logger.info(
+                            "round for programme %s lost a deadlock (attempt %s)",
                             programme_id,
                             attempt,
                         )

@@ -36,6 +36,7 @@ from bot.domain.people import MemberStatusView
 from bot.domain.programme import ProgrammeRef
 from bot.errors import SLACK_BUSY_TEXT, Busy, NotAdmin, PeerCoachError, UsageError
 from bot.jobs.rounds import deliver_workspace
+from bot.logs import describe_failure
 from bot.services import admin, home, membership, outbox, pulse
 from bot.services.metrics import cycle_figures, membership_figures
 from bot.views import admin as admin_views
@@ -228,7 +229,9 @@ def _finish_later(deps: Deps, respond: Respond, work: Callable[[Session], Answer
         answer = views.ephemeral(error.message)
     except Exception as error:
         ref = uuid.uuid4().hex[:8]
-        logger.error("work after the ack failed (ref %s)", ref, exc_info=error)
+        # Where it failed, never what with (bot.logs.describe_failure): a database error's
+        # message can quote the values it was given.
+        logger.error("work after the ack failed (ref %s): %s", ref, describe_failure(error))
         answer = views.ephemeral(SORRY_TEXT.format(ref=ref))
     respond(replace_original=False, **answer)
 

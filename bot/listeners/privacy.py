@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError
 
 from bot import ids
 from bot.deps import Deps
@@ -11,6 +12,7 @@ from bot.listeners.common import later, refresh_home, respond_later
 from bot.services import privacy
 from bot.slack_client import upload_to_dm
 from bot.views import privacy as views
+from db.session import lost_to_a_concurrent_transaction
 
 
 def send_my_data(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
@@ -20,10 +22,24 @@ def send_my_data(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
     upload_to_dm(client, user_id, **views.export_upload(data))
 
 
+# Attempts at an erasure that PostgreSQL ended to break a deadlock (with a round start that
+# seats the person at that moment): each attempt stored nothing, and the next one runs after
+# the winner committed.
+ERASURE_ATTEMPTS = 3
+
+
 def delete_my_data(deps: Deps, *, team_id: str, user_id: str) -> privacy.DeletionReport:
     """Delete the person's data in one unit of work; a repeated press gets an empty report."""
-    with deps.unit_of_work() as session:
-        report = privacy.delete_my_data(session, team_id=team_id, user_id=user_id, now=deps.clock())
+    for attempt in range(1, ERASURE_ATTEMPTS + 1):
+        try:
+            with deps.unit_of_work() as session:
+                report = privacy.delete_my_data(
+                    session, team_id=team_id, user_id=user_id, now=deps.clock()
+                )
+            break
+        except DBAPIError as error:
+            if attempt == ERASURE_ATTEMPTS or not lost_to_a_concurrent_transaction(error):
+                raise
     deps.admin_answers.clear()  # their admin row, if any, is gone
     return report
 

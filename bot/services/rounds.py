@@ -524,14 +524,19 @@ def _hold_the_planned(session: Session, programme_id: int, plan: RoundPlan) -> N
     """
     planned = {m.id: m.slack_user_id for m in plan.members.values()}
     planned.update((m.id, m.slack_user_id) for m in plan.awaiting_agreement)
-    # The whole programme's memberships, by programme rather than by a list of thousands of
-    # ids (cheaper to send and to plan); locking the unplanned too holds off nothing for
-    # longer than the commit that follows.
+    # The programme's active memberships, by programme rather than by a list of thousands of
+    # ids (cheaper to send and to plan). Only the active: everyone planned was active, and a
+    # paused or left membership (someone erasing their data, editing a profile) is nothing
+    # to wait for. Someone planned whose change committed meanwhile no longer matches (the
+    # row is read again after the wait) and is missing below.
     still: dict[int, tuple[str, str]] = {
         member_id: (user_id, status)
         for member_id, user_id, status in session.execute(
             select(Member.id, Member.slack_user_id, Member.status)
-            .where(Member.programme_id == programme_id)
+            .where(
+                Member.programme_id == programme_id,
+                Member.status == MemberStatus.ACTIVE.value,
+            )
             .with_for_update(read=True)
         )
     }

@@ -47,3 +47,18 @@ def test_a_traceback_becomes_types_and_frames() -> None:
     assert "SECRET" not in clean.getMessage() and "SECRET" not in described
     assert described.startswith("builtins.ValueError at test_logs.py:")
     assert "caused by builtins.KeyError" in described
+
+
+def test_our_code_never_logs_a_traceback_with_its_message() -> None:
+    """A traceback carries the exception's message, and a database error's message can quote
+    the values it was given (people's text): our code logs describe_failure instead."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "bot"
+    offenders = [
+        f"{path.relative_to(package.parent)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "exc_info=" in line or ".exception(" in line
+    ]
+    assert offenders == []
