@@ -125,3 +125,20 @@ def test_after_a_week_without_news_from_slack_the_home_asks_again(
         assert "users.info" not in methods  # Slack answered again a moment ago
     finally:
         third.close()
+
+
+def test_deleting_ones_data_leaves_no_record_of_ones_slack_role_even_in_another_process(
+    sandbox: Sandbox, other_replica: Sandbox
+) -> None:
+    sandbox.join("U001")
+
+    other_replica.people.command("U001", "delete-my-data")
+    other_replica.people.click(
+        "U001", ids.DELETE_DATA_CONFIRM, channel_id="CGENERAL", message_ts="1.2"
+    )
+    other_replica.settle()
+
+    assert "Your PeerCoach data is deleted" in sandbox.emulator.responses[-1]["text"]
+    # The Home re-rendered after the deletion asked Slack nothing it would keep.
+    with sandbox.deps.unit_of_work() as session:
+        assert session.scalars(select(SlackRole.slack_user_id)).all() == []

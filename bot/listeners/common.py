@@ -435,6 +435,7 @@ def publish_home(
     team_id: str,
     user_id: str,
     skip_unchanged: bool = False,
+    record_role: bool = True,
 ) -> None:
     """Render the person's App Home and publish it (background work: never in a listener).
 
@@ -451,6 +452,9 @@ def publish_home(
     it was then (and they run no programme). After an action it is always published: with
     several web replicas, another one may have published since, and Slack would keep
     showing its view.
+
+    `record_role=False` (the render right after someone deleted their data): what users.info
+    says of their role is used, not stored.
     """
     now = deps.clock()
     slack_admin = deps.admin_cache.get(team_id, user_id)
@@ -485,7 +489,7 @@ def publish_home(
             deps.admin_cache.put(team_id, user_id, user.is_admin)
             slack_admin = user.is_admin
         with deps.unit_of_work() as session:
-            if user is not None:
+            if user is not None and record_role:
                 admin.record_slack_role(
                     session, team_id=team_id, user_id=user_id, is_admin=user.is_admin, now=now
                 )
@@ -617,10 +621,17 @@ def _programme_admin(
 
 
 def refresh_home(
-    deps: Deps, client: WebClient, *, team_id: str, user_id: str, opened: bool = False
+    deps: Deps,
+    client: WebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    opened: bool = False,
+    record_role: bool = True,
 ) -> None:
     """Re-render the App Home after the ack if there is room (a refresh nobody waits for);
-    `opened`: the person opened the tab (an unchanged view need not be published again)."""
+    `opened`: the person opened the tab (an unchanged view need not be published again);
+    `record_role`: see publish_home."""
     later(
         deps,
         publish_home,
@@ -629,6 +640,7 @@ def refresh_home(
         team_id=team_id,
         user_id=user_id,
         skip_unchanged=opened,
+        record_role=record_role,
     )
 
 

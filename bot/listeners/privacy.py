@@ -63,7 +63,8 @@ def register(app: App, deps: Deps) -> None:
         team_id, user_id = context.team_id or "", context.user_id or ""
         report = delete_my_data(deps, team_id=team_id, user_id=user_id)
         later(deps, client.chat_postMessage, channel=user_id, text=views.deleted_text(report))
-        refresh_home(deps, client, team_id=team_id, user_id=user_id)
+        # Not kept again at once: what Slack says of their role was just deleted too.
+        refresh_home(deps, client, team_id=team_id, user_id=user_id, record_role=False)
 
     def delete_confirmed(
         ack: Ack, respond: Respond, client: WebClient, context: BoltContext
@@ -72,7 +73,8 @@ def register(app: App, deps: Deps) -> None:
         team_id, user_id = context.team_id or "", context.user_id or ""
         report = delete_my_data(deps, team_id=team_id, user_id=user_id)
         respond_later(deps, respond, **views.deleted_message(report))
-        refresh_home(deps, client, team_id=team_id, user_id=user_id)
+        # Not kept again at once: what Slack says of their role was just deleted too.
+        refresh_home(deps, client, team_id=team_id, user_id=user_id, record_role=False)
 
     def delete_cancelled(ack: Ack, respond: Respond) -> None:
         ack()
