@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.slack_requests import call_wsgi
-from db.models import ProgramAdmin, SlackRole
+from db.models import Member, ProgramAdmin, SlackRole
+from tests.concurrency import ACK_DEADLINE_S, all_at_once, database_locked_elsewhere, timed
 from tests.surface_helpers import sign
 from tests.test_slack_roles import home_opened_by
 
@@ -80,3 +82,78 @@ def test_a_user_change_from_another_workspace_leaves_this_ones_people_as_they_we
     home, methods = home_opened_by(sandbox, "U001")
     assert "Programme (admins)" not in home and "Asia/Tokyo" not in home
     assert "users.info" not in methods
+
+
+def paused_then_back(sandbox: Sandbox, user: str) -> None:
+    """The person paused for two weeks, and three weeks have passed."""
+    sandbox.people.command(user, "pause 2 weeks")
+    sandbox.settle()
+    sandbox.clock.advance(timedelta(weeks=3))
+
+
+def test_status_while_the_database_is_locked_elsewhere_answers_in_time(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.join("U001")
+    sandbox.join("U002")
+    paused_then_back(sandbox, "U002")
+
+    with database_locked_elsewhere(sandbox.settings.database_url) as release:
+        active, took_active = timed(lambda: sandbox.people.command("U001", "status"))
+        back, took_back = timed(lambda: sandbox.people.command("U002", "status"))
+        release()
+    sandbox.settle()
+
+    assert took_active < ACK_DEADLINE_S and took_back < ACK_DEADLINE_S
+    assert active.status == 200 and back.status == 200
+    assert "active" in active.text.lower()
+    # Resuming is a write the lock holds up: either done in time, or "try again", never
+    # "paused" for a pause that ended.
+    assert "paused" not in back.text.lower() or "try again" in back.text.lower()
+    again = sandbox.people.command("U002", "status")
+    assert "active" in again.text.lower() and "paused" not in again.text.lower()
+
+
+def test_two_status_commands_at_once_after_a_pause_ended_both_say_active(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.join("U001")
+    paused_then_back(sandbox, "U001")
+
+    answers = all_at_once([lambda: sandbox.people.command("U001", "status")] * 2)
+    sandbox.settle()
+
+    for response, took in answers:
+        assert response.status == 200 and took < ACK_DEADLINE_S
+        assert "active" in response.text.lower() and "paused" not in response.text.lower()
+    with sandbox.deps.unit_of_work() as session:
+        member = session.scalars(select(Member)).one()
+        assert (member.status, member.paused_until) == ("active", None)
+
+
+def test_a_command_refused_on_the_request_thread_is_answered_once_and_the_next_request_is_served(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.join("U001")
+    sandbox.settle()
+    calls, responses = len(sandbox.emulator.calls), len(sandbox.emulator.responses)
+
+    refused = sandbox.people.command("U001", "status --programme No Such Programme")
+    sandbox.settle()
+
+    assert refused.status == 200 and "No Such Programme" in refused.text
+    assert sandbox.emulator.responses[responses:] == []  # no second answer by response_url
+    assert [c.method for c in sandbox.emulator.calls[calls:]] == []  # nor by DM
+    # The same thread then serves an ordinary command, and an unsigned one is inert.
+    assert "active" in sandbox.people.command("U001", "status").text.lower()
+    unsigned = call_wsgi(
+        sandbox.wsgi,
+        "POST",
+        "/slack/events",
+        sandbox.people.command_body("U001", "pause 2 weeks"),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    sandbox.settle()
+    assert unsigned.status == 401
+    with sandbox.deps.unit_of_work() as session:
+        assert session.scalar(select(Member.status)) == "active"
