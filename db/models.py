@@ -488,8 +488,8 @@ class SlackRole(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     slack_user_id: Mapped[str] = mapped_column(String(32))
     is_admin: Mapped[bool]
-    # When we heard this answer (users.info: when we asked; an event: when it arrived, not
-    # its event_time, so a late or retried event counts as news: see admin.slack_role_changed).
+    # When Slack gave this answer (users.info: when we asked; an event: its event_time, so
+    # that a late or retried event older than the answer recorded changes nothing).
     checked_at: Mapped[datetime]
 
 

@@ -14,7 +14,7 @@ from bot.sandbox.slack_requests import call_wsgi
 from db.models import Member, ProgramAdmin, SlackRole
 from tests.concurrency import ACK_DEADLINE_S, all_at_once, database_locked_elsewhere, timed
 from tests.surface_helpers import sign
-from tests.test_slack_roles import home_opened_by
+from tests.test_slack_roles import ADMIN, home_opened_by
 
 
 def roles(sandbox: Sandbox) -> list[tuple[str, bool]]:
@@ -157,3 +157,33 @@ def test_a_command_refused_on_the_request_thread_is_answered_once_and_the_next_r
     assert unsigned.status == 401
     with sandbox.deps.unit_of_work() as session:
         assert session.scalar(select(Member.status)) == "active"
+
+
+def test_a_late_user_change_older_than_slacks_last_answer_does_not_hide_an_admins_programme(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.emulator.add_user(ADMIN, name="programme-lead", is_admin=True)
+    sandbox.join(ADMIN)  # users.info just now: an admin
+    fresh = Sandbox(emulator=sandbox.emulator, engine=sandbox.engine, clock=sandbox.clock)
+    # Slack retries an event from an hour before, when they were not an admin yet.
+    earlier = int((sandbox.now() - timedelta(hours=1)).timestamp())
+    record = {**sandbox.emulator.users[ADMIN], "is_admin": False}
+    envelope = {
+        "token": "deprecated-verification-token",
+        "team_id": sandbox.people.team_id,
+        "api_app_id": "APEERCOACH",
+        "event": {"type": "user_change", "user": record},
+        "type": "event_callback",
+        "event_id": "EvLATE0001",
+        "event_time": earlier,
+    }
+    try:
+        late = sandbox.people.post(json.dumps(envelope).encode(), "application/json")
+        assert late.status == 200
+        sandbox.settle()
+
+        home, _ = home_opened_by(fresh, ADMIN)
+        assert "Programme (admins)" in home
+    finally:
+        fresh.settle()
+        fresh.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -44,10 +45,12 @@ def register(app: App, deps: Deps) -> None:
         if deps.installation_store is not None:
             _revocations(deps.installation_store).handle_tokens_revoked_events(event, context)
 
-    def user_changed(event: dict[str, Any], context: BoltContext) -> None:
+    def user_changed(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         """A deactivated account leaves the programme and is never paired again. Otherwise
         Slack's word on the person's role and time zone is kept: the role of someone who
-        used PeerCoach (what their App Home goes by without users.info), a member's zone."""
+        used PeerCoach (what their App Home goes by without users.info), a member's zone;
+        unless Slack answered users.info about them after the event happened (a late or
+        retried event is old news)."""
         user = event.get("user") or {}
         if not user.get("id"):
             return
@@ -64,14 +67,14 @@ def register(app: App, deps: Deps) -> None:
         deps.admin_answers.forget(NOT_SLACK_ADMIN, team_id, user_id)
         tz_name, offset = user.get("tz"), user.get("tz_offset")
         with deps.unit_of_work() as session:
-            admin.slack_role_changed(
+            news = admin.slack_role_changed(
                 session,
                 team_id=team_id,
                 user_id=user_id,
                 is_admin=user.get("is_admin") is True or user.get("is_owner") is True,
-                now=deps.clock(),
+                now=_happened_at(body, deps.clock()),
             )
-            if isinstance(tz_name, str) and isinstance(offset, int):
+            if news is not None and isinstance(tz_name, str) and isinstance(offset, int):
                 membership.set_time_zone(
                     session,
                     team_id=team_id,
@@ -84,6 +87,20 @@ def register(app: App, deps: Deps) -> None:
     app.event("app_uninstalled")(app_uninstalled)
     app.event("tokens_revoked")(tokens_revoked)
     app.event("user_change")(user_changed)
+
+
+def _happened_at(body: dict[str, Any], now: datetime) -> datetime:
+    """When Slack says an event happened (the envelope's `event_time`, whole Unix seconds:
+    taken as the end of that second, so that a users.info answer recorded within the same
+    second does not outrank it), never later than `now`; `now` when the envelope does not
+    say."""
+    stamp = body.get("event_time")
+    if isinstance(stamp, int) and not isinstance(stamp, bool):
+        try:
+            return min(datetime.fromtimestamp(stamp + 1, UTC), now)
+        except (OverflowError, OSError, ValueError):
+            return now
+    return now
 
 
 def _revocations(store: InstallationStore) -> TokenRevocationListeners:

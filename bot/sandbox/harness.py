@@ -98,6 +98,7 @@ class Sandbox:
             signing_secret=SIGNING_SECRET,
             emulator=self.emulator,
             team_id=self.emulator.team_id,
+            event_clock=self._event_clock,
         )
 
     def install(
@@ -137,7 +138,12 @@ class Sandbox:
             team_id=team_id,
             enterprise_id=enterprise_id,
             enterprise_install=enterprise_install,
+            event_clock=self._event_clock,
         )
+
+    def _event_clock(self) -> float:
+        """Unix seconds on the sandbox's clock (when Slack says an event happened)."""
+        return self.clock.now().timestamp()
 
     @property
     def team_id(self) -> str:
@@ -189,7 +195,10 @@ class Sandbox:
         self.socket_handler = handler
         self.emulator.socket_mode.wait_for_connections(1)
         self.people = SocketSlackRequests(
-            self.emulator.socket_mode, emulator=self.emulator, team_id=self.emulator.team_id
+            self.emulator.socket_mode,
+            emulator=self.emulator,
+            team_id=self.emulator.team_id,
+            event_clock=self._event_clock,
         )
         return handler
 

@@ -115,6 +115,7 @@ class SlackRequests:
         enterprise_install: bool = False,
         path: str = "/slack/events",
         wall_clock: Callable[[], float] = time.time,
+        event_clock: Callable[[], float] | None = None,
     ) -> None:
         self.wsgi = wsgi
         self.signing_secret = signing_secret
@@ -125,6 +126,9 @@ class SlackRequests:
         self.enterprise_install = enterprise_install
         self.path = path
         self.wall_clock = wall_clock
+        # When Slack says an event happened (`event_time`, Unix seconds): the sandbox's clock,
+        # which the app's is; signatures and trigger ids keep the wall clock.
+        self.event_clock = event_clock or wall_clock
         self._ids = itertools.count(1)
 
     # -- transport --------------------------------------------------------------------------
@@ -258,7 +262,7 @@ class SlackRequests:
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._ids):08d}",
-            "event_time": int(self.wall_clock()),
+            "event_time": int(self.event_clock()),
             "authorizations": [
                 {
                     "enterprise_id": self.enterprise_id,

@@ -139,27 +139,36 @@ def record_slack_role(
 
 def slack_role_changed(
     session: Session, *, team_id: str, user_id: str, is_admin: bool, now: datetime
-) -> bool:
-    """Apply a `user_change` event (Slack's word on the person's role): the recorded answer of
-    someone PeerCoach knows is updated and their Slack-admin row follows it. Nobody new is
-    recorded (people who never used PeerCoach leave no row); a demotion still drops a
-    Slack-admin row recorded before slack_roles existed. Returns whether anything changed.
+) -> bool | None:
+    """Apply a `user_change` event that happened at `now` (Slack's word on the person's
+    role): the recorded answer of someone PeerCoach knows is updated and their Slack-admin
+    row follows it. Nobody new is recorded (people who never used PeerCoach leave no row); a
+    demotion still drops a Slack-admin row recorded before slack_roles existed. Returns
+    whether anything changed, or None when the recorded answer is newer than the event
+    (users.info asked after it happened, or a later event): old news changes nothing.
 
-    Events may arrive late or twice; either direction of a stale answer is safe: a recorded
-    "admin" is checked with users.info before the App Home shows aggregates, and a recorded
-    "not an admin" only hides them (until the next event, or NOT_ADMIN_TRUSTED_FOR).
+    Events may arrive late or twice; one older than the recorded answer is ignored, and
+    either direction of a stale answer is safe anyway: a recorded "admin" is checked with
+    users.info before the App Home shows aggregates, and a recorded "not an admin" only
+    hides them (until the next event, or NOT_ADMIN_TRUSTED_FOR).
     """
     workspace_id = session.scalar(select(Workspace.id).where(Workspace.team_id == team_id))
     if workspace_id is None:
         return False
+    of_person = (SlackRole.workspace_id == workspace_id, SlackRole.slack_user_id == user_id)
+    recorded_at = session.scalar(select(SlackRole.checked_at).where(*of_person))
+    if recorded_at is not None and recorded_at > now:
+        return None
     updated = affected_rows(
         session.execute(
             update(SlackRole)
-            .where(SlackRole.workspace_id == workspace_id, SlackRole.slack_user_id == user_id)
+            .where(*of_person, SlackRole.checked_at <= now)
             .values(is_admin=is_admin, checked_at=now)
             .execution_options(synchronize_session=False)
         )
     )
+    if recorded_at is not None and not updated:
+        return None  # a newer answer was recorded meanwhile
     if is_admin:
         if not updated:
             return False  # someone PeerCoach never saw: nothing to record
