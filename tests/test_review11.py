@@ -187,3 +187,22 @@ def test_a_late_user_change_older_than_slacks_last_answer_does_not_hide_an_admin
     finally:
         fresh.settle()
         fresh.close()
+
+
+def test_my_data_says_what_slack_said_of_ones_role_and_nobody_elses(sandbox: Sandbox) -> None:
+    sandbox.emulator.add_user(ADMIN, name="programme-lead", is_admin=True)
+    sandbox.join(ADMIN)
+    sandbox.join("U001")
+
+    sandbox.people.command("U001", "my-data")
+    sandbox.settle()
+
+    (upload,) = [
+        u for u in sandbox.emulator.uploads.values() if u["filename"] == "peercoach-my-data.json"
+    ]
+    content = upload["content"].decode()
+    assert json.loads(content)["slack_role"] == {
+        "is_admin": False,
+        "checked_at": sandbox.now().isoformat(),
+    }
+    assert ADMIN not in content
