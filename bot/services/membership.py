@@ -805,18 +805,26 @@ def _cancel_pulse_asks(session: Session, member: Member) -> None:
 
 
 def resume_due_members(session: Session, *, programme_id: int, now: datetime) -> list[str]:
-    """Resume everyone in the programme whose pause has ended; return their Slack user ids."""
-    due = session.scalars(
-        select(Member).where(
-            Member.programme_id == programme_id,
-            Member.status == MemberStatus.PAUSED.value,
-            Member.paused_until.is_not(None),
-            Member.paused_until <= now,
-        )
-    ).all()
-    for member in due:
-        member.status, member.paused_until, member.updated_at = MemberStatus.ACTIVE.value, None, now
-    return [m.slack_user_id for m in due]
+    """Resume everyone in the programme whose pause has ended; return their Slack user ids.
+
+    One conditional UPDATE, not a read and then writes: a member who paused again meanwhile
+    (a `pause` that committed while this ran) no longer matches when the row is written
+    (PostgreSQL re-checks the condition on the row's newest version once its lock is free;
+    SQLite writes under its one write lock) and keeps the new pause.
+    """
+    return list(
+        session.scalars(
+            update(Member)
+            .where(
+                Member.programme_id == programme_id,
+                Member.status == MemberStatus.PAUSED.value,
+                Member.paused_until.is_not(None),
+                Member.paused_until <= now,
+            )
+            .values(status=MemberStatus.ACTIVE.value, paused_until=None, updated_at=now)
+            .returning(Member.slack_user_id)
+        ).all()
+    )
 
 
 def leave_out_unpairable(
