@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.sandbox.harness import Sandbox
+from bot.services import admin
 from bot.services.admin import NOT_ADMIN_TRUSTED_FOR
 from db.models import ProgramAdmin, SlackRole
 
@@ -142,3 +143,23 @@ def test_deleting_ones_data_leaves_no_record_of_ones_slack_role_even_in_another_
     # The Home re-rendered after the deletion asked Slack nothing it would keep.
     with sandbox.deps.unit_of_work() as session:
         assert session.scalars(select(SlackRole.slack_user_id)).all() == []
+
+
+def test_a_role_looked_up_before_a_deletion_is_not_kept_after_it(sandbox: Sandbox) -> None:
+    """A Home render (or a join's look-up) asked users.info just before U001 deleted their
+    data, and stores Slack's answer just after: it is not kept, nor is anything of anyone
+    who takes no part (no membership). Meanwhile a member's answer is."""
+    sandbox.join("U001")
+    sandbox.join("U002")
+    sandbox.people.command("U001", "delete-my-data")
+    sandbox.people.click("U001", ids.DELETE_DATA_CONFIRM, channel_id="CGENERAL", message_ts="1.2")
+    sandbox.settle()
+
+    now = sandbox.clock.now()
+    with sandbox.deps.unit_of_work() as session:  # the late writes, as a render makes them
+        for user in ("U001", "U002", "U003"):
+            admin.record_slack_role(
+                session, team_id=sandbox.emulator.team_id, user_id=user, is_admin=False, now=now
+            )
+    with sandbox.deps.unit_of_work() as session:
+        assert session.scalars(select(SlackRole.slack_user_id)).all() == ["U002"]

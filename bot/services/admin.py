@@ -120,8 +120,25 @@ def record_slack_role(
     session: Session, *, team_id: str, user_id: str, is_admin: bool, now: datetime
 ) -> None:
     """Store what users.info said just now about the person's Slack role (slack_roles) and
-    keep their Slack-admin program_admins row in step with it."""
+    keep their Slack-admin program_admins row in step with it.
+
+    The role is kept only while the person takes part (holds a membership of the workspace):
+    nothing is kept of people who never joined, and an answer that arrives after the person
+    deleted their data (a render or a join's look-up that asked Slack just before) is
+    dropped. The membership is held (FOR SHARE on PostgreSQL; SQLite's write lock) until
+    this unit of work ends, so an erasure either committed before and is seen, or waits and
+    then deletes what was stored here.
+    """
     workspace = workspace_for(session, team_id, now=now)
+    taking_part = session.scalar(
+        select(Member.id)
+        .where(Member.workspace_id == workspace.id, Member.slack_user_id == user_id)
+        .limit(1)
+        .with_for_update(read=True)
+    )
+    if taking_part is None:
+        is_admin_known(session, workspace, user_id=user_id, is_slack_admin=is_admin, now=now)
+        return
     upsert(
         session,
         SlackRole.__table__,  # type: ignore[arg-type]
