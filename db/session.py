@@ -54,6 +54,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def connection_of(unit: Session | Connection) -> Connection:
+    """The connection a read runs on: the session's own (in its transaction), or the plain
+    connection given. For reads of plain rows that serve both a unit of work and a
+    read-only connection (status, the App Home)."""
+    return unit.connection() if isinstance(unit, Session) else unit
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit if the block succeeds, roll back if it raises, always close."""
@@ -82,6 +89,38 @@ def _is_timeout(error: DBAPIError) -> bool:
 
 
 @contextmanager
+def _waits_bounded(connection: Connection, seconds: float) -> Iterator[None]:
+    """Limit the connection's waits to `seconds` for the block: SQLite's busy timeout,
+    restored afterwards; PostgreSQL's lock_timeout and statement_timeout, set for the
+    transaction only (set_config's `true`, as SET LOCAL; both in one round trip)."""
+    millis = max(1, int(seconds * 1000))
+    sqlite = connection.dialect.name == "sqlite"
+    raw = connection.connection.driver_connection
+    assert raw is not None  # a checked-out connection always has its driver's
+    if sqlite:
+        raw.execute(f"PRAGMA busy_timeout = {millis}")
+    else:
+        connection.execute(_PG_TIMEOUTS, {"millis": str(millis)})
+    try:
+        yield
+    finally:
+        if sqlite:
+            # On the driver's connection: it works even when the transaction failed.
+            raw.execute(f"PRAGMA busy_timeout = {int(BACKGROUND_BUSY_TIMEOUT_S * 1000)}")
+
+
+@contextmanager
+def _timeouts_as_busy() -> Iterator[None]:
+    """Turn a wait that ran out (a lock or statement timeout) into DatabaseBusy."""
+    try:
+        yield
+    except DBAPIError as error:
+        if _is_timeout(error):
+            raise DatabaseBusy(str(type(error.orig).__name__)) from None
+        raise
+
+
+@contextmanager
 def bounded_unit_of_work(factory: sessionmaker[Session], seconds: float) -> Iterator[Session]:
     """A unit of work whose waits for locks (and, on PostgreSQL, its statements) end after
     `seconds`, for work a request must finish before its acknowledgement.
@@ -91,28 +130,12 @@ def bounded_unit_of_work(factory: sessionmaker[Session], seconds: float) -> Iter
     SET LOCAL does), which end with the transaction. Raises DatabaseBusy when a wait ran
     out; the work is then rolled back, so nothing of it is stored.
     """
-    millis = max(1, int(seconds * 1000))
-    try:
-        with factory.begin() as session:
-            connection = session.connection()
-            sqlite = connection.dialect.name == "sqlite"
-            raw = connection.connection.driver_connection
-            assert raw is not None  # a checked-out connection always has its driver's
-            if sqlite:
-                raw.execute(f"PRAGMA busy_timeout = {millis}")
-            else:
-                # SET LOCAL for both in one round trip (set_config's `true`: this transaction).
-                connection.execute(_PG_TIMEOUTS, {"millis": str(millis)})
-            try:
-                yield session
-            finally:
-                if sqlite:
-                    # On the driver's connection: it works even when the transaction failed.
-                    raw.execute(f"PRAGMA busy_timeout = {int(BACKGROUND_BUSY_TIMEOUT_S * 1000)}")
-    except DBAPIError as error:
-        if _is_timeout(error):
-            raise DatabaseBusy(str(type(error.orig).__name__)) from None
-        raise
+    with (
+        _timeouts_as_busy(),
+        factory.begin() as session,
+        _waits_bounded(session.connection(), seconds),
+    ):
+        yield session
 
 
 @contextmanager
@@ -123,26 +146,12 @@ def bounded_read(engine: Engine, seconds: float) -> Iterator[Connection]:
 
     Raises DatabaseBusy when a wait ran out.
     """
-    millis = max(1, int(seconds * 1000))
-    try:
-        with engine.connect() as connection:
-            sqlite = connection.dialect.name == "sqlite"
-            raw = connection.connection.driver_connection
-            assert raw is not None  # a checked-out connection always has its driver's
-            if sqlite:
-                raw.execute(f"PRAGMA busy_timeout = {millis}")
-            else:
-                connection.execute(_PG_TIMEOUTS, {"millis": str(millis)})
-            try:
+    with _timeouts_as_busy(), engine.connect() as connection:
+        try:
+            with _waits_bounded(connection, seconds):
                 yield connection
-            finally:
-                if sqlite:
-                    raw.execute(f"PRAGMA busy_timeout = {int(BACKGROUND_BUSY_TIMEOUT_S * 1000)}")
-                connection.rollback()
-    except DBAPIError as error:
-        if _is_timeout(error):
-            raise DatabaseBusy(str(type(error.orig).__name__)) from None
-        raise
+        finally:
+            connection.rollback()
 
 
 def database_is_reachable(engine: Engine) -> bool:

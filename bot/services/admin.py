@@ -27,6 +27,7 @@ from db.models import (
     SlackRole,
     Workspace,
 )
+from db.session import connection_of
 from db.upsert import affected_rows, insert_or_ignore, upsert
 
 # Changing any of these moves the round slots: slots before the change never run.
@@ -92,28 +93,40 @@ def is_admin_known(
     if is_slack_admin is None:
         return owner or slack_row is not None
     if is_slack_admin and slack_row is None:
-        insert_or_ignore(
-            session,
-            ProgramAdmin.__table__,  # type: ignore[arg-type]
-            {
-                "workspace_id": workspace.id,
-                "programme_id": None,
-                "slack_user_id": user_id,
-                "source": AdminSource.SLACK_ADMIN,
-                "added_at": now or workspace.created_at,
-            },
-            conflict_columns=("workspace_id", "slack_user_id", "programme_id"),
-        )
+        _record_slack_admin(session, workspace.id, user_id, now or workspace.created_at)
         return True
     if not is_slack_admin and slack_row is not None:
+        _drop_slack_admin(session, workspace.id, user_id)
+    return is_slack_admin or owner
+
+
+def _record_slack_admin(session: Session, workspace_id: int, user_id: str, now: datetime) -> None:
+    """The person's Slack-admin program_admins row (all programmes), once (the unique key)."""
+    insert_or_ignore(
+        session,
+        ProgramAdmin.__table__,  # type: ignore[arg-type]
+        {
+            "workspace_id": workspace_id,
+            "programme_id": None,
+            "slack_user_id": user_id,
+            "source": AdminSource.SLACK_ADMIN,
+            "added_at": now,
+        },
+        conflict_columns=("workspace_id", "slack_user_id", "programme_id"),
+    )
+
+
+def _drop_slack_admin(session: Session, workspace_id: int, user_id: str) -> int:
+    """Delete the person's Slack-admin program_admins row; return how many rows went."""
+    return affected_rows(
         session.execute(
             delete(ProgramAdmin).where(
-                ProgramAdmin.workspace_id == workspace.id,
+                ProgramAdmin.workspace_id == workspace_id,
                 ProgramAdmin.slack_user_id == user_id,
                 ProgramAdmin.source == AdminSource.SLACK_ADMIN,
             )
         )
-    return is_slack_admin or owner
+    )
 
 
 def record_slack_role(
@@ -189,28 +202,9 @@ def slack_role_changed(
     if is_admin:
         if not updated:
             return False  # someone PeerCoach never saw: nothing to record
-        insert_or_ignore(
-            session,
-            ProgramAdmin.__table__,  # type: ignore[arg-type]
-            {
-                "workspace_id": workspace_id,
-                "programme_id": None,
-                "slack_user_id": user_id,
-                "source": AdminSource.SLACK_ADMIN,
-                "added_at": now,
-            },
-            conflict_columns=("workspace_id", "slack_user_id", "programme_id"),
-        )
+        _record_slack_admin(session, workspace_id, user_id, now)
         return True
-    dropped = affected_rows(
-        session.execute(
-            delete(ProgramAdmin).where(
-                ProgramAdmin.workspace_id == workspace_id,
-                ProgramAdmin.slack_user_id == user_id,
-                ProgramAdmin.source == AdminSource.SLACK_ADMIN,
-            )
-        )
-    )
+    dropped = _drop_slack_admin(session, workspace_id, user_id)
     return bool(updated or dropped)
 
 
@@ -220,7 +214,7 @@ def recorded_non_admin(
     """Answer whether Slack said, less than NOT_ADMIN_TRUSTED_FOR before `now`, that the
     person is not a workspace admin or owner (what an App Home render may go by without
     users.info). One query; False when nothing recent is recorded or they are an admin."""
-    connection = session.connection() if isinstance(session, Session) else session
+    connection = connection_of(session)
     checked_at = connection.execute(
         _RECORDED_NON_ADMIN, {"team_id": team_id, "user_id": user_id}
     ).scalar()
@@ -246,7 +240,7 @@ def runs_no_programme(
     (an owner, or a Slack admin seen before). One query, with no programme loaded."""
     if is_slack_admin:
         return False
-    connection = session.connection() if isinstance(session, Session) else session
+    connection = connection_of(session)
     return (
         connection.execute(_ANY_ADMIN_ROW, {"team_id": team_id, "user_id": user_id}).first() is None
     )

@@ -20,6 +20,7 @@ from bot.services.membership import (
     resume_if_due,
 )
 from db.models import GroupSeat, Member, MemberStatus, PairGroup, Reflection, Round, Workspace
+from db.session import connection_of
 
 RECENT_CHATS = 3
 
@@ -171,7 +172,7 @@ def _chats(
     seats (one per seat of the group)."""
     found: dict[int, list[list[Any]]] = {}
     parameters = {"team_id": team_id, "user_id": user_id}
-    connection = session.connection() if isinstance(session, Session) else session
+    connection = connection_of(session)
     for row in connection.execute(_CHATS, parameters):
         chats = found.setdefault(row.member_id, [])
         if not chats or chats[-1][0].group_id != row.group_id:

@@ -40,6 +40,7 @@ from db.models import (
     Round,
     Workspace,
 )
+from db.session import connection_of
 from db.upsert import insert_or_ignore
 
 MAX_PAUSE = timedelta(weeks=52)
@@ -1028,7 +1029,7 @@ def read_memberships(
     goal progress (what the App Home shows)."""
     statement = _MEMBERSHIPS_WITH_REFLECTIONS if with_reflections else _MEMBERSHIPS
     # On the connection: plain rows need none of the session's ORM handling.
-    connection = session.connection() if isinstance(session, Session) else session
+    connection = connection_of(session)
     rows = connection.execute(statement, {"team_id": team_id, "user_id": user_id}).all()
     never_pair: dict[int, list[str]] = {}
     first: dict[int, Any] = {}
