@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+from sqlalchemy import Engine, text
+
 from bot.sandbox.slack_requests import HttpResponse
 
 # Slack's deadline for an acknowledgement: a correctness bound, not a benchmark.
@@ -81,3 +83,27 @@ def database_locked_elsewhere(database_url: str) -> Iterator[Callable[[], None]]
         yield release
     finally:
         release()
+
+
+def wait_until_waiting_for_a_lock(
+    engine: Engine, alive: Callable[[], bool], *, waiting: int = 1, query_like: str = "%"
+) -> None:
+    """Poll (PostgreSQL) until `waiting` connections wait for a lock while running a
+    statement like `query_like`, or `alive` says the work that was to wait has ended."""
+    with engine.connect() as probe:
+        while (
+            alive()
+            and (
+                probe.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND query ILIKE :query"
+                    ),
+                    {"query": query_like},
+                ).scalar()
+                or 0
+            )
+            < waiting
+        ):
+            probe.rollback()
+            threading.Event().wait(0.02)  # a poll interval, not a synchronisation

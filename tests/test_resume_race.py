@@ -7,11 +7,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from bot.sandbox.harness import Sandbox
 from bot.services import membership
 from db.models import Member, MemberStatus
+from tests.concurrency import wait_until_waiting_for_a_lock
 from tests.cycle_helpers import MONDAY_9, go_to
 
 
@@ -54,15 +55,7 @@ def test_someone_who_pauses_again_while_their_old_pause_ends_stays_paused(
 
         resuming = threading.Thread(target=resume)
         resuming.start()
-        with engine.connect() as probe:  # until the resume waits for U001's row
-            while (
-                resuming.is_alive()
-                and not probe.execute(
-                    text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-                ).scalar()
-            ):
-                probe.rollback()
-                threading.Event().wait(0.02)  # a poll interval, not a synchronisation
+        wait_until_waiting_for_a_lock(engine, resuming.is_alive)  # for U001's row
         newer_pause.commit()
     resuming.join()
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot import ids
@@ -18,25 +17,8 @@ from bot.matching import PastGroup
 from bot.sandbox.harness import Sandbox
 from bot.services.rounds import HISTORY_ROUNDS, past_groups
 from db.models import GroupSeat, Member, PairGroup, Round
+from tests.concurrency import wait_until_waiting_for_a_lock
 from tests.cycle_helpers import MONDAY_9, dms_to, go_to, next_week
-
-
-def _wait_until_waiting(engine: Engine, waiting: int, alive: Callable[[], bool]) -> None:
-    """Poll until `waiting` connections wait for a lock, or `alive` says the work that was
-    to wait has ended."""
-    with engine.connect() as probe:
-        while (
-            alive()
-            and (
-                probe.execute(
-                    text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-                ).scalar()
-                or 0
-            )
-            < waiting
-        ):
-            probe.rollback()
-            threading.Event().wait(0.02)  # a poll interval, not a synchronisation
 
 
 @pytest.mark.parametrize("left_first", [True, False], ids=["left", "still-a-member"])
@@ -86,13 +68,13 @@ def test_someone_unpaired_last_round_can_erase_their_data_while_the_next_round_s
         blocker.execute(text("LOCK TABLE pair_groups IN EXCLUSIVE MODE"))
         ticking = threading.Thread(target=run_tick)
         ticking.start()
-        _wait_until_waiting(engine, 1, ticking.is_alive)
+        wait_until_waiting_for_a_lock(engine, ticking.is_alive)
         sandbox.people.command("U001", "delete-my-data")
         sandbox.people.click(
             "U001", ids.DELETE_DATA_CONFIRM, channel_id="CGENERAL", message_ts="1.2"
         )
         # The erasure waits too: for last round's row (before), for the round start (now).
-        _wait_until_waiting(engine, 2, lambda: sandbox.executor.pending > 0)
+        wait_until_waiting_for_a_lock(engine, lambda: sandbox.executor.pending > 0, waiting=2)
         blocker.rollback()  # the round start goes on
     ticking.join()
     sandbox.settle()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot import ids
 from bot.sandbox.harness import Sandbox
 from db.models import PairGroup
+from tests.concurrency import wait_until_waiting_for_a_lock
 from tests.cycle_helpers import dms_to, intros
 from tests.test_rescue import FOUR, drop, partner_of, start_with_two_pairs
 
@@ -128,9 +129,8 @@ def test_meeting_keep_and_pulse_buttons_with_odd_values_are_answered(
 def test_someone_who_leaves_while_the_round_closes_stays_left_and_is_not_told_they_are_paused(
     sandbox: Sandbox,
 ) -> None:
-    import threading
 
-    from sqlalchemy import text, update
+    from sqlalchemy import update
 
     from bot.services.rounds import MISSED_ROUNDS_BEFORE_PAUSE
     from db.models import Member
@@ -153,24 +153,9 @@ def test_someone_who_leaves_while_the_round_closes_stays_left_and_is_not_told_th
         )
     go_to(sandbox, next_week(MONDAY_9))
     # Hold the round start between reading everyone's standing and writing it: the close's
-    # first write to `rounds` waits on a lock another connection holds.
-    with engine.connect() as blocker:
-        blocker.execute(text("LOCK TABLE rounds IN EXCLUSIVE MODE"))
-        ticking = threading.Thread(target=sandbox.tick)
-        ticking.start()
-        with engine.connect() as probe:
-            while not probe.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND query ILIKE 'UPDATE rounds%'"
-                )
-            ).scalar():
-                probe.rollback()
-                ticking.join(0.05)
-        _leave(sandbox, silent)  # U001 leaves PeerCoach, committed before the round writes
-        blocker.rollback()  # releases the lock
-    ticking.join()
-    sandbox.settle()
+    # first write to `rounds` waits on a lock another connection holds. U001 leaves
+    # PeerCoach meanwhile, committed before the round writes.
+    _hold_round_start_at(sandbox, "UPDATE", lambda: _leave(sandbox, silent))
 
     with sandbox.deps.unit_of_work() as session:
         status = session.scalar(select(Member.status).where(Member.slack_user_id == silent))
@@ -190,16 +175,7 @@ def _hold_round_start_at(sandbox: Sandbox, statement: str, meanwhile) -> None:  
         blocker.execute(text("LOCK TABLE rounds IN EXCLUSIVE MODE"))
         ticking = threading.Thread(target=sandbox.tick)
         ticking.start()
-        with engine.connect() as probe:
-            while not probe.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND query ILIKE :statement"
-                ),
-                {"statement": f"{statement} rounds%"},
-            ).scalar():
-                probe.rollback()
-                ticking.join(0.05)
+        wait_until_waiting_for_a_lock(engine, ticking.is_alive, query_like=f"{statement} rounds%")
         meanwhile()
         blocker.rollback()  # releases the lock
     ticking.join()
