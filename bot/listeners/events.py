@@ -47,8 +47,8 @@ def register(app: App, deps: Deps) -> None:
 
     def user_changed(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         """A deactivated account leaves the programme and is never paired again. Otherwise
-        Slack's word on the person's role and time zone is kept: the role of someone who
-        used PeerCoach (what their App Home goes by without users.info), a member's zone;
+        Slack's word on the person's role and time zone is kept: the role of a member
+        already recorded (what their App Home goes by without users.info), a member's zone;
         unless Slack answered users.info about them after the event happened (a late or
         retried event is old news)."""
         user = event.get("user") or {}

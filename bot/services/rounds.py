@@ -754,8 +754,8 @@ def _rows(session: Session, statement: Select[*_Ts]) -> Sequence[Row[*_Ts]]:
 
 
 def _driver_rows(session: Session, statement: Select[*_Ts]) -> list[tuple[*_Ts]]:
-    """Like _rows, for the two reads of a round that return hundreds of thousands of rows
-    (past seats, prompts shown): the driver's own tuples, without SQLAlchemy's Row objects,
+    """Like _rows, for the two reads of a round that return tens or hundreds of thousands
+    of rows (past groups, prompts shown): the driver's own tuples, without SQLAlchemy's Row objects,
     which cost as much again as the read itself.
 
     Only for statements whose parameters are integer ids (they are rendered inline) and whose
