@@ -11,10 +11,11 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from slack_bolt import App, BoltContext, BoltResponse, Respond
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.middleware import Middleware
 from slack_bolt.middleware.authorization.multi_teams_authorization import MultiTeamsAuthorization
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -129,6 +130,37 @@ class _ListenerExecutor(Executor):
         self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
+class _VerifiedRequest(Middleware):
+    """Bolt runs middleware only once a request's signature checked out: mark it verified
+    (for the error handler), say where its listener runs (_on_request_thread), note its kind
+    (for the latency metrics) and, once per process, an Enterprise Grid workspace's org (jobs
+    find an org-wide installation's token by it).
+
+    A Middleware subclass, not a function: Bolt builds a function middleware's arguments
+    anew for every request (its kwargs injection), which cost more than the work here.
+    """
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._orgs_seen: set[tuple[str, str]] = set()
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        context = req.context
+        context[VERIFIED] = True
+        _ON_REQUEST_THREAD.set(_on_request_thread(req.body))
+        observability.note_request_kind(req.body)
+        org = (context.enterprise_id or "", context.team_id or "")
+        if all(org) and org not in self._orgs_seen:
+            with self._deps.unit_of_work() as session:
+                lifecycle.installed_in_org(
+                    session, team_id=org[1], enterprise_id=org[0], now=self._deps.clock()
+                )
+            self._orgs_seen.add(org)
+        return next()
+
+
 def create_app(
     deps: Deps,
     *,
@@ -177,27 +209,7 @@ def create_app(
             ),
             listener_executor=executor,
         )
-    orgs_seen: set[tuple[str, str]] = set()
-
-    @app.middleware
-    def verified_request(body: dict[str, Any], context: BoltContext, next: Any) -> None:
-        """Bolt runs middleware only once a request's signature checked out: mark it
-        verified (for the error handler), say where its listener runs (_on_request_thread),
-        note its kind (for the latency metrics) and,
-        once per process, an Enterprise Grid workspace's org (jobs find an org-wide
-        installation's token by it). One middleware: Bolt builds each one's arguments
-        anew for every request."""
-        context[VERIFIED] = True
-        _ON_REQUEST_THREAD.set(_on_request_thread(body))
-        observability.note_request_kind(body)
-        org = (context.enterprise_id or "", context.team_id or "")
-        if all(org) and org not in orgs_seen:
-            with deps.unit_of_work() as session:
-                lifecycle.installed_in_org(
-                    session, team_id=org[1], enterprise_id=org[0], now=deps.clock()
-                )
-            orgs_seen.add(org)
-        next()
+    app.use(_VerifiedRequest(deps))
 
     @app.error
     def report_error(
