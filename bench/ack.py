@@ -1,19 +1,28 @@
 """Acknowledgement latency and CPU per request: `peercoach serve` beside a bare Bolt app.
 
-    python bench/ack.py [--rates 25,50,100,150] [--seconds 4] [--storm-rate 50]
+    python bench/ack.py [--rates 25,50,100,150] [--seconds 8] [--slices 8]
+                        [--storm-rate 50] [--storm-seconds 4]
 
 Both servers run as real subprocesses on loopback ports, each served by waitress with 8
 threads, and get the same signed requests (half `/peercoach status` commands, half
-`app_home_opened` events) at a fixed offered rate, in alternating phases of the same run. The
-bare app only acks (the same ephemeral answer, an empty 200 for events). Figures per phase:
-p50/p99 ack latency (client side, loopback), server CPU per request (user+system from
-/proc), errors (non-200 or no answer) and acks over Slack's 3 s.
+`app_home_opened` events) at a fixed offered rate. The bare app only acks (the same
+ephemeral answer, an empty 200 for events). Each rate runs for --seconds per server, cut into
+--slices short phases that alternate between the two servers (the first one alternating too),
+so what drifts on a shared machine (other load, clock speed) weighs on both alike. Figures
+per rate: p50/p99 ack latency (client side, loopback), server CPU per request (user+system
+from /proc, summed over the slices), errors (non-200 or no answer) and acks over Slack's 3 s.
 
-The storm phase then repeats at --storm-rate with a Slack that answers 429 (Retry-After 30 s)
-to every users.info, views.open and views.publish and to 20% of conversations.open, fails
-20% of chat.postMessage, while a round of --members members is being delivered (an admin
-pressed "Run now"), and a fifth of the requests are join modal submissions from new people:
-it reports joins acked but not stored ("lost"). Loopback only; bounded to about a minute.
+Before the rates, every member opens their App Home once, measured as a phase of its own
+("first Home opens"): PeerCoach renders and publishes (views.publish) a person's first view in
+a process, and later opens of an unchanged Home publish nothing, so the rates measure the
+steady state.
+
+The storm phase then repeats at --storm-rate for --storm-seconds with a Slack that answers 429
+(Retry-After 30 s) to every users.info, views.open and views.publish and to 20% of
+conversations.open, fails 20% of chat.postMessage, while a round of --members members is
+being delivered (an admin pressed "Run now"), and a fifth of the requests are join modal
+submissions from new people: it reports joins acked but not stored ("lost"). Loopback only;
+about two minutes.
 """
 
 from __future__ import annotations
@@ -201,6 +210,32 @@ def run_phase(
     return phase, server.cpu() - cpu_before, count
 
 
+def run_alternating(
+    servers: tuple[Server, Server],
+    rate: float,
+    seconds: float,
+    make: Callable[[int], Request],
+    slices: int,
+) -> list[tuple[Phase, float, int]]:
+    """run_phase for each server in turn, `slices` times over (each slice a share of
+    `seconds`, the first server alternating): what drifts on a shared machine (other load,
+    clock speed) weighs on both alike. Returns each server's phase, CPU s and count, summed."""
+    totals = [(Phase(), 0.0, 0) for _ in servers]
+    numbered = 0
+    for turn in range(slices):
+        order = list(enumerate(servers))
+        for index, server in order if turn % 2 == 0 else order[::-1]:
+            phase, cpu, count = run_phase(
+                server, rate, seconds / slices, lambda n, first=numbered: make(first + n)
+            )
+            whole, cpu_so_far, count_so_far = totals[index]
+            whole.latencies += phase.latencies
+            whole.errors += phase.errors
+            totals[index] = (whole, cpu_so_far + cpu, count_so_far + count)
+        numbered += int(rate * seconds / slices)
+    return totals
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -284,12 +319,13 @@ class Traffic:
         return self._form(urlencode({"payload": json.dumps(payload)}).encode())
 
 
-def report(name: str, rate: float, phase: Phase, cpu: float, count: int) -> None:
+def report(name: str, rate: float, phase: Phase, cpu: float, count: int, note: str = "") -> None:
     late = sum(t >= 3.0 for t in phase.latencies)
     print(
         f"{name:<10} {rate:>5.0f} rps  p50 {pct(phase.latencies, 0.5) * 1000:7.1f} ms  "
         f"p99 {pct(phase.latencies, 0.99) * 1000:7.1f} ms  "
-        f"CPU {cpu / count * 1000:6.2f} ms/req  errors {phase.errors:>3}  over 3 s {late:>3}",
+        f"CPU {cpu / count * 1000:6.2f} ms/req  errors {phase.errors:>3}  over 3 s {late:>3}"
+        + (f"  ({note})" if note else ""),
         flush=True,
     )
 
@@ -304,8 +340,10 @@ def storm(emulator: SlackEmulator) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="25,50,100,150")
-    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--slices", type=int, default=8)
     parser.add_argument("--storm-rate", type=float, default=50.0)
+    parser.add_argument("--storm-seconds", type=float, default=4.0)
     parser.add_argument("--members", type=int, default=200)
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
@@ -344,9 +382,16 @@ def main() -> None:
             print(f"{len(members)} members, {args.seconds:.0f} s per phase, SQLite, loopback")
             for server in (bare, peercoach):  # warm both (imports, auth.test, caches)
                 run_phase(server, 20, 1, traffic.mixed)
+            # Each member's first App Home open in this process publishes their view; later
+            # opens of an unchanged Home publish nothing. Measured apart, as a phase of its own.
+            for server in (bare, peercoach):
+                phase, cpu, count = run_phase(server, 25, len(members) / 25, traffic.home)
+                report(server.name, 25, phase, cpu, count, "first Home opens")
             for rate in rates:
-                for server in (bare, peercoach):
-                    phase, cpu, count = run_phase(server, rate, args.seconds, traffic.mixed)
+                measured = run_alternating(
+                    (bare, peercoach), rate, args.seconds, traffic.mixed, args.slices
+                )
+                for server, (phase, cpu, count) in zip((bare, peercoach), measured, strict=True):
                     report(server.name, rate, phase, cpu, count)
 
             print(f"-- 429 storm, a round of {len(members)} being delivered, a fifth joins --")
@@ -357,13 +402,15 @@ def main() -> None:
                 # Slack user ids are upper case (the guard refuses anything else with a 400).
                 joiners = [
                     f"UJ{server.name[:4].upper()}{n:05d}"
-                    for n in range(int(args.storm_rate * args.seconds))
+                    for n in range(int(args.storm_rate * args.storm_seconds))
                 ]
 
                 def storm_request(n: int, joiners: list[str] = joiners) -> Request:
                     return traffic.join(joiners[n]) if n % 5 == 0 else traffic.mixed(n)
 
-                phase, cpu, count = run_phase(server, args.storm_rate, args.seconds, storm_request)
+                phase, cpu, count = run_phase(
+                    server, args.storm_rate, args.storm_seconds, storm_request
+                )
                 report(server.name, args.storm_rate, phase, cpu, count)
             wanted = [u for n, u in enumerate(joiners) if n % 5 == 0]
             acked = [u for n, u in enumerate(joiners) if n % 5 == 0 and n in phase.acked]
