@@ -361,12 +361,13 @@ class PromptShown(Base):
     """That a prompt was shown to a member, so the deck is not repeated until exhausted."""
 
     __tablename__ = "prompts_shown"
-    # A round start reads every member's prompt history in one ordered scan of this index.
+    # A round start reads every member's prompt history in one ordered scan of this index;
+    # it leads with member_id, so it also serves every lookup by member (no index of its own).
     __table_args__ = (Index("ix_prompts_shown_history", "member_id", "id", "prompt_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     prompt_id: Mapped[str] = mapped_column(String(64))
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
 
