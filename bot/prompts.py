@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +34,9 @@ DECK_VERSION = 1
 _TIER_SHARED = 0
 _TIER_MEMBER = 1
 _TIER_OTHER = 2
+# What a prompt id may be: a round start reads a member's prompt history joined by commas
+# (bot.services.rounds._prompts_seen).
+PROMPT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 # A chosen prompt's count of members it is fresh for: below any real count, whatever passes
 # restart after it was chosen.
 _CHOSEN = -(10**9)
@@ -62,6 +66,8 @@ def parse_deck(raw: object) -> tuple[Prompt, ...]:
         pid, theme, text = item.get("id"), item.get("theme"), item.get("text")
         if not (isinstance(pid, str) and pid and isinstance(text, str) and text.strip()):
             raise ValueError(f"prompt entry needs a non-empty id and text: {item!r}")
+        if not PROMPT_ID.fullmatch(pid):
+            raise ValueError(f"prompt id {pid!r} is not lower-case letters, digits, - and _")
         if theme not in THEMES:
             raise ValueError(f"prompt {pid!r} has unknown theme {theme!r}")
         if len(text) >= MAX_PROMPT_LENGTH:
@@ -110,7 +116,6 @@ class PromptChooser:
         self.candidates = list(unique.values())
         self.size = len(self.candidates)
         self.ids = [p.id for p in self.candidates]
-        self.index = {p.id: i for i, p in enumerate(self.candidates)}
         self.themes = [p.theme for p in self.candidates]
         rng = random.Random(seed)
         tie = [rng.random() for _ in self.candidates]

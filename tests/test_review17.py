@@ -15,8 +15,8 @@ from bot import ids
 from bot.jobs.rounds import TickReport
 from bot.matching import PastGroup
 from bot.sandbox.harness import Sandbox
-from bot.services.rounds import HISTORY_ROUNDS, past_groups
-from db.models import GroupSeat, Member, PairGroup, Round
+from bot.services.rounds import HISTORY_ROUNDS, _prompts_seen, past_groups
+from db.models import GroupSeat, Member, PairGroup, PromptShown, Round
 from tests.concurrency import wait_until_waiting_for_a_lock
 from tests.cycle_helpers import MONDAY_9, dms_to, go_to, next_week
 
@@ -153,3 +153,31 @@ def test_the_matcher_reads_the_same_history_as_before_trios_removed_seats_and_er
     assert [g._replace(members=tuple(sorted(g.members))) for g in now] == [
         g._replace(members=tuple(sorted(g.members))) for g in before
     ]
+
+
+def test_each_members_prompt_history_is_read_in_the_order_it_was_shown(
+    sandbox: Sandbox,
+) -> None:
+    """Three rounds of five people (a trio each round), then what a round start reads of
+    everyone's prompt history (one string per member on PostgreSQL, rows on SQLite): each
+    member's prompts shown, oldest first, exactly as stored."""
+    for n in range(1, 6):
+        sandbox.join(f"U{n:03d}")
+    moment = MONDAY_9
+    for _ in range(4):
+        go_to(sandbox, moment)
+        sandbox.tick()
+        sandbox.settle()
+        moment = next_week(moment)
+    with sandbox.deps.unit_of_work() as session:
+        programme_id = session.scalars(select(Round.programme_id)).first()
+        assert programme_id is not None
+        stored: dict[int, list[str]] = {}
+        for member_id, prompt_id in session.execute(
+            select(PromptShown.member_id, PromptShown.prompt_id).order_by(PromptShown.id)
+        ):
+            stored.setdefault(member_id, []).append(prompt_id)
+        read = _prompts_seen(session, programme_id)
+    # Every round seats everyone (a pair and a trio), two prompts each.
+    assert len(stored) == 5 and {len(shown) for shown in stored.values()} == {6}
+    assert read == stored

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import Row, Select, Table, Text, func, or_, select, update
+from sqlalchemy import Row, Select, Table, Text, func, literal_column, or_, select, update
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, selectinload
 
 from bot import observability
@@ -776,7 +777,28 @@ def _driver_rows(session: Session, statement: Select[*_Ts]) -> list[tuple[*_Ts]]
 
 def _prompts_seen(session: Session, programme_id: int) -> dict[int, list[str]]:
     """Each of the programme's members' prompt history, oldest first (one query of plain
-    rows, read in member and id order from ix_prompts_shown_history)."""
+    rows, read in member and id order from ix_prompts_shown_history).
+
+    PostgreSQL joins each member's history into one string in the database (string_agg in id
+    order; prompt ids hold no comma, bot.prompts.PROMPT_ID), so the client converts 50,000
+    rows rather than 2.9 million at 50,000 members with 30 rounds. SQLite cannot order an
+    aggregate before 3.44, and reads the rows in order.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        joined = _driver_rows(
+            session,
+            select(
+                PromptShown.member_id,
+                # string_agg(prompt_id, ',' ORDER BY id): the ORDER BY follows the last argument.
+                func.string_agg(
+                    PromptShown.prompt_id, aggregate_order_by(literal_column("','"), PromptShown.id)
+                ),
+            )
+            .join(Member, Member.id == PromptShown.member_id)
+            .where(Member.programme_id == programme_id)
+            .group_by(PromptShown.member_id),
+        )
+        return {member_id: shown.split(",") for member_id, shown in joined}
     rows = _driver_rows(
         session,
         select(PromptShown.member_id, PromptShown.prompt_id)

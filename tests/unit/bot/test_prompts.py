@@ -100,6 +100,9 @@ def test_load_deck_is_cached() -> None:
         ({"version": 1, "prompts": []}, "non-empty"),
         ({"version": 1, "prompts": [{"id": "a", "theme": "golf", "text": "Q?"}]}, "theme"),
         ({"version": 1, "prompts": [{"id": "a", "theme": "career", "text": "x" * 200}]}, "limit"),
+        # A round start reads a member's prompt history joined by commas.
+        ({"version": 1, "prompts": [{"id": "a,b", "theme": "career", "text": "Q?"}]}, "letters"),
+        ({"version": 1, "prompts": [{"id": "A", "theme": "career", "text": "Q?"}]}, "letters"),
         (
             {
                 "version": 1,
