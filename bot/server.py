@@ -117,10 +117,12 @@ class SlackRequestGuard:
         if not self._verifier.is_valid(text, timestamp, signature):
             raise Refused(401, "signature does not match")
         content_type = environ.get("CONTENT_TYPE") or ""
+        # Bolt's own x-slack-bolt-* headers (lazy listeners) are never Slack's, and the
+        # signature does not cover headers: a replayed request must not carry them to Bolt.
         headers: dict[str, str | Sequence[str]] = {
             key[5:].lower().replace("_", "-"): str(value)
             for key, value in environ.items()
-            if key.startswith("HTTP_")
+            if key.startswith("HTTP_") and not key.startswith("HTTP_X_SLACK_BOLT_")
         }
         headers["content-type"] = content_type
         headers["content-length"] = str(len(raw))

@@ -48,3 +48,19 @@ def test_healthz_answers_200_while_the_database_is_reachable(sandbox: Sandbox) -
 
 def test_unknown_paths_are_404(sandbox: Sandbox) -> None:
     assert call_wsgi(sandbox.wsgi, "GET", "/admin").status == 404
+
+
+def test_bolts_own_lazy_headers_added_to_a_signed_request_are_ignored(sandbox: Sandbox) -> None:
+    """Slack's signature covers the body and timestamp, not other headers: someone replaying
+    a signed `/peercoach join` with Bolt's internal lazy-listener headers added still gets the
+    join modal, as Slack's own request would (the headers are Bolt's, never Slack's)."""
+    body = sandbox.people.command_body("U001", "join")
+    headers = sandbox.people.signed_headers(body, "application/x-www-form-urlencoded")
+    headers["X-Slack-Bolt-Lazy-Only"] = "true"
+    headers["X-Slack-Bolt-Lazy-Function-Name"] = "anything"
+
+    response = call_wsgi(sandbox.wsgi, "POST", "/slack/events", body, headers)
+    sandbox.settle()
+
+    assert response.status == 200
+    assert len(sandbox.emulator.calls_to("views.open")) == 1
