@@ -117,6 +117,18 @@ def _past_groups_as_first_written(session: Session, programme_id: int) -> list[P
     return history
 
 
+def _weekly_rounds(sandbox: Sandbox, *, people: int, weeks: int) -> None:
+    """`people` join (U001, U002, ...), then a round is due each Monday for `weeks` weeks."""
+    for n in range(1, people + 1):
+        sandbox.join(f"U{n:03d}")
+    moment = MONDAY_9
+    for _ in range(weeks):
+        go_to(sandbox, moment)
+        sandbox.tick()
+        sandbox.settle()
+        moment = next_week(moment)
+
+
 def test_the_matcher_reads_the_same_history_as_before_trios_removed_seats_and_erasures(
     sandbox: Sandbox,
 ) -> None:
@@ -124,15 +136,7 @@ def test_the_matcher_reads_the_same_history_as_before_trios_removed_seats_and_er
     pair and another's out of a trio (the pair is no longer a pair), a meeting recorded, and
     someone erased: the history the matcher is given is the one it was given before, with
     each group's people in any order."""
-    people = [f"U{n:03d}" for n in range(1, 8)]
-    for user in people:
-        sandbox.join(user)
-    moment = MONDAY_9
-    for _ in range(3):
-        go_to(sandbox, moment)
-        sandbox.tick()
-        sandbox.settle()
-        moment = next_week(moment)
+    _weekly_rounds(sandbox, people=7, weeks=3)
     with sandbox.deps.unit_of_work() as session:
         groups = session.scalars(select(PairGroup).order_by(PairGroup.id)).all()
         pair = next(g for g in groups if len(g.seats) == 2)
@@ -161,14 +165,7 @@ def test_each_members_prompt_history_is_read_in_the_order_it_was_shown(
     """Three rounds of five people (a trio each round), then what a round start reads of
     everyone's prompt history (one string per member on PostgreSQL, rows on SQLite): each
     member's prompts shown, oldest first, exactly as stored."""
-    for n in range(1, 6):
-        sandbox.join(f"U{n:03d}")
-    moment = MONDAY_9
-    for _ in range(4):
-        go_to(sandbox, moment)
-        sandbox.tick()
-        sandbox.settle()
-        moment = next_week(moment)
+    _weekly_rounds(sandbox, people=5, weeks=3)
     with sandbox.deps.unit_of_work() as session:
         programme_id = session.scalars(select(Round.programme_id)).first()
         assert programme_id is not None
