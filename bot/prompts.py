@@ -210,13 +210,12 @@ class PromptChooser:
             if fresh_to_all and len(field) > 1:
                 least_recent = max([min(ago[i], cap) for i in field])
                 field = [i for i in field if min(ago[i], cap) == least_recent]
-            best = min(field, key=rank.__getitem__) if len(field) > 1 else field[0]
+            best = min(field, key=rank.__getitem__)
             best_id, best_theme = ids[best], themes[best]
             chosen.append(self.candidates[best])
             theme_uses[best_theme] = theme_uses.get(best_theme, 0) + 1
             for member, pass_ids in enumerate(in_pass):
-                if best_id not in pass_ids:
-                    pass_ids.add(best_id)
+                pass_ids.add(best_id)
                 pass_length[member] += 1
                 if pass_length[member] == size:  # a new pass: all fresh again for them
                     fresh = list(map(add, fresh, map(pass_ids.__contains__, ids)))
